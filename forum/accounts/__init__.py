@@ -1,0 +1,1 @@
+"""Accounts: users, roles, tokens and sessions, password hashing, login rate limits."""

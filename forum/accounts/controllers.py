@@ -1,0 +1,74 @@
+"""HTTP: register, login, logout, me, and admin changes to users."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import Cookie
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts import services
+from forum.accounts.schemas import LoginIn, LoginOut, RegisterIn, UserOut, UserPatchIn, user_out
+from forum.accounts.viewer import Viewer
+from forum.lib.http import SESSION_COOKIE
+from forum.settings import Settings
+
+
+class AccountController(Controller):
+    tags = ["accounts"]
+
+    @post("/api/auth/register", status_code=HTTP_201_CREATED, summary="Create an account (role observer)")
+    async def register(self, data: RegisterIn, db_session: AsyncSession) -> UserOut:
+        user = await services.create_user(
+            db_session, email=data.email, password=data.password, display_name=data.display_name
+        )
+        return user_out(user, with_email=True)
+
+    @post("/api/auth/login", status_code=200, summary="Sign in: a bearer token, and the session cookie")
+    async def login(
+        self, request: Request, data: LoginIn, db_session: AsyncSession, settings: Settings
+    ) -> Response[LoginOut]:
+        limiter = services.LoginLimiter(
+            store=request.app.stores.get("login"),
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        )
+        address = request.client.host if request.client else "unknown"
+        token, user = await services.login(
+            db_session, limiter, settings, email=data.email, password=data.password, address=address
+        )
+        cookie = Cookie(
+            key=SESSION_COOKIE,
+            value=token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            max_age=settings.token_ttl_seconds,
+            path="/",
+        )
+        return Response(LoginOut(token=token, user=user_out(user, with_email=True)), cookies=[cookie])
+
+    @post("/api/auth/logout", status_code=HTTP_204_NO_CONTENT, summary="End this token and session")
+    async def logout(self, db_session: AsyncSession, viewer: Viewer) -> Response[None]:
+        await services.logout(db_session, viewer)
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
+        )
+
+    @get("/api/me", summary="The signed-in user")
+    async def me(self, viewer: Viewer) -> UserOut:
+        return user_out(viewer.require_user(), with_email=True)
+
+    @get("/api/users/{user_id:int}", summary="A user's public profile")
+    async def get_user(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> UserOut:
+        user = await services.get_user(db_session, user_id)
+        return user_out(user, with_email=viewer.is_admin or viewer.id == user.id)
+
+    @patch("/api/users/{user_id:int}", summary="Change role, Party or organisation (admin)")
+    async def update_user(
+        self, user_id: int, data: UserPatchIn, db_session: AsyncSession, viewer: Viewer
+    ) -> UserOut:
+        user = await services.update_user(db_session, viewer, user_id, data)
+        return user_out(user, with_email=True)

@@ -1,0 +1,77 @@
+"""Request and response shapes of the accounts API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from forum.accounts.models import User
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=1000)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+RoleName = Annotated[str, msgspec.Meta(pattern=r"^(admin|moderator|focal_point|lcipp|observer)$")]
+Party = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    display_name: DisplayName
+
+
+class LoginIn(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class UserPatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: RoleName | msgspec.UnsetType = msgspec.UNSET
+    party: Party | msgspec.UnsetType | None = msgspec.UNSET
+    organisation: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType | None = msgspec.UNSET
+    display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
+
+
+class UserOut(msgspec.Struct, omit_defaults=True):
+    id: int
+    display_name: str
+    role: str
+    party: str | None
+    organisation: str | None
+    email: str | None = None
+    silenced_until: str | None = None
+    suspended_until: str | None = None
+
+
+class AuthorOut(msgspec.Struct):
+    id: int
+    display_name: str
+    role: str
+    party: str | None
+
+
+class LoginOut(msgspec.Struct):
+    token: str
+    user: UserOut
+
+
+def iso(value: object) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None  # type: ignore[attr-defined]
+
+
+def user_out(user: User, *, with_email: bool = False) -> UserOut:
+    return UserOut(
+        id=user.id,
+        display_name=user.display_name,
+        role=user.role,
+        party=user.party,
+        organisation=user.organisation,
+        email=user.email if with_email else None,
+        silenced_until=iso(user.silenced_until) if with_email else None,
+        suspended_until=iso(user.suspended_until) if with_email else None,
+    )
+
+
+def author_out(user: User) -> AuthorOut:
+    return AuthorOut(id=user.id, display_name=user.display_name, role=user.role, party=user.party)

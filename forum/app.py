@@ -1,0 +1,136 @@
+"""create_app(settings) -> Litestar: plugins, routers, error mapping, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
+from litestar.stores.registry import StoreRegistry
+
+from forum import __version__
+from forum.accounts.controllers import AccountController
+from forum.lib.csrf import SessionCSRFMiddleware
+from forum.lib.db import create_engine, sqlalchemy_config
+from forum.lib.http import provide_viewer
+from forum.lib.problems import EXCEPTION_HANDLERS
+from forum.ops.controllers import health
+from forum.realtime.bus import ChannelsPublisher, make_channels
+from forum.settings import Settings
+from forum.spaces.controllers import SpaceController
+from forum.threads.controllers import ThreadController
+
+# A request body over this is refused with 413 before it is parsed.
+MAX_REQUEST_BODY = 1024 * 1024
+
+log = logging.getLogger("forum")
+
+
+def _stores(settings: Settings) -> StoreRegistry:
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        root = RedisStore.with_client(url=settings.redis_url, namespace="forum")
+        return StoreRegistry(default_factory=root.with_namespace)
+    return StoreRegistry(default_factory=lambda _name: MemoryStore())
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings)
+    channels = make_channels(settings)
+    publisher = ChannelsPublisher(channels)
+    db_config = sqlalchemy_config(engine, publisher)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        app.state.settings = settings
+        app.state.publisher = publisher
+        app.state.sessionmaker = db_config.create_session_maker()
+        app.state.redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            app.state.redis = Redis.from_url(settings.redis_url)
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await engine.dispose()
+
+    prometheus = PrometheusConfig(app_name="forum", group_path=True, exclude=["/metrics"])
+
+    route_handlers: list = [
+        AccountController,
+        SpaceController,
+        ThreadController,
+        health,
+        PrometheusController,
+    ]
+    route_handlers.extend(_domain_routers())
+    if Path(settings.static_dir).is_dir():
+        route_handlers.append(
+            create_static_files_router(
+                path="/", directories=[settings.static_dir], html_mode=True, name="client"
+            )
+        )
+
+    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure, exclude=["/ws"])
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        exclude=["/health", "/metrics", "/ws"],
+        store="rate_limit",
+    )
+    return Litestar(
+        route_handlers=route_handlers,
+        plugins=[SQLAlchemyPlugin(config=db_config), channels],
+        dependencies={
+            "viewer": Provide(provide_viewer),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+        },
+        middleware=[
+            DefineMiddleware(SessionCSRFMiddleware, config=csrf),
+            rate_limit.middleware,
+            prometheus.middleware,
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        stores=_stores(settings),
+        openapi_config=OpenAPIConfig(
+            title="forum",
+            version=__version__,
+            description="The discussion forum and live world café of the NMA community (Article 6.8).",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")},
+            ),
+        ),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+            log_exceptions="always",
+        ),
+        lifespan=[lifespan],
+        request_max_body_size=MAX_REQUEST_BODY,
+        debug=False,
+    )
+
+
+def _domain_routers() -> list[Router | type]:
+    """Routers of domains that register themselves (moderation, cafés, websocket)."""
+    from forum import routes
+
+    return routes.extra_route_handlers()

@@ -1,0 +1,148 @@
+"""`forum serve | db upgrade | users create | demo`: thin commands that call services."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from forum.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run_with_session(work: Callable[..., Awaitable[T]], settings: Settings) -> T:
+    from forum.lib.db import create_engine, make_sessionmaker
+
+    async def _go() -> T:
+        engine = create_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_go())
+
+
+@click.group()
+def main() -> None:
+    """forum: the discussion forum and live world café of the NMA community."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="processes; set FORUM_REDIS_URL for more than one",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the service (brings the schema up to date first)."""
+    import uvicorn
+
+    from forum.lib.migrate import upgrade
+
+    settings = Settings.from_env()
+    if workers > 1 and not settings.redis_url:
+        raise click.UsageError("--workers > 1 needs FORUM_REDIS_URL, so live events reach every process")
+    if settings.auto_migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        "forum.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws_max_size=64 * 1024,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        timeout_graceful_shutdown=8,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations to FORUM_DATABASE_URL."""
+    from forum.lib.migrate import upgrade
+
+    upgrade(Settings.from_env().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role",
+    default="observer",
+    show_default=True,
+    type=click.Choice(["admin", "moderator", "focal_point", "lcipp", "observer"]),
+)
+@click.option("--party", default=None, help="ISO 3166-1 alpha-3 code (EUU for the European Union)")
+@click.option("--organisation", default=None)
+def users_create(
+    email: str, password: str, display_name: str, role: str, party: str | None, organisation: str | None
+) -> None:
+    """Create a user; this is how the first admin is made."""
+    from forum.accounts.services import create_user
+    from forum.lib.errors import ForumError
+    from forum.lib.migrate import upgrade
+
+    settings = Settings.from_env()
+    if settings.auto_migrate:
+        upgrade(settings.database_url)
+
+    async def work(session):
+        return await create_user(
+            session,
+            email=email,
+            password=password,
+            display_name=display_name,
+            role=role,
+            party=party.upper() if party else None,
+            organisation=organisation,
+        )
+
+    try:
+        user = _run_with_session(work, settings)
+    except ForumError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"created user {user.id} <{user.email}> as {user.role}")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo content: the NMAs and workshop of the seed report, users of every role."""
+    from forum.demo.loader import load_demo
+    from forum.lib.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    summary = _run_with_session(load_demo, settings)
+    click.echo(summary)
+
+
+if __name__ == "__main__":
+    main()

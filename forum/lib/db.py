@@ -1,0 +1,90 @@
+"""Database wiring: the declarative base, the engine, and the session configuration.
+
+SQLite is the embedded default and PostgreSQL the production database; the same models
+and migrations serve both. On SQLite every transaction starts with BEGIN IMMEDIATE so
+that concurrent writers queue on the write lock (with a busy timeout) instead of failing
+with "database is locked" when a reader tries to upgrade.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from advanced_alchemy.base import IdentityBase
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from forum.settings import Settings
+
+__all__ = [
+    "Base",
+    "DateTimeUTC",
+    "JsonB",
+    "create_engine",
+    "make_sessionmaker",
+    "sqlalchemy_config",
+    "utcnow",
+]
+
+# Integer ids from the database's own IDENTITY (PostgreSQL) or rowid (SQLite).
+Base = IdentityBase
+
+# How long a SQLite writer waits for the lock before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url, poolclass=NullPool if ":memory:" not in settings.database_url else None
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's legacy
+        # transaction handling would defer it), so we can make it IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_info(publisher: Any) -> dict[str, Any]:
+    return {"publisher": publisher}
+
+
+def make_sessionmaker(engine: AsyncEngine, publisher: Any = None) -> async_sessionmaker[AsyncSession]:
+    """A sessionmaker for code outside a request (CLI, websocket frames, background work)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=session_info(publisher))
+
+
+def sqlalchemy_config(engine: AsyncEngine, publisher: Any = None) -> SQLAlchemyAsyncConfig:
+    # Services commit explicitly (events are published after commit), so the plugin
+    # only opens and closes the request's session.
+    return SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(publisher)),
+        create_all=False,
+    )

@@ -1,0 +1,74 @@
+"""One error tree for the whole service.
+
+Every rule violation raises a `ForumError` subclass with a stable `code`. It is mapped
+once to problem+json over HTTP (`forum.app`) and once to `error` frames over the
+websocket (`forum.realtime`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ForumError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.headers = headers or {}
+
+
+class BadRequest(ForumError):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+
+class Invalid(ForumError):
+    status = 422
+    code = "bad_request"
+    title = "Invalid input"
+
+
+class Unauthorized(ForumError):
+    status = 401
+    code = "unauthorized"
+    title = "Not signed in"
+
+
+class Forbidden(ForumError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(ForumError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(ForumError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class TooLarge(ForumError):
+    status = 413
+    code = "too_large"
+    title = "Too large"
+
+
+class RateLimited(ForumError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = max(1, retry_after)

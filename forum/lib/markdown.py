@@ -1,0 +1,67 @@
+"""Markdown to safe HTML: the one place the allow-list lives.
+
+markdown-it-py renders with raw HTML off (CommonMark preset with `html=False`), then nh3
+(ammonia) sanitizes with an explicit allow-list: no script, no style, no event handlers,
+no iframe, only http(s) and mailto links. Links get rel="nofollow noopener noreferrer".
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    .enable("table")
+    .enable("strikethrough")
+)
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "del",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "img",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render(body: str) -> str:
+    """Render a post's Markdown to sanitized HTML."""
+    return nh3.clean(
+        _md.render(body),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )

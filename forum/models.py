@@ -1,0 +1,31 @@
+"""Every table of every domain, imported once so Alembic and tests see the whole schema."""
+
+from forum.accounts.models import AuthToken, User
+from forum.lib.db import Base
+from forum.moderation.models import AuditEntry, Flag
+from forum.realtime.models import Event, TopicCounter
+from forum.rooms.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
+from forum.spaces.models import Space, SpaceModerator
+from forum.threads.models import Post, PostRevision, Thread
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditEntry",
+    "AuthToken",
+    "Cafe",
+    "CafeSeat",
+    "CafeTable",
+    "CafeVisit",
+    "Event",
+    "Flag",
+    "Post",
+    "PostRevision",
+    "Space",
+    "SpaceModerator",
+    "TableMessage",
+    "Thread",
+    "TopicCounter",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,49 @@
+"""Fan-out between processes: Litestar's channels plugin, in memory or on Redis.
+
+The broker only rings the doorbell: the event log in the database is the source of truth,
+and subscribers replay from it (see `forum.realtime.hub`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+
+from forum.settings import Settings
+
+# Messages a process may hold for its own hub before the slowest is dropped; the hub
+# drains this at once into per-connection queues, so only a stalled loop reaches it.
+HUB_MAX_BACKLOG = 100_000
+
+
+def make_backend(settings: Settings) -> ChannelsBackend:
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    return MemoryChannelsBackend()
+
+
+def make_channels(settings: Settings) -> ChannelsPlugin:
+    return ChannelsPlugin(
+        backend=make_backend(settings),
+        arbitrary_channels_allowed=True,
+        subscriber_max_backlog=HUB_MAX_BACKLOG,
+        subscriber_backlog_strategy="dropleft",
+    )
+
+
+class ChannelsPublisher:
+    """Hands committed events to the channels plugin, one message per event."""
+
+    def __init__(self, channels: ChannelsPlugin) -> None:
+        self.channels = channels
+
+    def publish(self, envelopes: list[dict[str, Any]]) -> None:
+        for env in envelopes:
+            self.channels.publish(msgspec.json.encode(env), [env["topic"]])

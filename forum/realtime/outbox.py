@@ -1,0 +1,117 @@
+"""The outbox: how every domain announces a change.
+
+`append()` writes the event with the topic's next seq inside the caller's transaction;
+the events are handed to the publisher only after that transaction commits (a rolled-back
+change announces nothing). `signal()` sends a passing signal (presence) with no seq.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import event, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from forum.realtime.models import Event, TopicCounter
+
+OUTBOX_KEY = "outbox"
+
+
+class Publisher(Protocol):
+    def publish(self, envelopes: list[dict[str, Any]]) -> None: ...
+
+
+async def next_seq(session: AsyncSession, topic: str) -> int:
+    """Bump the topic's counter; the row lock serializes writers of one topic."""
+    bump = (
+        update(TopicCounter)
+        .where(TopicCounter.topic == topic)
+        .values(seq=TopicCounter.seq + 1)
+        .returning(TopicCounter.seq)
+        .execution_options(synchronize_session=False)
+    )
+    seq = (await session.execute(bump)).scalar_one_or_none()
+    if seq is not None:
+        return seq
+    dialect = session.bind.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(TopicCounter).values(topic=topic, seq=0).on_conflict_do_nothing(index_elements=["topic"])
+    )
+    return (await session.execute(bump)).scalar_one()
+
+
+def envelope(ev: Event) -> dict[str, Any]:
+    return {
+        "topic": ev.topic,
+        "seq": ev.seq,
+        "type": ev.type,
+        "data": ev.data,
+        "restricted": ev.restricted,
+        "owner_id": ev.owner_id,
+        "space_id": ev.space_id,
+        "public_type": ev.public_type,
+        "public_data": ev.public_data,
+    }
+
+
+async def append(
+    session: AsyncSession,
+    topic: str,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    owner_id: int | None = None,
+    space_id: int | None = None,
+    public_type: str | None = None,
+    public_data: dict[str, Any] | None = None,
+) -> Event:
+    """Store an event for `topic` in the current transaction; publish it after commit.
+
+    Pass `public_type`/`public_data` to restrict the full event to its owner and the
+    moderators of `space_id`; everyone else receives the public version.
+    """
+    seq = await next_seq(session, topic)
+    ev = Event(
+        topic=topic,
+        seq=seq,
+        type=type_,
+        data=data,
+        restricted=public_type is not None,
+        owner_id=owner_id,
+        space_id=space_id,
+        public_type=public_type,
+        public_data=public_data,
+    )
+    session.add(ev)
+    session.info.setdefault(OUTBOX_KEY, []).append(envelope(ev))
+    return ev
+
+
+def signal(
+    session_or_publisher: AsyncSession | Publisher, topic: str, type_: str, data: dict[str, Any]
+) -> None:
+    """Send a passing signal with no seq, now (it is not stored and not replayed)."""
+    publisher = (
+        session_or_publisher.info.get("publisher")
+        if isinstance(session_or_publisher, AsyncSession)
+        else session_or_publisher
+    )
+    if publisher is not None:
+        publisher.publish([{"topic": topic, "seq": None, "type": type_, "data": data, "restricted": False}])
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    pending = session.info.pop(OUTBOX_KEY, None)
+    publisher = session.info.get("publisher")
+    if pending and publisher is not None:
+        publisher.publish(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_after_rollback(session: Session) -> None:
+    session.info.pop(OUTBOX_KEY, None)

@@ -1,0 +1,1 @@
+"""World cafés: tables with hosts, timed rounds, seating, table chat, harvests, archive."""

@@ -1,0 +1,8 @@
+"""Route handlers of the later domains, gathered here so app.py stays one list."""
+
+from __future__ import annotations
+
+
+def extra_route_handlers() -> list:
+    handlers: list = []
+    return handlers

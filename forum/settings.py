@@ -1,0 +1,81 @@
+"""Settings from the FORUM_* environment, read once into a frozen dataclass.
+
+Nothing connects at import time: `Settings.from_env()` only reads variables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SQLITE_FILE = "forum.db"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite+aiosqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+    redis_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    allowed_origins: list[str] = field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]
+    )
+    # Sessions and tokens last two weeks: workshops run for days, and people on slow
+    # links should not be asked to sign in again mid-session.
+    token_ttl_seconds: int = 14 * 24 * 3600
+    cookie_secure: bool = False
+    # Login: this many failures within the window lock the account (and, separately,
+    # the address) for the rest of the window.
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    # Requests per minute per address, for the API as a whole (a guard, not a quota).
+    rate_limit_per_minute: int = 1200
+    # Posts and table messages per connection over the websocket, per 10 seconds.
+    ws_send_per_10s: int = 20
+    flag_hide_threshold: int = 3
+    static_dir: str = str(Path(__file__).resolve().parent.parent / "static")
+    log_level: str = "INFO"
+    auto_migrate: bool = True
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        defaults = cls()
+        secret = os.environ.get("FORUM_SECRET_KEY") or defaults.secret_key
+        return cls(
+            database_url=os.environ.get("FORUM_DATABASE_URL") or defaults.database_url,
+            redis_url=os.environ.get("FORUM_REDIS_URL") or None,
+            secret_key=secret,
+            allowed_origins=_list("FORUM_ALLOWED_ORIGINS", defaults.allowed_origins),
+            token_ttl_seconds=_int("FORUM_TOKEN_TTL_SECONDS", defaults.token_ttl_seconds),
+            cookie_secure=os.environ.get("FORUM_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
+            login_max_failures=_int("FORUM_LOGIN_MAX_FAILURES", defaults.login_max_failures),
+            login_window_seconds=_int("FORUM_LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
+            rate_limit_per_minute=_int("FORUM_RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
+            ws_send_per_10s=_int("FORUM_WS_SEND_PER_10S", defaults.ws_send_per_10s),
+            flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),
+            static_dir=os.environ.get("FORUM_STATIC_DIR") or defaults.static_dir,
+            log_level=os.environ.get("FORUM_LOG_LEVEL") or defaults.log_level,
+            auto_migrate=os.environ.get("FORUM_AUTO_MIGRATE", "1").lower() not in {"0", "false", "no"},
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

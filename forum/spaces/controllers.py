@@ -1,0 +1,42 @@
+"""HTTP: spaces and their moderators."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post, put
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.lib.http import ListOut
+from forum.spaces import services
+from forum.spaces.schemas import ModeratorsIn, SpaceIn, SpaceOut, space_out
+
+
+class SpaceController(Controller):
+    path = "/api/spaces"
+    tags = ["spaces"]
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Create a space (admin)")
+    async def create(self, data: SpaceIn, db_session: AsyncSession, viewer: Viewer) -> SpaceOut:
+        space = await services.create_space(db_session, viewer, data)
+        return space_out(space, [])
+
+    @get("/", summary="The spaces the caller may see")
+    async def list(self, db_session: AsyncSession, viewer: Viewer) -> ListOut[SpaceOut]:
+        spaces = await services.list_spaces(db_session, viewer)
+        mods = await services.moderator_ids(db_session, [s.id for s in spaces])
+        return ListOut(items=[space_out(s, mods[s.id]) for s in spaces])
+
+    @get("/{slug:str}", summary="One space")
+    async def get(self, slug: str, db_session: AsyncSession, viewer: Viewer) -> SpaceOut:
+        space = await services.get_space(db_session, viewer, slug)
+        mods = await services.moderator_ids(db_session, [space.id])
+        return space_out(space, mods[space.id])
+
+    @put("/{slug:str}/moderators", summary="Name the space's moderators (admin)")
+    async def set_moderators(
+        self, slug: str, data: ModeratorsIn, db_session: AsyncSession, viewer: Viewer
+    ) -> SpaceOut:
+        space = await services.set_moderators(db_session, viewer, slug, data)
+        mods = await services.moderator_ids(db_session, [space.id])
+        return space_out(space, mods[space.id])

@@ -1,0 +1,103 @@
+"""Every read and write on spaces; a space the viewer may not see is a 404."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.viewer import Viewer
+from forum.lib.errors import Conflict, Invalid, NotFound
+from forum.moderation import audit
+from forum.spaces.models import Space, SpaceModerator
+from forum.spaces.policy import can_see_space
+from forum.spaces.schemas import ModeratorsIn, SpaceIn
+
+
+async def moderator_ids(session: AsyncSession, space_ids: list[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    if space_ids:
+        rows = await session.execute(
+            select(SpaceModerator.space_id, SpaceModerator.user_id).where(
+                SpaceModerator.space_id.in_(space_ids)
+            )
+        )
+        for space_id, user_id in rows:
+            found[space_id].append(user_id)
+    return found
+
+
+async def create_space(session: AsyncSession, viewer: Viewer, data: SpaceIn) -> Space:
+    actor = viewer.require_admin()
+    if await session.scalar(select(Space.id).where(Space.slug == data.slug)) is not None:
+        raise Conflict(f"a space with slug {data.slug!r} already exists", field="slug")
+    space = Space(
+        slug=data.slug,
+        title=data.title.strip(),
+        description=data.description,
+        kind=data.kind,
+        moderation=data.moderation,
+        visibility=data.visibility,
+        allowed_roles=sorted(set(data.allowed_roles)),
+    )
+    session.add(space)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="space.create",
+        target_type="space",
+        target_id=space.id,
+        space_id=space.id,
+        after={"slug": space.slug, "visibility": space.visibility, "moderation": space.moderation},
+    )
+    await session.commit()
+    return space
+
+
+async def list_spaces(session: AsyncSession, viewer: Viewer) -> list[Space]:
+    spaces = (await session.scalars(select(Space).order_by(Space.kind, Space.title))).all()
+    return [space for space in spaces if can_see_space(viewer, space)]
+
+
+async def get_space(session: AsyncSession, viewer: Viewer, slug: str) -> Space:
+    space = await session.scalar(select(Space).where(Space.slug == slug))
+    if space is None or not can_see_space(viewer, space):
+        raise NotFound(f"no space {slug!r}")
+    return space
+
+
+async def get_space_by_id(session: AsyncSession, viewer: Viewer, space_id: int) -> Space:
+    space = await session.get(Space, space_id)
+    if space is None or not can_see_space(viewer, space):
+        raise NotFound(f"no space with id {space_id}")
+    return space
+
+
+async def set_moderators(session: AsyncSession, viewer: Viewer, slug: str, data: ModeratorsIn) -> Space:
+    actor = viewer.require_admin()
+    space = await get_space(session, viewer, slug)
+    wanted = sorted(set(data.user_ids))
+    if wanted:
+        existing = set((await session.scalars(select(User.id).where(User.id.in_(wanted)))).all())
+        missing = [uid for uid in wanted if uid not in existing]
+        if missing:
+            raise Invalid(f"no user with id {missing[0]}", field="user_ids")
+    before = sorted((await moderator_ids(session, [space.id]))[space.id])
+    await session.execute(delete(SpaceModerator).where(SpaceModerator.space_id == space.id))
+    session.add_all([SpaceModerator(space_id=space.id, user_id=uid) for uid in wanted])
+    if before != wanted:
+        await audit.record(
+            session,
+            actor_id=actor.id,
+            action="space.moderators",
+            target_type="space",
+            target_id=space.id,
+            space_id=space.id,
+            before={"moderator_ids": before},
+            after={"moderator_ids": wanted},
+        )
+    await session.commit()
+    return space

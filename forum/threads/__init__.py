@@ -1,0 +1,1 @@
+"""Threads and posts: numbering, revisions, idempotent posting, pre-moderation."""

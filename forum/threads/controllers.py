@@ -1,0 +1,107 @@
+"""HTTP: threads, posts, revisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.lib.http import ListOut
+from forum.threads import services
+from forum.threads.schemas import (
+    PostEditIn,
+    PostIn,
+    PostOut,
+    RevisionOut,
+    ThreadIn,
+    ThreadOut,
+    ThreadPatchIn,
+)
+
+Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
+
+
+class ThreadController(Controller):
+    tags = ["threads"]
+
+    @post("/api/spaces/{slug:str}/threads", status_code=HTTP_201_CREATED, summary="Open a thread")
+    async def open_thread(
+        self, slug: str, data: ThreadIn, db_session: AsyncSession, viewer: Viewer
+    ) -> ThreadOut:
+        thread, _ = await services.open_thread(db_session, viewer, slug, data)
+        return await services.thread_view(
+            db_session, await services.get_thread(db_session, viewer, thread.id)
+        )
+
+    @get("/api/spaces/{slug:str}/threads", summary="Threads of a space: pinned first, then latest activity")
+    async def list_threads(
+        self,
+        slug: str,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        limit: Limit = None,
+        cursor: str | None = None,
+    ) -> ListOut[ThreadOut]:
+        page = await services.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
+        return ListOut(items=page.items, next=page.next)
+
+    @get("/api/threads/{thread_id:int}", summary="One thread")
+    async def get_thread(self, thread_id: int, db_session: AsyncSession, viewer: Viewer) -> ThreadOut:
+        return await services.thread_view(
+            db_session, await services.get_thread(db_session, viewer, thread_id)
+        )
+
+    @patch("/api/threads/{thread_id:int}", summary="Rename, pin, lock, slow mode, move (moderators)")
+    async def update_thread(
+        self, thread_id: int, data: ThreadPatchIn, db_session: AsyncSession, viewer: Viewer
+    ) -> ThreadOut:
+        found = await services.update_thread(db_session, viewer, thread_id, data)
+        return await services.thread_view(db_session, found)
+
+    @post("/api/threads/{thread_id:int}/posts", status_code=HTTP_201_CREATED, summary="Post in a thread")
+    async def create_post(
+        self, thread_id: int, data: PostIn, db_session: AsyncSession, viewer: Viewer
+    ) -> Response[PostOut]:
+        post_row, created = await services.create_post(
+            db_session, viewer, thread_id, data.body, reply_to=data.reply_to, client_id=data.client_id
+        )
+        view = await services.post_view(db_session, post_row)
+        return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @get("/api/threads/{thread_id:int}/posts", summary="Posts with number > after, ascending")
+    async def list_posts(
+        self,
+        thread_id: int,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        after: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit = None,
+    ) -> ListOut[PostOut]:
+        page = await services.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
+        return ListOut(items=page.items, next=page.next)
+
+    @patch("/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision")
+    async def edit_post(
+        self, post_id: int, data: PostEditIn, db_session: AsyncSession, viewer: Viewer
+    ) -> PostOut:
+        post_row = await services.edit_post(db_session, viewer, post_id, data.body)
+        return await services.post_view(db_session, post_row)
+
+    @get("/api/posts/{post_id:int}", summary="One post")
+    async def get_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> PostOut:
+        post_row, _ = await services.get_visible_post(db_session, viewer, post_id)
+        return await services.post_view(db_session, post_row)
+
+    @get("/api/posts/{post_id:int}/revisions", summary="Earlier texts of a post, oldest first")
+    async def revisions(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> ListOut[RevisionOut]:
+        return ListOut(items=await services.list_revisions(db_session, viewer, post_id))
+
+    @delete(
+        "/api/posts/{post_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Delete a post: its text is gone"
+    )
+    async def delete_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> None:
+        await services.delete_post(db_session, viewer, post_id)

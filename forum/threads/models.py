@@ -1,0 +1,70 @@
+"""Threads, posts and post revisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.lib.db import Base, DateTimeUTC, utcnow
+
+
+class PostStatus(enum.StrEnum):
+    published = "published"
+    pending = "pending"
+    hidden = "hidden"
+    deleted = "deleted"
+
+
+class Thread(Base):
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_space_order", "space_id", "pinned", "last_post_at"),)
+
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # "published", or "pending" while its first post waits for a moderator.
+    status: Mapped[str] = mapped_column(String(12), default="published")
+    pinned: Mapped[bool] = mapped_column(default=False)
+    locked: Mapped[bool] = mapped_column(default=False)
+    # Minimum seconds between two posts of one user in this thread (0: off).
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # The highest post number handed out; numbers are never reused.
+    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_post_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "number"),
+        UniqueConstraint("author_id", "client_id"),
+        Index("ix_posts_status", "status"),
+    )
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default=PostStatus.published.value)
+    reply_to: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), default=None)
+    client_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    # Why a moderator hid or rejected it; shown to its author.
+    moderation_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class PostRevision(Base):
+    """An earlier text of a post, kept when it is edited."""
+
+    __tablename__ = "post_revisions"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    edited_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

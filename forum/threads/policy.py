@@ -1,0 +1,29 @@
+"""Who may see and change threads and posts (pure predicates)."""
+
+from __future__ import annotations
+
+from forum.accounts.viewer import Viewer
+from forum.spaces.models import ModerationMode, Space
+from forum.threads.models import Post, PostStatus, Thread
+
+PUBLIC_STATUSES = frozenset({PostStatus.published.value, PostStatus.deleted.value})
+
+
+def can_see_thread(viewer: Viewer, thread: Thread) -> bool:
+    """The space is checked separately; a pending thread is its author's and moderators'."""
+    return thread.status == "published" or viewer.id == thread.author_id or viewer.moderates(thread.space_id)
+
+
+def can_see_post(viewer: Viewer, post: Post, space_id: int) -> bool:
+    if post.status in PUBLIC_STATUSES:
+        return True
+    return viewer.id == post.author_id or viewer.moderates(space_id)
+
+
+def publishes_at_once(viewer: Viewer, space: Space) -> bool:
+    """In a pre-moderated space, observers' posts wait for a moderator."""
+    return space.moderation != ModerationMode.pre.value or viewer.is_trusted or viewer.moderates(space.id)
+
+
+def can_edit_post(viewer: Viewer, post: Post, space_id: int) -> bool:
+    return viewer.id == post.author_id or viewer.moderates(space_id)

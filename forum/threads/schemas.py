@@ -1,0 +1,123 @@
+"""Request and response shapes of the threads and posts API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from forum.accounts.models import User
+from forum.accounts.schemas import AuthorOut, author_out, iso
+from forum.threads.models import Post, PostStatus, Thread
+
+# A post is a conversation turn, not a document: 20,000 characters is about ten pages.
+MAX_POST_CHARS = 20_000
+
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_POST_CHARS)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]
+
+
+class ThreadIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    body: Body
+    client_id: ClientId | None = None
+
+
+class ThreadPatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    pinned: bool | msgspec.UnsetType = msgspec.UNSET
+    locked: bool | msgspec.UnsetType = msgspec.UNSET
+    space: Slug | msgspec.UnsetType = msgspec.UNSET
+    slow_mode_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | msgspec.UnsetType = msgspec.UNSET
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+
+
+class PostIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Body
+    reply_to: int | None = None
+    client_id: ClientId | None = None
+
+
+class PostEditIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Body
+
+
+class ThreadOut(msgspec.Struct):
+    id: int
+    space: str
+    title: str
+    author: AuthorOut
+    pinned: bool
+    locked: bool
+    post_count: int
+    last_post_at: str
+    created_at: str
+    status: str
+    slow_mode_seconds: int
+
+
+class PostOut(msgspec.Struct):
+    id: int
+    thread_id: int
+    number: int
+    author: AuthorOut
+    body: str
+    html: str
+    status: str
+    reply_to: int | None
+    client_id: str | None
+    created_at: str
+    edited_at: str | None
+    moderation_reason: str | None = None
+
+
+class RevisionOut(msgspec.Struct):
+    body: str
+    edited_at: str
+    editor: AuthorOut
+
+
+def thread_out(thread: Thread, space_slug: str, author: User) -> ThreadOut:
+    return ThreadOut(
+        id=thread.id,
+        space=space_slug,
+        title=thread.title,
+        author=author_out(author),
+        pinned=thread.pinned,
+        locked=thread.locked,
+        post_count=thread.post_count,
+        last_post_at=iso(thread.last_post_at) or "",
+        created_at=iso(thread.created_at) or "",
+        status=thread.status,
+        slow_mode_seconds=thread.slow_mode_seconds,
+    )
+
+
+def post_out(post: Post, author: User) -> PostOut:
+    gone = post.status == PostStatus.deleted.value
+    return PostOut(
+        id=post.id,
+        thread_id=post.thread_id,
+        number=post.number,
+        author=author_out(author),
+        body="" if gone else post.body,
+        html="" if gone else post.html,
+        status=post.status,
+        reply_to=post.reply_to,
+        client_id=post.client_id,
+        created_at=iso(post.created_at) or "",
+        edited_at=iso(post.edited_at),
+        moderation_reason=post.moderation_reason,
+    )
+
+
+def post_data(post: Post, author: User) -> dict:
+    """The Post as plain JSON data, for event payloads."""
+    return msgspec.to_builtins(post_out(post, author))
+
+
+def post_stub(post: Post) -> dict:
+    """What someone who may not see a post learns of it: that a number is taken."""
+    return {"id": post.id, "thread_id": post.thread_id, "number": post.number, "status": "hidden"}

@@ -1,0 +1,457 @@
+"""Every read and write on threads and posts, for HTTP and the websocket alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import msgspec
+from msgspec import UNSET
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.schemas import author_out, iso
+from forum.accounts.viewer import Viewer
+from forum.lib import markdown
+from forum.lib.db import utcnow
+from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.moderation import audit
+from forum.realtime import outbox
+from forum.spaces import services as spaces
+from forum.spaces.models import Space
+from forum.spaces.policy import can_see_space
+from forum.threads.models import Post, PostRevision, PostStatus, Thread
+from forum.threads.policy import can_edit_post, can_see_post, can_see_thread, publishes_at_once
+from forum.threads.schemas import (
+    PostOut,
+    RevisionOut,
+    ThreadIn,
+    ThreadOut,
+    ThreadPatchIn,
+    post_data,
+    post_out,
+    post_stub,
+    thread_out,
+)
+
+
+def thread_topic(thread_id: int) -> str:
+    return f"thread:{thread_id}"
+
+
+@dataclass
+class VisibleThread:
+    thread: Thread
+    space: Space
+
+
+async def get_thread(session: AsyncSession, viewer: Viewer, thread_id: int) -> VisibleThread:
+    thread = await session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound(f"no thread with id {thread_id}")
+    space = await session.get(Space, thread.space_id)
+    if space is None or not can_see_space(viewer, space) or not can_see_thread(viewer, thread):
+        raise NotFound(f"no thread with id {thread_id}")
+    return VisibleThread(thread, space)
+
+
+async def thread_view(session: AsyncSession, found: VisibleThread) -> ThreadOut:
+    author = await session.get(User, found.thread.author_id)
+    assert author is not None
+    return thread_out(found.thread, found.space.slug, author)
+
+
+async def post_view(session: AsyncSession, post: Post) -> PostOut:
+    author = await session.get(User, post.author_id)
+    assert author is not None
+    return post_out(post, author)
+
+
+async def announce_post(session: AsyncSession, type_: str, post: Post, space_id: int) -> None:
+    """Append a post event; a post others may not see reaches them only as a stub."""
+    author = await session.get(User, post.author_id)
+    assert author is not None
+    visible_to_all = post.status in (PostStatus.published.value, PostStatus.deleted.value)
+    await outbox.append(
+        session,
+        thread_topic(post.thread_id),
+        type_,
+        post_data(post, author) if type_ != "post.deleted" else post_stub(post) | {"status": post.status},
+        owner_id=post.author_id,
+        space_id=space_id,
+        public_type=None if visible_to_all else "post.hidden",
+        public_data=None if visible_to_all else post_stub(post),
+    )
+
+
+async def announce_thread(session: AsyncSession, found: VisibleThread) -> None:
+    await outbox.append(
+        session,
+        thread_topic(found.thread.id),
+        "thread.updated",
+        msgspec.to_builtins(await thread_view(session, found)),
+    )
+
+
+async def _existing_by_client_id(session: AsyncSession, author_id: int, client_id: str) -> Post | None:
+    return await session.scalar(select(Post).where(Post.author_id == author_id, Post.client_id == client_id))
+
+
+async def create_post(
+    session: AsyncSession,
+    viewer: Viewer,
+    thread_id: int,
+    body: str,
+    *,
+    reply_to: int | None = None,
+    client_id: str | None = None,
+) -> tuple[Post, bool]:
+    """Store a post; returns (post, created). A repeated client_id returns the first post."""
+    user = viewer.require_can_write()
+    if client_id is not None:
+        existing = await _existing_by_client_id(session, user.id, client_id)
+        if existing is not None:
+            if existing.thread_id != thread_id:
+                raise Conflict(
+                    "this client_id was already used for a post in another thread", field="client_id"
+                )
+            return existing, False
+    found = await get_thread(session, viewer, thread_id)
+    thread, space = found.thread, found.space
+    moderator = viewer.moderates(space.id)
+    if thread.locked and not moderator:
+        raise Forbidden("this thread is locked: only its moderators may post")
+    if thread.slow_mode_seconds and not moderator:
+        last = await session.scalar(
+            select(Post.created_at)
+            .where(Post.thread_id == thread.id, Post.author_id == user.id)
+            .order_by(Post.number.desc())
+            .limit(1)
+        )
+        if last is not None:
+            wait = (last + timedelta(seconds=thread.slow_mode_seconds) - utcnow()).total_seconds()
+            if wait > 0:
+                raise RateLimited(
+                    f"slow mode: one post every {thread.slow_mode_seconds} seconds in this thread",
+                    retry_after=int(wait) + 1,
+                )
+    if reply_to is not None:
+        target = await session.get(Post, reply_to)
+        if target is None or target.thread_id != thread.id or not can_see_post(viewer, target, space.id):
+            raise Invalid(f"reply_to: no post {reply_to} in this thread", field="reply_to")
+    return await _insert_post(session, viewer, found, body, reply_to=reply_to, client_id=client_id)
+
+
+async def _insert_post(
+    session: AsyncSession,
+    viewer: Viewer,
+    found: VisibleThread,
+    body: str,
+    *,
+    reply_to: int | None,
+    client_id: str | None,
+    first: bool = False,
+) -> tuple[Post, bool]:
+    user = viewer.require_user()
+    status = (
+        PostStatus.published.value if publishes_at_once(viewer, found.space) else PostStatus.pending.value
+    )
+    now = utcnow()
+    values: dict = {"post_count": Thread.post_count + 1}
+    if status == PostStatus.published.value:
+        values["last_post_at"] = now
+    number = (
+        await session.execute(
+            update(Thread)
+            .where(Thread.id == found.thread.id)
+            .values(**values)
+            .returning(Thread.post_count)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    post = Post(
+        thread_id=found.thread.id,
+        number=number,
+        author_id=user.id,
+        body=body,
+        html=markdown.render(body),
+        status=status,
+        reply_to=reply_to,
+        client_id=client_id,
+        created_at=now,
+    )
+    session.add(post)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same client_id raced in from another request: return the stored one.
+        await session.rollback()
+        existing = await _existing_by_client_id(session, user.id, client_id) if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    await announce_post(session, "post.created", post, found.space.id)
+    if not first:
+        await session.commit()
+        await session.refresh(found.thread)
+    return post, True
+
+
+async def open_thread(
+    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
+) -> tuple[Thread, Post]:
+    user = viewer.require_can_write()
+    space = await spaces.get_space(session, viewer, slug)
+    pending = not publishes_at_once(viewer, space)
+    thread = Thread(
+        space_id=space.id,
+        title=data.title.strip(),
+        author_id=user.id,
+        status="pending" if pending else "published",
+    )
+    session.add(thread)
+    await session.flush()
+    post, _ = await _insert_post(
+        session,
+        viewer,
+        VisibleThread(thread, space),
+        data.body,
+        reply_to=None,
+        client_id=data.client_id,
+        first=True,
+    )
+    await session.commit()
+    await session.refresh(thread)
+    return thread, post
+
+
+def _visible_posts_clause(viewer: Viewer, space_id: int):
+    if viewer.moderates(space_id):
+        return True
+    public = Post.status.in_((PostStatus.published.value, PostStatus.deleted.value))
+    if viewer.id is None:
+        return public
+    return or_(public, Post.author_id == viewer.id)
+
+
+async def list_posts(
+    session: AsyncSession, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
+) -> Page[PostOut]:
+    if after < 0:
+        raise Invalid("after must be 0 or more", field="after")
+    limit = check_limit(limit)
+    found = await get_thread(session, viewer, thread_id)
+    rows = (
+        await session.execute(
+            select(Post, User)
+            .join(User, User.id == Post.author_id)
+            .where(
+                Post.thread_id == thread_id,
+                Post.number > after,
+                _visible_posts_clause(viewer, found.space.id),
+            )
+            .order_by(Post.number)
+            .limit(limit + 1)
+        )
+    ).all()
+    items = [post_out(post, author) for post, author in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next=str(items[-1].number) if more and items else None)
+
+
+async def list_threads(
+    session: AsyncSession, viewer: Viewer, slug: str, *, limit: int | None = None, cursor: str | None = None
+) -> Page[ThreadOut]:
+    limit = check_limit(limit)
+    space = await spaces.get_space(session, viewer, slug)
+    query = select(Thread, User).join(User, User.id == Thread.author_id).where(Thread.space_id == space.id)
+    if not viewer.moderates(space.id):
+        visible = Thread.status == "published"
+        query = query.where(or_(visible, Thread.author_id == viewer.id) if viewer.id else visible)
+    position = decode_cursor(cursor, 3)
+    if position is not None:
+        pinned, last_at, last_id = position
+        last_dt = datetime.fromisoformat(last_at)
+        # Order: pinned first, then latest activity, then id, all descending.
+        query = query.where(
+            or_(
+                Thread.pinned < bool(pinned),
+                and_(Thread.pinned == bool(pinned), Thread.last_post_at < last_dt),
+                and_(Thread.pinned == bool(pinned), Thread.last_post_at == last_dt, Thread.id < last_id),
+            )
+        )
+    rows = (
+        await session.execute(
+            query.order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(
+                limit + 1
+            )
+        )
+    ).all()
+    items = [thread_out(thread, space.slug, author) for thread, author in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        nxt = encode_cursor([int(last.pinned), last.last_post_at.isoformat(), last.id])
+    return Page(items=items, next=nxt)
+
+
+async def get_visible_post(session: AsyncSession, viewer: Viewer, post_id: int) -> tuple[Post, VisibleThread]:
+    post = await session.get(Post, post_id)
+    if post is None:
+        raise NotFound(f"no post with id {post_id}")
+    try:
+        found = await get_thread(session, viewer, post.thread_id)
+    except NotFound:
+        raise NotFound(f"no post with id {post_id}") from None
+    if not can_see_post(viewer, post, found.space.id):
+        raise NotFound(f"no post with id {post_id}")
+    return post, found
+
+
+async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: str) -> Post:
+    actor = viewer.require_can_write()
+    post, found = await get_visible_post(session, viewer, post_id)
+    if not can_edit_post(viewer, post, found.space.id):
+        raise Forbidden("only the author or a moderator of this space may edit this post")
+    if post.status == PostStatus.deleted.value:
+        raise Conflict("this post was deleted and cannot be edited")
+    if found.thread.locked and not viewer.moderates(found.space.id):
+        raise Forbidden("this thread is locked: only its moderators may edit posts in it")
+    if body == post.body:
+        return post
+    now = utcnow()
+    # A revision keeps the text this edit replaced, with who replaced it and when.
+    session.add(PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id))
+    post.body = body
+    post.html = markdown.render(body)
+    post.edited_at = now
+    if actor.id != post.author_id:
+        await audit.record(
+            session,
+            actor_id=actor.id,
+            action="post.edit",
+            target_type="post",
+            target_id=post.id,
+            space_id=found.space.id,
+        )
+    await announce_post(session, "post.updated", post, found.space.id)
+    await session.commit()
+    return post
+
+
+async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> None:
+    actor = viewer.require_user()
+    post, found = await get_visible_post(session, viewer, post_id)
+    if not can_edit_post(viewer, post, found.space.id):
+        raise Forbidden("only the author or a moderator of this space may delete this post")
+    if post.status == PostStatus.deleted.value:
+        return
+    before = {"status": post.status}
+    post.status = PostStatus.deleted.value
+    # The text is gone from every read, revisions included.
+    post.body = ""
+    post.html = ""
+    for revision in (
+        await session.scalars(select(PostRevision).where(PostRevision.post_id == post.id))
+    ).all():
+        await session.delete(revision)
+    if actor.id != post.author_id:
+        await audit.record(
+            session,
+            actor_id=actor.id,
+            action="post.delete",
+            target_type="post",
+            target_id=post.id,
+            space_id=found.space.id,
+            before=before,
+            after={"status": post.status},
+        )
+    await announce_post(session, "post.deleted", post, found.space.id)
+    await session.commit()
+
+
+async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:
+    post, _ = await get_visible_post(session, viewer, post_id)
+    rows = (
+        await session.execute(
+            select(PostRevision, User)
+            .join(User, User.id == PostRevision.editor_id)
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.id)
+        )
+    ).all()
+    return [
+        RevisionOut(body=rev.body, edited_at=iso(rev.edited_at) or "", editor=author_out(user))
+        for rev, user in rows
+    ]
+
+
+async def update_thread(
+    session: AsyncSession, viewer: Viewer, thread_id: int, patch: ThreadPatchIn
+) -> VisibleThread:
+    """Rename, pin, lock, set slow mode or move a thread: moderators of its space (and of the target)."""
+    actor = viewer.require_user()
+    found = await get_thread(session, viewer, thread_id)
+    thread = found.thread
+    if not viewer.moderates(found.space.id):
+        raise Forbidden("only a moderator of this space may change this thread")
+    changes: list[tuple[str, dict, dict]] = []
+    if patch.title is not UNSET and patch.title.strip() != thread.title:
+        changes.append(("thread.rename", {"title": thread.title}, {"title": patch.title.strip()}))
+        thread.title = patch.title.strip()
+    if patch.pinned is not UNSET and patch.pinned != thread.pinned:
+        changes.append(
+            (
+                "thread.pin" if patch.pinned else "thread.unpin",
+                {"pinned": thread.pinned},
+                {"pinned": patch.pinned},
+            )
+        )
+        thread.pinned = patch.pinned
+    if patch.locked is not UNSET and patch.locked != thread.locked:
+        changes.append(
+            (
+                "thread.lock" if patch.locked else "thread.unlock",
+                {"locked": thread.locked},
+                {"locked": patch.locked},
+            )
+        )
+        thread.locked = patch.locked
+    if patch.slow_mode_seconds is not UNSET and patch.slow_mode_seconds != thread.slow_mode_seconds:
+        changes.append(
+            (
+                "thread.slow_mode",
+                {"slow_mode_seconds": thread.slow_mode_seconds},
+                {"slow_mode_seconds": patch.slow_mode_seconds},
+            )
+        )
+        thread.slow_mode_seconds = patch.slow_mode_seconds
+    if patch.space is not UNSET and patch.space != found.space.slug:
+        try:
+            target = await spaces.get_space(session, viewer, patch.space)
+        except NotFound:
+            raise Invalid(f"space: no space {patch.space!r}", field="space") from None
+        if not viewer.moderates(target.id):
+            raise Forbidden("moving a thread needs moderating both spaces")
+        changes.append(("thread.move", {"space": found.space.slug}, {"space": target.slug}))
+        thread.space_id = target.id
+        found = VisibleThread(thread, target)
+    for action, before, after in changes:
+        await audit.record(
+            session,
+            actor_id=actor.id,
+            action=action,
+            target_type="thread",
+            target_id=thread.id,
+            space_id=found.space.id,
+            reason=patch.reason,
+            before=before,
+            after=after,
+        )
+    if changes:
+        await announce_thread(session, found)
+    await session.commit()
+    return found
