@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from forum.realtime.models import Event, TopicCounter
 
 OUTBOX_KEY = "outbox"
+LAST_SEQ_KEY = "last_seq"
 
 
 class Publisher(Protocol):
@@ -88,6 +89,8 @@ async def append(
     )
     session.add(ev)
     session.info.setdefault(OUTBOX_KEY, []).append(envelope(ev))
+    # The last seq each topic got in this session: the websocket's `ack` reports it.
+    session.info.setdefault(LAST_SEQ_KEY, {})[topic] = seq
     return ev
 
 
