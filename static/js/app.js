@@ -1,0 +1,145 @@
+// Start-up and the hash router: language, who is signed in, the header, the connection
+// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/moderation, #/login.
+
+import { h, mount, announce } from './dom.js';
+import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18n.js';
+import { session, loadMe, logout, onUserChange, isGlobalModerator } from './session.js';
+import { live } from './live.js';
+
+const ROUTES = [
+  { pattern: /^\/?$/, view: () => import('./views/spaces.js'), nav: 'spaces' },
+  { pattern: /^\/space\/([^/]+)$/, view: () => import('./views/space.js'), nav: 'spaces' },
+  { pattern: /^\/thread\/(\d+)$/, view: () => import('./views/thread.js'), nav: 'spaces' },
+  { pattern: /^\/cafe\/(\d+)$/, view: () => import('./views/cafe.js'), nav: 'spaces' },
+  { pattern: /^\/moderation$/, view: () => import('./views/moderation.js'), nav: 'moderation' },
+  { pattern: /^\/login$/, view: () => import('./views/auth.js'), nav: 'login', params: ['login'] },
+  { pattern: /^\/register$/, view: () => import('./views/auth.js'), nav: 'login', params: ['register'] },
+];
+
+const main = document.getElementById('main');
+let cleanup = null;
+let renderToken = 0;
+let currentNav = '';
+
+function parseHash() {
+  const raw = decodeURIComponent(location.hash.replace(/^#/, '') || '/');
+  const [path] = raw.split('?');
+  for (const route of ROUTES) {
+    const m = path.match(route.pattern);
+    if (m) return { route, params: route.params || m.slice(1) };
+  }
+  return null;
+}
+
+/** Send the person to sign in, and back here afterwards. */
+export function requireSignIn() {
+  try { sessionStorage.setItem('forum.returnTo', location.hash || '#/'); } catch { /* ignore */ }
+  location.hash = '#/login';
+}
+
+async function render({ keepFocus = false } = {}) {
+  const token = ++renderToken;
+  if (cleanup) { try { cleanup(); } catch (err) { console.error(err); } cleanup = null; }
+  const match = parseHash();
+  if (!match) {
+    currentNav = '';
+    renderNav();
+    mount(main, h('h1', { tabindex: '-1', text: t('not_found_title') }), h('p', {}, h('a', { href: '#/', text: t('back_to_spaces') })));
+    focusHeading();
+    return;
+  }
+  currentNav = match.route.nav;
+  renderNav();
+  let module;
+  try {
+    module = await match.route.view();
+  } catch (err) {
+    mount(main, h('p', { class: 'error', role: 'alert', text: t('error_generic') }));
+    return;
+  }
+  if (token !== renderToken) return;
+  const ctx = { isCurrent: () => token === renderToken, requireSignIn };
+  try {
+    const result = await module.render(main, match.params, ctx);
+    if (token !== renderToken) { if (typeof result === 'function') result(); return; }
+    cleanup = typeof result === 'function' ? result : null;
+  } catch (err) {
+    console.error(err);
+    if (token !== renderToken) return;
+    mount(main, h('h1', { tabindex: '-1', text: err.status === 404 ? t('not_found_title') : t('error_title') }),
+      h('p', { class: 'error', role: 'alert', text: err.status === 404 ? t('not_found_text') : (err.detail || t('error_generic')) }),
+      h('p', {}, h('a', { href: '#/', text: t('back_to_spaces') })));
+  }
+  if (!keepFocus) focusHeading();
+}
+
+function focusHeading() {
+  const heading = main.querySelector('h1');
+  if (heading) {
+    if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: false });
+  }
+}
+
+function renderNav() {
+  const nav = document.getElementById('site-nav');
+  const link = (href, key, name) => h('a', { href, text: t(key), 'aria-current': currentNav === name ? 'page' : null });
+  const items = [link('#/', 'nav_spaces', 'spaces')];
+  if (session.user && (isGlobalModerator() || session.moderatesSomething)) items.push(link('#/moderation', 'nav_moderation', 'moderation'));
+  mount(nav, items);
+  const box = document.getElementById('user-box');
+  if (session.user) {
+    mount(box,
+      h('span', { class: 'small', text: t('signed_in_as', { name: session.user.display_name }) }),
+      h('button', { type: 'button', class: 'link-button', text: t('sign_out'), onclick: onSignOut }));
+  } else {
+    mount(box, h('a', { href: '#/login', text: t('sign_in') }), h('a', { href: '#/register', text: t('register') }));
+  }
+}
+
+async function onSignOut() {
+  try { await logout(); } catch (err) { announce(err.detail || t('error_generic')); }
+  announce(t('signed_out'));
+  location.hash = '#/';
+  render();
+}
+
+function renderConnection(status) {
+  const el = document.getElementById('conn');
+  if (status === 'offline') {
+    el.hidden = false;
+    el.textContent = t('offline');
+  } else if (status === 'connecting' && el.dataset.was === 'offline') {
+    el.hidden = false;
+    el.textContent = t('reconnecting');
+    return;
+  } else {
+    if (el.dataset.was === 'offline' || el.dataset.was === 'connecting') {
+      if (!el.hidden) announce(t('back_online'));
+    }
+    el.hidden = true;
+    el.textContent = '';
+  }
+  el.dataset.was = status;
+}
+
+async function start() {
+  const select = document.getElementById('lang-select');
+  await setLanguage(preferredLanguage());
+  select.value = lang();
+  select.addEventListener('change', async () => {
+    await setLanguage(select.value, { remember: true });
+    render({ keepFocus: true });
+    select.focus();
+  });
+  onLanguageChange(() => { renderNav(); renderConnection(live.status); });
+  await loadMe();
+  onUserChange(() => renderNav());
+  live.onStatus(renderConnection);
+  live.start();
+  window.addEventListener('hashchange', () => render());
+  await render({ keepFocus: true });
+  document.body.dataset.ready = 'true';
+}
+
+start();

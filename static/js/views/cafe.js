@@ -1,0 +1,365 @@
+// A world café (#/cafe/{id}): join, one's table (topic, host, who is here, chat, harvest),
+// the round's countdown, announcements, moving to a new table when a round starts, and the
+// moderator's controls (next round, announce, close).
+
+import { h, mount, setServerHtml, announce, field } from '../dom.js';
+import { t, formatDate, formatDuration, formatNumber } from '../i18n.js';
+import { get, post, put, getNumbered, clockOffset } from '../api.js';
+import { session, canModerate, userId, noteModerator } from '../session.js';
+import { live } from '../live.js';
+import { nameOf, remember, personBadge } from '../people.js';
+import { createComposer } from '../composer.js';
+import { slugOf } from './space.js';
+
+const idOf = (x) => (x && typeof x === 'object' ? x.id : x);
+
+/** seating may be {userId: tableId} or [{user_id, table_id}]. */
+function seatOf(seating, uid) {
+  if (!seating || uid === null) return null;
+  if (Array.isArray(seating)) {
+    const row = seating.find((s) => Number(s.user_id ?? s.user ?? s.id) === Number(uid));
+    return row ? Number(row.table_id ?? row.table) : null;
+  }
+  const v = seating[String(uid)];
+  return v === undefined || v === null ? null : Number(idOf(v));
+}
+
+/** presence may carry user_ids, users, present or participants. */
+function presentIds(data) {
+  const raw = data.user_ids || data.users || data.present || data.participants || data.participant_ids || [];
+  return (Array.isArray(raw) ? raw : []).map((u) => { remember(u); return Number(idOf(u)); });
+}
+
+export async function render(main, [idText], ctx) {
+  const cafeId = Number(idText);
+  let cafe = null;
+  let space = null;
+  let tableId = null; // the table shown
+  let mySeat = null; // the table where the person is seated
+  let unsubTable = null;
+  let composer = null;
+  let timer = null;
+  let warned = false;
+  const messages = new Map();
+  const announcements = [];
+  let present = [];
+
+  const unsubCafe = live.subscribe(`cafe:${cafeId}`, onCafeEvent);
+  const cleanup = () => {
+    unsubCafe();
+    if (unsubTable) unsubTable();
+    if (composer) composer.close();
+    clearInterval(timer);
+  };
+
+  try {
+    cafe = await get(`/api/cafes/${cafeId}`);
+    space = await get(`/api/spaces/${encodeURIComponent(slugOf(cafe.space))}`).catch(() => null);
+  } catch (err) { cleanup(); throw err; }
+  noteModerator(canModerate(space || {}));
+  for (const tb of cafe.tables || []) remember(tb.host);
+
+  // Layout
+  const statusLine = h('p', { class: 'row' });
+  const countdown = h('span', { class: 'countdown', role: 'timer', 'aria-label': t('time_left') });
+  const tablePanel = h('section', { class: 'card', 'aria-labelledby': 'table-h' });
+  const sidePanel = h('div');
+  const annList = h('ul', { class: 'announcements' });
+  const tablesList = h('ul', { class: 'plain-list tables' });
+  const error = h('p', { class: 'error', role: 'alert' });
+
+  mount(main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ',
+      h('a', { href: `#/space/${encodeURIComponent(slugOf(cafe.space))}`, text: (space && space.title) || slugOf(cafe.space) })),
+    h('h1', { tabindex: '-1', dir: 'auto', text: cafe.title || t('cafe_n', { id: cafeId }) }),
+    statusLine,
+    error,
+    h('div', { class: 'cafe-grid' },
+      tablePanel,
+      h('div', {},
+        h('section', { class: 'card', 'aria-labelledby': 'ann-h' }, h('h2', { id: 'ann-h', text: t('announcements') }), annList),
+        h('section', { class: 'card', 'aria-labelledby': 'tables-h' }, h('h2', { id: 'tables-h', text: t('tables') }), tablesList),
+        sidePanel)),
+  );
+
+  function myId() { return userId(); }
+  function tableById(id) { return (cafe.tables || []).find((tb) => Number(tb.id) === Number(id)) || null; }
+  function hostedTable() { return (cafe.tables || []).find((tb) => Number(idOf(tb.host)) === Number(myId())) || null; }
+  function seatedTable() {
+    const uid = myId();
+    if (uid === null) return null;
+    return hostedTable() || (cafe.tables || []).find((tb) => (tb.participant_ids || []).map(Number).includes(Number(uid))) || null;
+  }
+
+  function renderStatus() {
+    mount(statusLine,
+      h('span', { class: 'badge', text: t(`cafe_state_${cafe.state || 'open'}`) }),
+      cafe.round ? h('span', { text: t('round_n', { n: formatNumber(cafe.round) }) }) : null,
+      cafe.state === 'running' && cafe.round_ends_at ? [h('span', { text: t('time_left') }), countdown] : null,
+      cafe.state === 'closed' && cafe.thread_id ? h('a', { href: `#/thread/${cafe.thread_id}`, text: t('cafe_report_thread') }) : null);
+    tick();
+  }
+
+  function tick() {
+    if (!cafe.round_ends_at) { countdown.textContent = ''; return; }
+    const left = Date.parse(cafe.round_ends_at) - (Date.now() + clockOffset);
+    countdown.textContent = formatDuration(left);
+    if (left <= 60000 && left > 0 && !warned) { warned = true; announce(t('one_minute_left')); }
+  }
+  timer = setInterval(tick, 1000);
+
+  function renderTables() {
+    mount(tablesList, (cafe.tables || []).map((tb) => {
+      const current = Number(tb.id) === Number(tableId);
+      return h('li', { 'aria-current': current ? 'true' : null },
+        h('span', { dir: 'auto', text: tb.topic }), ' — ', h('span', { class: 'muted small', text: t('hosted_by', { name: nameOf(tb.host) }) }),
+        ' ', h('span', { class: 'muted small', text: t('n_seated', { n: formatNumber((tb.participant_ids || []).length) }) }),
+        current ? h('span', { class: 'badge', text: mySeat === tb.id ? t('your_table') : t('viewing') }) : null,
+        canModerate(space || {}) && !current ? [' ', h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: () => enterTable(tb.id) })] : null);
+    }));
+  }
+
+  function renderAnnouncements() {
+    mount(annList, announcements.length
+      ? announcements.map((a) => h('li', {}, h('span', { dir: 'auto', text: a.text }), a.at ? h('span', { class: 'small', text: ` (${formatDate(a.at)})` }) : null))
+      : h('li', { class: 'muted', style: 'background:none;color:inherit', text: t('no_announcements') }));
+  }
+
+  function renderSide() {
+    if (!canModerate(space || {})) { sidePanel.replaceChildren(); return; }
+    const text = h('textarea', { rows: 2, dir: 'auto', name: 'announcement' });
+    const modError = h('p', { class: 'error', role: 'alert' });
+    const act = async (fn) => { modError.textContent = ''; try { await fn(); } catch (err) { modError.textContent = err.detail || t('error_generic'); } };
+    mount(sidePanel, h('section', { class: 'card', 'aria-labelledby': 'cafe-mod-h' },
+      h('h2', { id: 'cafe-mod-h', text: t('moderator_tools') }),
+      cafe.state !== 'closed' ? h('div', { class: 'row' },
+        h('button', { type: 'button', text: t('start_round'), onclick: () => act(async () => { cafe = { ...cafe, ...(await post(`/api/cafes/${cafeId}/rounds`)) }; renderAll(); announce(t('round_n', { n: cafe.round })); }) }),
+        h('button', { type: 'button', class: 'danger', text: t('close_cafe'), onclick: () => act(async () => {
+          if (!window.confirm(t('confirm_close_cafe'))) return;
+          const res = await post(`/api/cafes/${cafeId}/close`);
+          cafe = { ...cafe, state: 'closed', thread_id: res && res.thread_id };
+          renderAll();
+        }) })) : null,
+      cafe.state !== 'closed' ? h('form', { class: 'stack', onsubmit: (e) => { e.preventDefault(); act(async () => {
+        if (!text.value.trim()) return;
+        await post(`/api/cafes/${cafeId}/announce`, { text: text.value.trim() });
+        text.value = '';
+        announce(t('announcement_sent'));
+      }); } }, field(t('announce_label'), text), h('div', {}, h('button', { type: 'submit', class: 'secondary', text: t('announce') }))) : null,
+      modError));
+  }
+
+  function renderTablePanel() {
+    if (composer) { composer.el.remove(); }
+    if (!session.user) {
+      mount(tablePanel, h('h2', { id: 'table-h', text: t('your_table') }),
+        h('p', {}, t('sign_in_to_join'), ' ', h('button', { type: 'button', class: 'link-button', text: t('sign_in'), onclick: ctx.requireSignIn })));
+      return;
+    }
+    const tb = tableId !== null ? tableById(tableId) : null;
+    if (!tb) {
+      mount(tablePanel, h('h2', { id: 'table-h', text: t('your_table') }),
+        cafe.state === 'closed' ? h('p', { text: t('cafe_closed') })
+          : [h('p', { text: t('join_explain') }), h('button', { type: 'button', id: 'join-cafe', text: t('join_cafe'), onclick: join })]);
+      return;
+    }
+    const isHost = Number(idOf(tb.host)) === Number(myId());
+    const presentList = h('ul', { class: 'plain-list small', id: 'present-list' });
+    const msgList = h('ol', { class: 'messages', id: 'table-messages', 'aria-label': t('table_chat') });
+    const harvest = harvestBlock(tb, isHost);
+    mount(tablePanel,
+      h('p', { class: 'muted small', text: mySeat === tb.id ? t('your_table') : t('viewing_table') }),
+      h('h2', { id: 'table-h', tabindex: '-1', dir: 'auto', 'data-table-id': String(tb.id), text: tb.topic }),
+      h('p', {}, t('host'), ': ', personBadge(tb.host)),
+      h('h3', { text: t('here_now') }), presentList,
+      h('h3', { text: t('table_chat') }), msgList,
+      composer && cafe.state !== 'closed' ? composer.el : null,
+      harvest);
+    renderPresence();
+    renderMessages();
+  }
+
+  function harvestBlock(tb, isHost) {
+    const box = h('section', { 'aria-labelledby': 'harvest-h' }, h('h3', { id: 'harvest-h', text: t('harvest') }));
+    if (isHost && cafe.state !== 'closed') {
+      const area = h('textarea', { rows: 5, dir: 'auto', name: 'harvest', value: tb.harvest || '' });
+      const err = h('p', { class: 'error', role: 'alert' });
+      box.appendChild(h('form', { class: 'stack', onsubmit: async (e) => {
+        e.preventDefault();
+        err.textContent = '';
+        try {
+          const updated = await put(`/api/tables/${tb.id}/harvest`, { body: area.value });
+          tb.harvest = updated && typeof updated.harvest === 'string' ? updated.harvest : area.value;
+          announce(t('harvest_saved'));
+        } catch (ex) { err.textContent = ex.isNetwork ? t('error_network') : ex.detail; }
+      } }, field(t('harvest_label'), area, t('harvest_hint')), err, h('div', {}, h('button', { type: 'submit', text: t('save_harvest') }))));
+    } else {
+      box.appendChild(h('p', { class: 'harvest-text', id: 'harvest-text', dir: 'auto', text: tb.harvest || t('no_harvest') }));
+    }
+    return box;
+  }
+
+  function renderPresence() {
+    const el = tablePanel.querySelector('#present-list');
+    if (!el) return;
+    const tb = tableById(tableId);
+    const ids = present.length ? present : (tb ? [Number(idOf(tb.host)), ...(tb.participant_ids || []).map(Number)] : []);
+    mount(el, [...new Set(ids)].map((id) => h('li', {}, personBadge(id))));
+  }
+
+  function renderMessages() {
+    const el = tablePanel.querySelector('#table-messages');
+    if (!el) return;
+    const sorted = [...messages.values()].sort((a, b) => a.number - b.number);
+    mount(el, sorted.length ? sorted.map(messageItem) : h('li', { class: 'muted', text: t('no_messages') }));
+    el.scrollTop = el.scrollHeight;
+  }
+
+  function messageItem(m) {
+    const body = h('div', { class: 'body', dir: 'auto' });
+    if (m.html) setServerHtml(body, m.html); else body.textContent = m.body || '';
+    return h('li', { dataset: { number: String(m.number) } },
+      h('div', { class: 'small' }, personBadge(m.author), ' ', h('time', { class: 'muted', datetime: m.created_at || '', text: formatDate(m.created_at) })),
+      body);
+  }
+
+  function addMessage(m, quiet) {
+    if (!m || m.id === undefined || Number(m.table_id ?? tableId) !== Number(tableId)) return;
+    const isNew = !messages.has(m.id);
+    messages.set(m.id, m);
+    remember(m.author);
+    renderMessages();
+    if (isNew && !quiet && Number(idOf(m.author)) !== Number(myId())) {
+      const text = (m.body || '').slice(0, 140);
+      announce(t('message_from', { name: nameOf(m.author), text }));
+    }
+  }
+
+  async function enterTable(id) {
+    const nextId = Number(id);
+    if (nextId === tableId && unsubTable) return;
+    if (unsubTable) { unsubTable(); unsubTable = null; }
+    tableId = nextId;
+    messages.clear();
+    present = [];
+    const topic = `table:${tableId}`;
+    if (!composer) {
+      composer = createComposer({ key: topic, path: `/api/tables/${tableId}/messages`, label: t('message_to_table'), submitLabel: t('send'), onSent: (m) => addMessage(m, true) });
+    } else {
+      composer.retarget(topic, `/api/tables/${tableId}/messages`);
+    }
+    unsubTable = live.subscribe(topic, onTableEvent);
+    renderTablePanel();
+    renderTables();
+    await loadMessages();
+  }
+
+  async function loadMessages() {
+    const current = tableId;
+    try {
+      const after = Math.max(0, ...[...messages.values()].map((m) => m.number));
+      const items = await getNumbered(`/api/tables/${current}/messages`, after);
+      if (current !== tableId) return;
+      for (const m of items) addMessage(m, true);
+    } catch (err) {
+      if (current === tableId && !err.isNetwork) error.textContent = err.detail;
+    }
+  }
+
+  function onTableEvent(ev) {
+    const data = ev.data || {};
+    if (ev.type === 'message.created') addMessage(data, false);
+    else if (ev.type === 'presence') { present = presentIds(data); renderPresence(); }
+    else if (ev.type === 'table.harvest') {
+      const tb = tableById(tableId);
+      if (tb) {
+        tb.harvest = typeof data.harvest === 'string' ? data.harvest : (typeof data.body === 'string' ? data.body : tb.harvest);
+        const el = tablePanel.querySelector('#harvest-text');
+        if (el) el.textContent = tb.harvest || t('no_harvest');
+      }
+    } else if (ev.type === 'subscribed' || ev.type === 'resync') loadMessages();
+  }
+
+  async function refreshCafe() {
+    try {
+      cafe = await get(`/api/cafes/${cafeId}`);
+      for (const tb of cafe.tables || []) remember(tb.host);
+    } catch { /* keep what we have */ }
+  }
+
+  async function onCafeEvent(ev) {
+    const data = ev.data || {};
+    switch (ev.type) {
+      case 'cafe.round_started': {
+        cafe = { ...cafe, state: 'running', round: data.round ?? cafe.round, round_ends_at: data.ends_at ?? data.round_ends_at ?? cafe.round_ends_at };
+        warned = false;
+        let seat = seatOf(data.seating || data.seats || data.tables_by_user, myId());
+        await refreshCafe();
+        if (data.round !== undefined) cafe.round = data.round;
+        if (seat === null) { const tb = seatedTable(); seat = tb ? tb.id : null; }
+        renderStatus();
+        if (seat !== null && mySeat !== null) {
+          const moved = Number(seat) !== Number(mySeat);
+          mySeat = Number(seat);
+          await enterTable(mySeat);
+          const tb = tableById(mySeat);
+          announce(moved ? t('moved_to_table', { n: cafe.round, topic: tb ? tb.topic : '' }) : t('round_n', { n: cafe.round }));
+        } else {
+          renderTables();
+          announce(t('round_n', { n: cafe.round }));
+        }
+        renderSide();
+        break;
+      }
+      case 'cafe.announcement': {
+        const text = data.text || data.body || data.message || '';
+        announcements.unshift({ text, at: data.at || data.created_at || new Date().toISOString() });
+        renderAnnouncements();
+        announce(t('announcement_prefix', { text }));
+        break;
+      }
+      case 'cafe.closed':
+        cafe = { ...cafe, state: 'closed', thread_id: data.thread_id ?? cafe.thread_id };
+        renderAll();
+        announce(t('cafe_closed'));
+        break;
+      case 'resync':
+        await refreshCafe();
+        renderAll();
+        break;
+      default:
+    }
+  }
+
+  async function join() {
+    error.textContent = '';
+    try {
+      const res = await post(`/api/cafes/${cafeId}/join`);
+      await refreshCafe();
+      mySeat = Number(res && (res.table_id ?? idOf(res.table)));
+      await enterTable(mySeat);
+      const tb = tableById(mySeat);
+      announce(t('joined_table', { topic: tb ? tb.topic : '' }));
+      tablePanel.querySelector('#table-h')?.focus();
+    } catch (err) {
+      if (err.status === 401) ctx.requireSignIn();
+      else error.textContent = err.isNetwork ? t('error_network') : err.detail;
+    }
+  }
+
+  function renderAll() {
+    renderStatus();
+    renderTables();
+    renderAnnouncements();
+    renderSide();
+    renderTablePanel();
+  }
+
+  // Already seated (a host, or back after a reload)? Go straight to the table.
+  const seated = seatedTable();
+  if (seated) mySeat = Number(seated.id);
+  renderAll();
+  if (seated) await enterTable(seated.id);
+
+  return cleanup;
+}

@@ -1,0 +1,110 @@
+// One space (#/space/{slug}): its threads (pinned first), a form to start a thread, and for
+// a workshop its world cafés.
+
+import { h, mount, field, announce } from '../dom.js';
+import { t, formatDate, formatNumber } from '../i18n.js';
+import { get, post, getAll, itemsOf } from '../api.js';
+import { session, canModerate, noteModerator } from '../session.js';
+import { nameOf } from '../people.js';
+import { preview } from '../markdown.js';
+import { spaceBadges } from './spaces.js';
+
+export function slugOf(space) {
+  if (space && typeof space === 'object') return space.slug;
+  return space;
+}
+
+function threadItem(th) {
+  return h('li', {},
+    h('a', { href: `#/thread/${th.id}`, text: th.title }),
+    th.pinned ? h('span', { class: 'badge pinned', text: t('pinned') }) : null,
+    th.locked ? h('span', { class: 'badge locked', text: t('locked') }) : null,
+    h('p', { class: 'muted small' },
+      t('thread_meta', {
+        author: nameOf(th.author),
+        posts: formatNumber(th.post_count || 0),
+        when: formatDate(th.last_post_at || th.created_at),
+      })),
+  );
+}
+
+function newThreadForm(slug) {
+  const title = h('input', { type: 'text', name: 'title', required: true, maxlength: 200, dir: 'auto' });
+  const body = h('textarea', { name: 'body', rows: 6, required: true, dir: 'auto' });
+  const previewBox = h('div', { class: 'preview', hidden: true, id: 'new-thread-preview', role: 'region', 'aria-label': t('preview'), dir: 'auto' });
+  const previewBtn = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'new-thread-preview', text: t('preview'), onclick: () => {
+    previewBox.hidden = !previewBox.hidden;
+    previewBtn.setAttribute('aria-expanded', String(!previewBox.hidden));
+    previewBox.replaceChildren(preview(body.value));
+  } });
+  body.addEventListener('input', () => { if (!previewBox.hidden) previewBox.replaceChildren(preview(body.value)); });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const submit = h('button', { type: 'submit', text: t('create_thread') });
+  return h('form', { class: 'stack card', novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    if (!title.value.trim() || !body.value.trim()) { error.textContent = t('error_fill_all'); return; }
+    submit.disabled = true;
+    try {
+      const th = await post(`/api/spaces/${encodeURIComponent(slug)}/threads`, { title: title.value.trim(), body: body.value.trim() });
+      announce(t('thread_created'));
+      location.hash = `#/thread/${th.id}`;
+    } catch (err) {
+      error.textContent = err.isNetwork ? t('error_network') : err.detail;
+      submit.disabled = false;
+    }
+  } },
+  h('h2', { text: t('new_thread') }),
+  field(t('thread_title'), title),
+  field(t('first_post'), body, t('markdown_hint')),
+  previewBox,
+  error,
+  h('div', { class: 'row' }, submit, previewBtn));
+}
+
+async function cafeSection(slug, space) {
+  const openForm = () => {
+    const input = h('input', { type: 'number', min: 1, name: 'cafe', inputmode: 'numeric' });
+    return h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); if (input.value) location.hash = `#/cafe/${Number(input.value)}`; } },
+      field(t('cafe_number'), input), h('button', { type: 'submit', text: t('open_cafe') }));
+  };
+  let cafes = null;
+  try {
+    cafes = itemsOf(await get(`/api/spaces/${encodeURIComponent(slug)}/cafes`));
+  } catch (err) {
+    cafes = null; // the listing is optional: fall back to opening a café by number
+  }
+  return h('section', { 'aria-labelledby': 'cafes-h', class: 'card' },
+    h('h2', { id: 'cafes-h', text: t('cafes_title') }),
+    cafes && cafes.length
+      ? h('ul', { class: 'plain-list' }, cafes.map((c) => h('li', {},
+        h('a', { href: `#/cafe/${c.id}`, text: c.title || t('cafe_n', { id: c.id }) }), ' ',
+        h('span', { class: 'badge', text: t(`cafe_state_${c.state || 'open'}`) }))))
+      : h('p', { class: 'muted', text: cafes ? t('no_cafes') : t('cafes_by_number') }),
+    cafes && cafes.length ? null : openForm(),
+    canModerate(space) ? h('p', { class: 'small muted', text: t('cafe_create_hint') }) : null,
+  );
+}
+
+export async function render(main, [slug]) {
+  const [space, threads] = await Promise.all([
+    get(`/api/spaces/${encodeURIComponent(slug)}`),
+    getAll(`/api/spaces/${encodeURIComponent(slug)}/threads`),
+  ]);
+  noteModerator(canModerate(space));
+  // Pinned first, then the order the server gave (latest activity).
+  const ordered = [...threads.filter((x) => x.pinned), ...threads.filter((x) => !x.pinned)];
+  const cafes = space.kind === 'workshop' ? await cafeSection(slug, space) : null;
+
+  mount(main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ', h('span', { text: t(`kind_${space.kind}`) })),
+    h('h1', {}, space.title || space.slug, spaceBadges(space)),
+    space.description ? h('p', { text: space.description }) : null,
+    space.moderation === 'pre' ? h('p', { class: 'muted small', text: t('premoderated_explain') }) : null,
+    cafes,
+    h('section', { 'aria-labelledby': 'threads-h' },
+      h('h2', { id: 'threads-h', text: t('threads_title') }),
+      ordered.length ? h('ul', { class: 'thread-list' }, ordered.map(threadItem)) : h('p', { class: 'muted', text: t('no_threads') })),
+    session.user ? newThreadForm(slug) : h('p', { class: 'notice' }, t('sign_in_to_post'), ' ', h('a', { href: '#/login', onclick: () => { try { sessionStorage.setItem('forum.returnTo', location.hash); } catch { /* ignore */ } }, text: t('sign_in') })),
+  );
+}

@@ -1,0 +1,38 @@
+// The home page (#/): the spaces the person may see, grouped by kind (NMA, workshop, general).
+
+import { h, mount } from '../dom.js';
+import { t } from '../i18n.js';
+import { getAll } from '../api.js';
+import { session, mayOpenModeration, noteModerator } from '../session.js';
+
+const KINDS = ['nma', 'workshop', 'general'];
+
+export function spaceBadges(space) {
+  return [
+    space.visibility === 'restricted' ? h('span', { class: 'badge', text: t('restricted') }) : null,
+    space.moderation === 'pre' ? h('span', { class: 'badge', text: t('premoderated') }) : null,
+  ];
+}
+
+export async function render(main) {
+  const spaces = await getAll('/api/spaces');
+  noteModerator(mayOpenModeration(spaces));
+  const groups = KINDS.map((kind) => ({ kind, items: spaces.filter((s) => s.kind === kind) }));
+  const other = spaces.filter((s) => !KINDS.includes(s.kind));
+  if (other.length) groups.push({ kind: 'other', items: other });
+
+  mount(main,
+    h('h1', { text: t('spaces_title') }),
+    h('p', { class: 'muted', text: t('spaces_intro') }),
+    session.user ? null : h('p', { class: 'notice' }, t('signed_out_notice'), ' ', h('a', { href: '#/login', text: t('sign_in') })),
+    spaces.length ? null : h('p', { text: t('no_spaces') }),
+    groups.filter((g) => g.items.length).map((g) => h('section', { 'aria-labelledby': `kind-${g.kind}` },
+      h('h2', { id: `kind-${g.kind}`, text: t(`kind_${g.kind}`) }),
+      h('ul', { class: 'space-list' }, g.items.map((s) => h('li', {},
+        h('a', { href: `#/space/${encodeURIComponent(s.slug)}`, text: s.title || s.slug }),
+        spaceBadges(s),
+        s.description ? h('p', { class: 'muted small', text: s.description }) : null,
+      ))),
+    )),
+  );
+}

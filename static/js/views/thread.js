@@ -1,0 +1,394 @@
+// One thread (#/thread/{id}), chat-style: posts in order, live updates applied in place,
+// the composer (reply, preview, queued sends), editing and deleting one's own posts, and
+// the moderator's tools (approve, hide, pin, lock, move).
+
+import { h, mount, setServerHtml, announce, field } from '../dom.js';
+import { t, formatDate } from '../i18n.js';
+import { get, patch, post, del, getAll, getNumbered } from '../api.js';
+import { session, canModerate, userId, noteModerator } from '../session.js';
+import { live } from '../live.js';
+import { personBadge, nameOf, remember } from '../people.js';
+import { createComposer } from '../composer.js';
+import { slugOf } from './space.js';
+
+export async function render(main, [idText], ctx) {
+  const threadId = Number(idText);
+  const topic = `thread:${threadId}`;
+  const posts = new Map(); // id -> post
+  const elements = new Map(); // id -> <li>
+  const editing = new Set();
+  let loaded = false;
+  let thread = null;
+  let space = null;
+  let composer = null;
+
+  const list = h('ol', { class: 'posts', 'aria-label': t('posts') });
+  const header = h('div');
+  const composerBox = h('div');
+  const liveError = h('p', { class: 'error', role: 'alert' });
+
+  // Listen before reading, so nothing said in between is missed.
+  const unsubscribe = live.subscribe(topic, onEvent);
+  const cleanup = () => { unsubscribe(); if (composer) composer.close(); };
+
+  try {
+    thread = await get(`/api/threads/${threadId}`);
+    space = await get(`/api/spaces/${encodeURIComponent(slugOf(thread.space))}`).catch(() => null);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  const moderator = () => canModerate(space || {});
+  noteModerator(moderator());
+  remember(thread.author);
+
+  mount(main,
+    h('p', { class: 'crumbs' },
+      h('a', { href: '#/', text: t('nav_spaces') }), ' › ',
+      h('a', { href: `#/space/${encodeURIComponent(slugOf(thread.space))}`, text: (space && space.title) || slugOf(thread.space) })),
+    header,
+    liveError,
+    h('section', { 'aria-labelledby': 'posts-h' }, h('h2', { id: 'posts-h', class: 'visually-hidden', text: t('posts') }), list),
+    composerBox,
+  );
+  renderHeader();
+  renderComposer();
+
+  try {
+    for (const p of await getNumbered(`/api/threads/${threadId}/posts`, 0)) upsert(p, { quiet: true });
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  loaded = true;
+
+  function maxNumber() {
+    let max = 0;
+    for (const p of posts.values()) if (p.number > max) max = p.number;
+    return max;
+  }
+
+  async function catchUp(all = false) {
+    if (!loaded || !ctx.isCurrent()) return;
+    try {
+      const fresh = await getNumbered(`/api/threads/${threadId}/posts`, all ? 0 : maxNumber());
+      for (const p of fresh) upsert(p);
+    } catch { /* the next reconnect will try again */ }
+  }
+
+  function onEvent(ev) {
+    const data = ev.data || {};
+    switch (ev.type) {
+      case 'subscribed': catchUp(); break;
+      case 'resync':
+        catchUp(true);
+        get(`/api/threads/${threadId}`).then((th) => { thread = th; renderHeader(); renderComposer(); }).catch(() => {});
+        break;
+      case 'post.created':
+      case 'post.updated':
+        upsert(data);
+        break;
+      case 'post.hidden': onHidden(data); break;
+      case 'post.deleted': onDeleted(data); break;
+      case 'thread.updated':
+        if (data && data.id !== undefined) {
+          const wasLocked = thread.locked;
+          thread = { ...thread, ...data };
+          renderHeader();
+          if (wasLocked !== thread.locked) { renderComposer(); announce(thread.locked ? t('thread_locked_now') : t('thread_unlocked_now')); }
+          if (slugOf(thread.space) !== (space && space.slug)) {
+            get(`/api/spaces/${encodeURIComponent(slugOf(thread.space))}`).then((s) => { space = s; renderHeader(); }).catch(() => {});
+          }
+        }
+        break;
+      case 'error':
+        if (ev.code === 'not_found' || ev.code === 'forbidden') liveError.textContent = ev.detail || t('live_unavailable');
+        break;
+      default:
+    }
+  }
+
+  function findPost(data) {
+    if (data.id !== undefined && posts.has(data.id)) return posts.get(data.id);
+    for (const p of posts.values()) if (data.number !== undefined && p.number === data.number) return p;
+    return null;
+  }
+
+  function isMine(p) { return p.author && Number(p.author.id) === Number(userId()); }
+
+  function onHidden(data) {
+    const existing = findPost(data);
+    const merged = { ...(existing || {}), ...data, status: 'hidden' };
+    if (moderator() || (existing && isMine(existing))) {
+      if (merged.body !== undefined || existing) upsert(merged);
+    } else {
+      removePost(merged);
+    }
+  }
+
+  function onDeleted(data) {
+    const existing = findPost(data);
+    if (!existing) return;
+    upsert({ ...existing, ...data, status: 'deleted', body: '', html: '' });
+  }
+
+  function removePost(p) {
+    const existing = findPost(p);
+    const id = existing ? existing.id : p.id;
+    posts.delete(id);
+    const el = elements.get(id);
+    if (el) {
+      const hadFocus = el.contains(document.activeElement);
+      el.remove();
+      elements.delete(id);
+      if (hadFocus) main.querySelector('h1')?.focus();
+    }
+  }
+
+  function visible(p) {
+    if (p.status === 'hidden' || p.status === 'pending') return moderator() || isMine(p);
+    return true;
+  }
+
+  function upsert(p, { quiet = false } = {}) {
+    if (!p || p.id === undefined || (p.thread_id !== undefined && Number(p.thread_id) !== threadId)) return;
+    const prev = posts.get(p.id);
+    const merged = prev ? { ...prev, ...p } : p;
+    if (!visible(merged)) { removePost(merged); return; }
+    posts.set(p.id, merged);
+    remember(merged.author);
+    if (editing.has(p.id)) return; // don't yank the editor away; it refreshes on save/cancel
+    const el = renderPost(merged);
+    const old = elements.get(p.id);
+    if (old) {
+      const hadFocus = old.contains(document.activeElement);
+      old.replaceWith(el);
+      elements.set(p.id, el);
+      if (hadFocus) el.focus();
+      return;
+    }
+    elements.set(p.id, el);
+    let before = null;
+    for (const other of list.children) {
+      if (Number(other.dataset.number) > merged.number) { before = other; break; }
+    }
+    list.insertBefore(el, before);
+    if (!quiet && !prev) {
+      el.classList.add('flash');
+      if (!isMine(merged) && merged.status !== 'deleted') announce(t('new_post_by', { name: nameOf(merged.author) }));
+    }
+  }
+
+  function renderPost(p) {
+    const mine = isMine(p);
+    const removed = p.status === 'deleted';
+    const li = h('li', {
+      class: `post${mine ? ' mine' : ''}${p.status === 'pending' ? ' is-pending' : ''}${p.status === 'hidden' ? ' is-hidden' : ''}${removed ? ' is-removed' : ''}`,
+      id: `post-${p.number}`, tabindex: '-1', dataset: { number: String(p.number), id: String(p.id), status: p.status || 'published' },
+      'aria-labelledby': `post-${p.number}-h`,
+    });
+    const head = h('header', { id: `post-${p.number}-h` },
+      removed ? h('span', { class: 'author', text: t('removed_post') }) : personBadge(p.author),
+      h('span', { class: 'num', text: `#${p.number}` }),
+      h('time', { class: 'muted small', datetime: p.created_at || '', text: formatDate(p.created_at) }),
+      p.edited_at && !removed ? h('span', { class: 'muted small', text: t('edited') }) : null,
+      p.status === 'pending' ? h('span', { class: 'badge pending', text: t('pending_badge') }) : null,
+      p.status === 'hidden' ? h('span', { class: 'badge hidden', text: t('hidden_badge') }) : null,
+    );
+    li.appendChild(head);
+    if (p.reply_to && !removed) {
+      const target = [...posts.values()].find((x) => x.id === p.reply_to);
+      li.appendChild(h('p', { class: 'reply-ref muted' },
+        target ? h('button', { type: 'button', class: 'link-button', text: t('in_reply_to', { number: target.number, name: nameOf(target.author) }), onclick: () => focusPost(target.number) })
+          : t('in_reply_to_unknown')));
+    }
+    if (removed) {
+      li.appendChild(h('p', { class: 'body', text: t('removed_post_text') }));
+      return li;
+    }
+    const body = h('div', { class: 'body', dir: 'auto' });
+    if (p.html) setServerHtml(body, p.html);
+    else body.appendChild(h('p', { text: p.body || '' }));
+    li.appendChild(body);
+    li.appendChild(actions(p, mine));
+    return li;
+  }
+
+  function focusPost(number) {
+    const el = list.querySelector(`#post-${number}`);
+    if (el) { el.scrollIntoView({ block: 'center' }); el.focus(); }
+  }
+
+  function actions(p, mine) {
+    const row = h('div', { class: 'actions' });
+    const signedIn = !!session.user;
+    const mayWrite = signedIn && (!thread.locked || moderator());
+    const label = (key) => t(key, { number: p.number });
+    if (mayWrite && p.status === 'published') {
+      row.appendChild(h('button', { type: 'button', class: 'secondary small', text: t('reply'), 'aria-label': label('reply_to_n'), onclick: () => composer && composer.setReply(p) }));
+    }
+    if (mine || moderator()) {
+      row.appendChild(h('button', { type: 'button', class: 'secondary small', text: t('edit'), 'aria-label': label('edit_n'), onclick: () => startEdit(p) }));
+      row.appendChild(h('button', { type: 'button', class: 'danger small', text: t('delete'), 'aria-label': label('delete_n'), onclick: () => remove(p) }));
+    }
+    if (moderator()) {
+      if (p.status === 'pending') row.appendChild(h('button', { type: 'button', class: 'small', text: t('approve'), 'aria-label': label('approve_n'), onclick: () => modAction(p, 'approve') }));
+      if (p.status === 'hidden') row.appendChild(h('button', { type: 'button', class: 'secondary small', text: t('unhide'), 'aria-label': label('unhide_n'), onclick: () => modAction(p, 'unhide') }));
+      else row.appendChild(h('button', { type: 'button', class: 'danger small', text: t('hide'), 'aria-label': label('hide_n'), onclick: () => modAction(p, 'hide') }));
+    } else if (signedIn && !mine && p.status === 'published') {
+      row.appendChild(h('button', { type: 'button', class: 'secondary small', text: t('flag'), 'aria-label': label('flag_n'), onclick: () => startFlag(p, row) }));
+    }
+    return row;
+  }
+
+  async function modAction(p, action) {
+    let body = {};
+    if (action === 'hide') {
+      const reason = window.prompt(t('hide_reason_prompt'));
+      if (reason === null) return;
+      body = { reason: reason.trim() || t('hide_default_reason') };
+    }
+    try {
+      const updated = await post(`/api/posts/${p.id}/${action}`, body);
+      if (updated && updated.id !== undefined) upsert(updated);
+      announce(t(`done_${action}`));
+    } catch (err) {
+      liveError.textContent = err.detail || t('error_generic');
+    }
+  }
+
+  function startFlag(p, row) {
+    if (row.querySelector('form')) return;
+    const reason = h('select', { name: 'reason' }, ['spam', 'off_topic', 'abusive', 'safeguards', 'other'].map((r) => h('option', { value: r, text: t(`flag_${r}`) })));
+    const note = h('input', { type: 'text', name: 'note', maxlength: 500 });
+    const error = h('p', { class: 'error', role: 'alert' });
+    const form = h('form', { class: 'stack', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await post(`/api/posts/${p.id}/flags`, { reason: reason.value, note: note.value.trim() || undefined });
+        form.remove();
+        announce(t('flag_sent'));
+      } catch (err) { error.textContent = err.detail || t('error_generic'); }
+    } }, field(t('flag_reason'), reason), field(t('flag_note'), note), error,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'small', text: t('flag_send') }),
+      h('button', { type: 'button', class: 'secondary small', text: t('cancel'), onclick: () => form.remove() })));
+    row.after(form);
+    reason.focus();
+  }
+
+  function startEdit(p) {
+    const li = elements.get(p.id);
+    if (!li || editing.has(p.id)) return;
+    editing.add(p.id);
+    const textarea = h('textarea', { rows: 5, dir: 'auto', value: p.body || '' });
+    const error = h('p', { class: 'error', role: 'alert' });
+    const finish = (updated) => {
+      editing.delete(p.id);
+      const current = updated ? { ...posts.get(p.id), ...updated } : posts.get(p.id);
+      const el = elements.get(p.id);
+      if (current) {
+        posts.set(p.id, current);
+        const fresh = renderPost(current);
+        el.replaceWith(fresh);
+        elements.set(p.id, fresh);
+        fresh.focus();
+      }
+    };
+    const form = h('form', { class: 'stack', onsubmit: async (e) => {
+      e.preventDefault();
+      if (!textarea.value.trim()) { error.textContent = t('error_empty'); return; }
+      try {
+        const updated = await patch(`/api/posts/${p.id}`, { body: textarea.value.trim() });
+        finish(updated);
+        announce(t('post_saved'));
+      } catch (err) { error.textContent = err.isNetwork ? t('error_network') : err.detail; }
+    } },
+    field(t('edit_post_n', { number: p.number }), textarea), error,
+    h('div', { class: 'row' }, h('button', { type: 'submit', text: t('save') }),
+      h('button', { type: 'button', class: 'secondary', text: t('cancel'), onclick: () => finish(null) })));
+    const body = li.querySelector('.body');
+    const acts = li.querySelector('.actions');
+    if (acts) acts.remove();
+    body.replaceWith(form);
+    textarea.focus();
+  }
+
+  async function remove(p) {
+    if (!window.confirm(t('confirm_delete', { number: p.number }))) return;
+    try {
+      await del(`/api/posts/${p.id}`);
+      onDeleted(p);
+      announce(t('post_deleted'));
+    } catch (err) { liveError.textContent = err.detail || t('error_generic'); }
+  }
+
+  function renderHeader() {
+    const mod = moderator();
+    const tools = mod ? threadTools() : null;
+    mount(header,
+      h('h1', { tabindex: '-1' }, h('span', { dir: 'auto', text: thread.title }),
+        thread.pinned ? h('span', { class: 'badge pinned', text: t('pinned') }) : null,
+        thread.locked ? h('span', { class: 'badge locked', text: t('locked') }) : null),
+      h('p', { class: 'muted small', text: t('thread_started_by', { author: nameOf(thread.author), when: formatDate(thread.created_at) }) }),
+      tools);
+  }
+
+  function threadTools() {
+    const error = h('p', { class: 'error', role: 'alert' });
+    const change = async (body, doneKey) => {
+      error.textContent = '';
+      try {
+        thread = { ...thread, ...(await patch(`/api/threads/${threadId}`, body)) };
+        renderHeader();
+        renderComposer();
+        announce(t(doneKey));
+        header.querySelector(`[data-tool="${Object.keys(body)[0]}"]`)?.focus();
+      } catch (err) { error.textContent = err.detail || t('error_generic'); }
+    };
+    const select = h('select', { name: 'space' });
+    const moveForm = h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); if (select.value && select.value !== slugOf(thread.space)) change({ space: select.value }, 'thread_moved'); } },
+      field(t('move_to'), select), h('button', { type: 'submit', class: 'secondary small', 'data-tool': 'space', text: t('move') }));
+    getAll('/api/spaces').then((spaces) => {
+      for (const s of spaces) select.appendChild(h('option', { value: s.slug, selected: s.slug === slugOf(thread.space), text: s.title || s.slug }));
+    }).catch(() => {});
+    return h('div', { class: 'card', role: 'group', 'aria-label': t('moderator_tools') },
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'secondary small', 'data-tool': 'pinned', text: thread.pinned ? t('unpin') : t('pin'), onclick: () => change({ pinned: !thread.pinned }, thread.pinned ? 'done_unpin' : 'done_pin') }),
+        h('button', { type: 'button', class: 'secondary small', 'data-tool': 'locked', text: thread.locked ? t('unlock') : t('lock'), onclick: () => change({ locked: !thread.locked }, thread.locked ? 'done_unlock' : 'done_lock') }),
+      ),
+      moveForm,
+      error);
+  }
+
+  function renderComposer() {
+    if (!session.user) {
+      if (composer) { composer.close(); composer = null; }
+      mount(composerBox, h('p', { class: 'notice' }, t('sign_in_to_post'), ' ', h('button', { type: 'button', class: 'link-button', text: t('sign_in'), onclick: ctx.requireSignIn })));
+      return;
+    }
+    if (thread.locked && !moderator()) {
+      if (composer) { composer.close(); composer = null; }
+      mount(composerBox, h('p', { class: 'notice', text: t('thread_is_locked') }));
+      return;
+    }
+    if (composer) return;
+    composer = createComposer({
+      key: topic,
+      path: `/api/threads/${threadId}/posts`,
+      label: t('your_post'),
+      withPreview: true,
+      submitLabel: t('post_button'),
+      onSent: (p) => {
+        upsert(p, { quiet: true });
+        if (p.status === 'pending') announce(t('pending_notice'));
+        elements.get(p.id)?.scrollIntoView({ block: 'nearest' });
+      },
+    });
+    mount(composerBox, h('section', { 'aria-labelledby': 'compose-h', class: 'card' }, h('h2', { id: 'compose-h', text: t('write_post') }),
+      space && space.moderation === 'pre' && !['admin', 'moderator', 'focal_point', 'lcipp'].includes(session.user.role) && !moderator()
+        ? h('p', { class: 'muted small', text: t('premoderated_explain') }) : null,
+      composer.el));
+  }
+
+  return cleanup;
+}
