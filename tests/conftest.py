@@ -106,8 +106,12 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A session on the same database as the app, to check what was stored."""
-    engine = create_engine(settings)
+    """A session on the same database as the app, to check what was stored.
+
+    Each statement commits on its own, so a look at the database never holds a lock or
+    a stale snapshot while the app works.
+    """
+    engine = create_engine(settings, autocommit=True)
     async with make_sessionmaker(engine)() as session:
         yield session
     await engine.dispose()

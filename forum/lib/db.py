@@ -41,19 +41,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """The engine; `autocommit=True` makes each statement its own transaction (used by
+    tests to look at the database without holding SQLite's write lock or a snapshot)."""
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url, poolclass=NullPool if ":memory:" not in settings.database_url else None
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, immediate=not autocommit)
         return engine
+    if autocommit:
+        return create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
     return create_async_engine(
         settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800
     )
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's legacy
@@ -65,6 +69,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    if not immediate:
+        return
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
