@@ -106,6 +106,7 @@ async function onSignOut() {
 
 function renderConnection(status) {
   const el = document.getElementById('conn');
+  document.documentElement.dataset.live = status;
   if (status === 'offline') {
     el.hidden = false;
     el.textContent = t('offline');
@@ -124,6 +125,8 @@ function renderConnection(status) {
 }
 
 async function start() {
+  // The skip link must not change the hash (that would be a route).
+  document.querySelector('.skip-link').addEventListener('click', (e) => { e.preventDefault(); main.focus(); });
   const select = document.getElementById('lang-select');
   await setLanguage(preferredLanguage());
   select.value = lang();
