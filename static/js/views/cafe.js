@@ -150,7 +150,18 @@ export async function render(main, [idText], ctx) {
   }
 
   function renderTablePanel() {
+    // Re-rendering must not take the keyboard away from someone typing.
+    const typing = composer && composer.el.contains(document.activeElement) ? document.activeElement : null;
+    const selection = typing && typeof typing.selectionStart === 'number' ? [typing.selectionStart, typing.selectionEnd] : null;
     if (composer) { composer.el.remove(); }
+    paintTablePanel();
+    if (typing && typing.isConnected) {
+      typing.focus();
+      if (selection) typing.setSelectionRange(selection[0], selection[1]);
+    }
+  }
+
+  function paintTablePanel() {
     if (!session.user) {
       mount(tablePanel, h('h2', { id: 'table-h', text: t('your_table') }),
         h('p', {}, t('sign_in_to_join'), ' ', h('button', { type: 'button', class: 'link-button', text: t('sign_in'), onclick: ctx.requireSignIn })));
@@ -237,7 +248,7 @@ export async function render(main, [idText], ctx) {
 
   async function enterTable(id) {
     const nextId = Number(id);
-    if (nextId === tableId && unsubTable) return;
+    if (nextId === tableId && unsubTable) { renderTablePanel(); renderTables(); return; }
     if (unsubTable) { unsubTable(); unsubTable = null; }
     tableId = nextId;
     messages.clear();
