@@ -323,3 +323,25 @@ def test_guest_sees_public_spaces_but_must_sign_in_to_write(new_page, server: Se
     sign_in(page, server.users["bob"])
     page.goto(f"/#/thread/{thread_id}")
     expect(page.get_by_label("Your post")).to_be_visible()
+
+
+def test_first_screen_is_small(new_page, server: Server) -> None:
+    """HTML, CSS, JavaScript and the translation loaded at start stay under 150 KB."""
+    page = new_page()
+    sizes: dict[str, int] = {}
+
+    def record(response) -> None:
+        if response.url.startswith(server.base_url) and "/api/" not in response.url:
+            try:
+                sizes[response.url] = len(response.body())
+            except Exception:  # a response without a body (redirect, websocket upgrade)
+                pass
+
+    page.on("response", record)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes.values())
+    assert any(url.endswith(".json") for url in sizes), sizes
+    assert sum(1 for url in sizes if "/i18n/" in url) == 1, "only the active translation is loaded"
+    assert total < 150 * 1024, f"{total} bytes: {sizes}"

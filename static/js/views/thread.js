@@ -210,6 +210,9 @@ export async function render(main, [idText], ctx) {
     if (p.html) setServerHtml(body, p.html);
     else body.appendChild(h('p', { text: p.body || '' }));
     li.appendChild(body);
+    if (p.status === 'hidden' && p.moderation_reason) {
+      li.appendChild(h('p', { class: 'small muted', dir: 'auto', text: t('moderation_reason', { reason: p.moderation_reason }) }));
+    }
     li.appendChild(actions(p, mine));
     return li;
   }
