@@ -26,7 +26,7 @@ from forum.accounts.controllers import AccountController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import create_engine, sqlalchemy_config
 from forum.lib.http import provide_viewer
-from forum.lib.problems import EXCEPTION_HANDLERS
+from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.ops.controllers import health
 from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.settings import Settings
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
             log_exceptions="always",
+            disable_stack_trace=CLIENT_ERRORS,
         ),
         lifespan=[lifespan],
         request_max_body_size=MAX_REQUEST_BODY,

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from forum.lib.errors import Invalid
+from forum.lib.errors import BadRequest
 
 T = TypeVar("T")
 
@@ -25,7 +25,7 @@ def check_limit(limit: int | None, *, default: int = DEFAULT_LIMIT) -> int:
     if limit is None:
         return default
     if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", field="limit")
+        raise BadRequest(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}", field="limit")
     return limit
 
 
@@ -40,7 +40,7 @@ def decode_cursor(cursor: str | None, length: int) -> list[Any] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid("cursor is not one this service gave out", field="cursor") from exc
+        raise BadRequest("cursor: not one this service gave out", field="cursor") from exc
     if not isinstance(values, list) or len(values) != length:
-        raise Invalid("cursor is not one this service gave out", field="cursor")
+        raise BadRequest("cursor: not one this service gave out", field="cursor")
     return values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -27,6 +28,51 @@ def forum_error_handler(_: Request, exc: ForumError) -> Response:
     return problem(exc.status, exc.title, exc.detail, headers=exc.headers or None, **extra)
 
 
+# msgspec names JSON types; people read these instead.
+_TYPE_WORDS = {
+    "str": "a string",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "null",
+}
+
+# Fields whose pattern is better explained than quoted.
+_PATTERN_WORDS = {
+    "email": "must be an email address",
+    "party": "must be an ISO 3166-1 alpha-3 code in capitals (such as JPN), or EUU",
+    "slug": "must be 2 to 64 lowercase letters, digits and hyphens, starting with a letter or digit",
+    "space": "must be a space's slug: lowercase letters, digits and hyphens",
+    "role": "must be one of admin, moderator, focal_point, lcipp, observer",
+}
+
+
+def _type_words(names: str) -> str:
+    return " or ".join(_TYPE_WORDS.get(name.strip(), name.strip()) for name in names.split("|"))
+
+
+def _rephrase(field: str | None, message: str) -> str:
+    """One msgspec message in plain words (unknown shapes pass through unchanged)."""
+    base = (field or "").split(".")[-1].split("[")[0]
+    if m := re.fullmatch(r"Expected `(.+?)`, got `(.+?)`", message):
+        return f"must be {_type_words(m[1])}, not {_type_words(m[2])}"
+    if m := re.fullmatch(r"Expected `str` of length (<=|>=) (\d+)", message):
+        return f"must be at {'most' if m[1] == '<=' else 'least'} {m[2]} characters long"
+    if m := re.fullmatch(r"Expected `(array|object)` of length (<=|>=) (\d+)", message):
+        what = "items" if m[1] == "array" else "entries"
+        return f"must have at {'most' if m[2] == '<=' else 'least'} {m[3]} {what}"
+    if m := re.fullmatch(r"Expected `(int|float)` (<=|>=|<|>) (-?[\d.]+)", message):
+        words = {"<=": "at most", ">=": "at least", "<": "less than", ">": "more than"}
+        return f"must be {words[m[2]]} {m[3]}"
+    if message.startswith("Expected `str` matching regex"):
+        return _PATTERN_WORDS.get(base, "is not in the expected format")
+    if m := re.fullmatch(r"Invalid enum value (.+)", message):
+        return f"{m[1]} is not one of the allowed values"
+    return message
+
+
 def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
     """Turn msgspec/Litestar validation messages into one sentence naming the field."""
     extra = exc.extra if isinstance(exc.extra, list) else []
@@ -37,14 +83,28 @@ def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
             continue
         message = str(item.get("message", "")).strip()
         key = item.get("key")
-        # msgspec says "... - at `$.title`": name the field plainly.
+        path = None
+        # A message may still carry msgspec's location ("... - at `$.title`").
         if " - at `$." in message:
             message, _, path = message.partition(" - at `$.")
-            field = field or path.rstrip("`")
-            parts.append(f"{path.rstrip('`')}: {message}")
-        elif key and key != "body":
-            field = field or str(key)
-            parts.append(f"{key}: {message}")
+            path = path.rstrip("`")
+        name = path or (str(key) if key else None)
+        if name == "data":
+            # The error is about the body as a whole: a missing or unknown field, or not an object.
+            if m := re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message):
+                name = m[2]
+                message = "is required" if m[1] == "missing required" else "is not a field of this request"
+            elif m := re.fullmatch(r"Expected `object`, got `(.+)`", message):
+                name = None
+                message = f"the request body must be a JSON object, not {_type_words(m[1])}"
+            else:
+                name = None
+        if name:
+            field = field or name
+            parts.append(f"{name}: {_rephrase(name, message)}")
+        elif message == "'data'":
+            # Litestar's wording when there is no body at all.
+            parts.append("the request body is missing: send a JSON object")
         elif message:
             parts.append(message)
     if not parts:
@@ -61,6 +121,7 @@ def validation_handler(_: Request, exc: ValidationException) -> Response:
 
 
 _TITLES = {
+    400: "Invalid input",
     401: "Not signed in",
     403: "Not allowed",
     404: "Not found",
@@ -73,13 +134,24 @@ _TITLES = {
 def http_error_handler(_: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     detail = exc.detail or _TITLES.get(status, "error")
+    extra: dict[str, Any] = {}
+    if status == 400:
+        extra["code"] = "bad_request"
+        # Raised while decoding the body, before any field could be named.
+        if detail.startswith("JSON is malformed") or detail == "Input data was truncated":
+            detail = f"the request body is not valid JSON ({detail[0].lower()}{detail[1:]})"
     if status == 413:
         detail = "the request body is larger than 1 MiB"
     elif status == 404 and detail == "Not Found":
         detail = "no such resource"
     elif status == 403 and "CSRF" in detail:
         detail = "missing or wrong CSRF token: send the csrftoken cookie's value in the x-csrftoken header"
-    return problem(status, _TITLES.get(status, "Error"), detail, headers=exc.headers or None)
+    return problem(status, _TITLES.get(status, "Error"), detail, headers=exc.headers or None, **extra)
+
+
+def encoding_error_handler(_: Request, exc: UnicodeDecodeError) -> Response:
+    # Raised while decoding a request body (or a header, or a query) that is not UTF-8.
+    return problem(400, "Invalid input", "the request is not valid UTF-8", code="bad_request")
 
 
 def server_error_handler(_: Request, exc: Exception) -> Response:
@@ -88,10 +160,20 @@ def server_error_handler(_: Request, exc: Exception) -> Response:
     )
 
 
+# Refusals of bad or unauthorised requests: answered, not logged with a stack trace
+# (Litestar matches the exact class or the status code, hence both lists).
+CLIENT_ERRORS: set[int | type[Exception]] = {
+    *(cls for cls in ForumError.__subclasses__()),
+    ForumError,
+    UnicodeDecodeError,
+    *range(400, 500),
+}
+
 EXCEPTION_HANDLERS = {
     ForumError: forum_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
+    UnicodeDecodeError: encoding_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "MediaType", "problem"]
+__all__ = ["CLIENT_ERRORS", "EXCEPTION_HANDLERS", "MediaType", "problem"]

@@ -16,7 +16,7 @@ from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
 from forum.lib import markdown
 from forum.lib.db import utcnow
-from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.moderation import audit
 from forum.realtime import outbox
@@ -241,7 +241,7 @@ async def list_posts(
     session: AsyncSession, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
 ) -> Page[PostOut]:
     if after < 0:
-        raise Invalid("after must be 0 or more", field="after")
+        raise BadRequest("after: must be 0 or more", field="after")
     limit = check_limit(limit)
     found = await get_thread(session, viewer, thread_id)
     rows = (

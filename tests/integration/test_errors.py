@@ -1,0 +1,317 @@
+"""Bad input everywhere: malformed bodies, wrong types, oversize requests, unknown ids.
+
+Every refusal is problem+json with a 4xx status naming what is wrong, and nothing is
+written: each test counts the rows before and after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.moderation.models import AuditEntry
+from forum.spaces.models import Space, SpaceModerator
+from forum.threads.models import Post, PostRevision, Thread
+from tests.conftest import Cast, make_space, make_thread
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(resp: httpx.Response, status: int | tuple[int, ...], *, names: str | None = None) -> dict:
+    """The response is problem+json with this status, and its detail names `names`."""
+    statuses = (status,) if isinstance(status, int) else status
+    assert resp.status_code in statuses, f"{resp.status_code}: {resp.text}"
+    assert resp.headers["content-type"].startswith(PROBLEM_JSON), resp.headers["content-type"]
+    body = resp.json()
+    assert body["status"] == resp.status_code
+    assert body["title"]
+    assert body["detail"]
+    if names is not None:
+        assert names in body["detail"], body
+    return body
+
+
+async def count(db: AsyncSession, model: Any, *where: Any) -> int:
+    """Rows of a table as the database has them now (a fresh transaction each time)."""
+    query = select(func.count()).select_from(model)
+    if where:
+        query = query.where(*where)
+    value = await db.scalar(query)
+    # End the read transaction so it neither pins a snapshot nor holds SQLite's lock.
+    await db.rollback()
+    return int(value or 0)
+
+
+async def snapshot(db: AsyncSession) -> dict[str, int]:
+    return {
+        model.__tablename__: await count(db, model)
+        for model in (User, Space, SpaceModerator, Thread, Post, PostRevision, AuditEntry)
+    }
+
+
+@pytest.fixture
+async def world(client: AsyncTestClient, cast: Cast) -> dict:
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.observer, "agora")
+    posts = (await client.get(f"/api/threads/{thread['id']}/posts")).json()["items"]
+    return {"thread": thread, "post": posts[0]}
+
+
+def _writes(cast: Cast, world: dict) -> list[tuple[str, str, dict[str, str]]]:
+    """Every write endpoint of the core, with a caller allowed to use it."""
+    tid, pid = world["thread"]["id"], world["post"]["id"]
+    admin, author = cast.admin.headers, cast.observer.headers
+    return [
+        ("POST", "/api/auth/register", {}),
+        ("POST", "/api/auth/login", {}),
+        ("PATCH", f"/api/users/{cast.observer.id}", admin),
+        ("POST", "/api/spaces", admin),
+        ("PUT", "/api/spaces/agora/moderators", admin),
+        ("POST", "/api/spaces/agora/threads", author),
+        ("PATCH", f"/api/threads/{tid}", admin),
+        ("POST", f"/api/threads/{tid}/posts", author),
+        ("PATCH", f"/api/posts/{pid}", author),
+    ]
+
+
+BAD_BODIES: list[tuple[str, bytes]] = [
+    ("not json", b"this is not json"),
+    ("truncated json", b'{"title": "x", '),
+    ("a json array", b'["title", "body"]'),
+    ("a json string", b'"hello"'),
+    ("a json number", b"42"),
+    ("json null", b"null"),
+    ("invalid utf-8", b'{"body": "\xff\xfe"}'),
+]
+
+
+@pytest.mark.parametrize(("label", "raw"), BAD_BODIES, ids=[label for label, _ in BAD_BODIES])
+async def test_malformed_bodies_are_refused_and_write_nothing(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict, label: str, raw: bytes
+) -> None:
+    before = await snapshot(db)
+    for method, path, headers in _writes(cast, world):
+        resp = await client.request(
+            method, path, content=raw, headers={**headers, "content-type": "application/json"}
+        )
+        assert_problem(resp, (400, 422))
+        assert resp.status_code < 500, (method, path, label)
+    assert await snapshot(db) == before
+
+
+async def test_wrong_types_name_the_field(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict
+) -> None:
+    tid, pid = world["thread"]["id"], world["post"]["id"]
+    before = await snapshot(db)
+    cases = [
+        ("POST", "/api/auth/register", {}, {"email": 5, "password": "x" * 12, "display_name": "A"}, "email"),
+        ("POST", "/api/spaces/agora/threads", cast.observer.headers, {"title": ["x"], "body": "b"}, "title"),
+        ("POST", f"/api/threads/{tid}/posts", cast.observer.headers, {"body": 12}, "body"),
+        (
+            "POST",
+            f"/api/threads/{tid}/posts",
+            cast.observer.headers,
+            {"body": "b", "reply_to": "one"},
+            "reply_to",
+        ),
+        ("PATCH", f"/api/posts/{pid}", cast.observer.headers, {"body": None}, "body"),
+        ("PATCH", f"/api/threads/{tid}", cast.admin.headers, {"pinned": "yes"}, "pinned"),
+        ("PUT", "/api/spaces/agora/moderators", cast.admin.headers, {"user_ids": "1,2"}, "user_ids"),
+        ("PATCH", f"/api/users/{cast.observer.id}", cast.admin.headers, {"role": 3}, "role"),
+    ]
+    for method, path, headers, body, field in cases:
+        resp = await client.request(method, path, json=body, headers=headers)
+        assert_problem(resp, (400, 422), names=field)
+    assert await snapshot(db) == before
+
+
+async def test_unknown_fields_are_refused(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict
+) -> None:
+    tid = world["thread"]["id"]
+    before = await snapshot(db)
+    resp = await client.post(
+        f"/api/threads/{tid}/posts", json={"body": "hi", "status": "published"}, headers=cast.observer.headers
+    )
+    assert_problem(resp, (400, 422), names="status")
+    resp = await client.post(
+        "/api/spaces/agora/threads",
+        json={"title": "t", "body": "b", "pinned": True},
+        headers=cast.observer.headers,
+    )
+    assert_problem(resp, (400, 422), names="pinned")
+    assert await snapshot(db) == before
+
+
+async def test_over_long_title_and_body(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict
+) -> None:
+    tid, pid = world["thread"]["id"], world["post"]["id"]
+    before = await snapshot(db)
+    huge = "x" * 20_001
+    resp = await client.post(f"/api/threads/{tid}/posts", json={"body": huge}, headers=cast.observer.headers)
+    assert_problem(resp, (400, 422), names="body")
+    resp = await client.patch(f"/api/posts/{pid}", json={"body": huge}, headers=cast.observer.headers)
+    assert_problem(resp, (400, 422), names="body")
+    resp = await client.post(
+        "/api/spaces/agora/threads", json={"title": "t" * 201, "body": "b"}, headers=cast.observer.headers
+    )
+    assert_problem(resp, (400, 422), names="title")
+    resp = await client.post(
+        "/api/spaces/agora/threads", json={"title": "t", "body": huge}, headers=cast.observer.headers
+    )
+    assert_problem(resp, (400, 422), names="body")
+    resp = await client.post(f"/api/threads/{tid}/posts", json={"body": ""}, headers=cast.observer.headers)
+    assert_problem(resp, (400, 422), names="body")
+    assert await snapshot(db) == before
+    # Exactly at the limit is fine.
+    resp = await client.post(
+        f"/api/threads/{tid}/posts", json={"body": "y" * 20_000}, headers=cast.observer.headers
+    )
+    assert resp.status_code == 201, resp.text
+
+
+async def test_body_over_one_mebibyte_is_413_before_parsing(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict
+) -> None:
+    tid = world["thread"]["id"]
+    before = await snapshot(db)
+    # Not even JSON: a 413 proves the size is checked before the body is parsed.
+    raw = b"{" + b"x" * (1024 * 1024 + 10)
+    for method, path, headers in _writes(cast, world):
+        resp = await client.request(
+            method, path, content=raw, headers={**headers, "content-type": "application/json"}
+        )
+        assert_problem(resp, 413, names="1 MiB")
+    body = b'{"body": "' + b"z" * (1024 * 1024) + b'"}'
+    resp = await client.post(
+        f"/api/threads/{tid}/posts",
+        content=body,
+        headers={**cast.observer.headers, "content-type": "application/json"},
+    )
+    assert_problem(resp, 413)
+    assert await snapshot(db) == before
+
+
+async def test_unknown_ids_are_404(client: AsyncTestClient, cast: Cast, world: dict) -> None:
+    h = cast.admin.headers
+    for method, path, body in [
+        ("GET", "/api/threads/999999", None),
+        ("GET", "/api/threads/999999/posts", None),
+        ("POST", "/api/threads/999999/posts", {"body": "x"}),
+        ("PATCH", "/api/threads/999999", {"pinned": True}),
+        ("GET", "/api/posts/999999", None),
+        ("PATCH", "/api/posts/999999", {"body": "x"}),
+        ("DELETE", "/api/posts/999999", None),
+        ("GET", "/api/posts/999999/revisions", None),
+        ("GET", "/api/spaces/no-such-space", None),
+        ("GET", "/api/spaces/no-such-space/threads", None),
+        ("POST", "/api/spaces/no-such-space/threads", {"title": "t", "body": "b"}),
+        ("PUT", "/api/spaces/no-such-space/moderators", {"user_ids": []}),
+        ("GET", "/api/users/999999", None),
+        ("PATCH", "/api/users/999999", {"organisation": "x"}),
+        ("GET", "/api/nothing-here", None),
+    ]:
+        resp = await client.request(method, path, json=body, headers=h)
+        assert_problem(resp, 404)
+
+
+async def test_bad_query_parameters(client: AsyncTestClient, cast: Cast, world: dict) -> None:
+    tid = world["thread"]["id"]
+    for query, field in [
+        ("after=-1", "after"),
+        ("after=abc", "after"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=-5", "limit"),
+        ("limit=ten", "limit"),
+    ]:
+        resp = await client.get(f"/api/threads/{tid}/posts?{query}")
+        assert_problem(resp, 400, names=field)
+    for query, field in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("cursor=%25%25", "cursor"),
+        ("cursor=abc", "cursor"),
+    ]:
+        resp = await client.get(f"/api/spaces/agora/threads?{query}")
+        assert_problem(resp, 400, names=field)
+    resp = await client.get("/api/threads/not-a-number")
+    assert_problem(resp, (400, 404))
+
+
+# Fuzzing: arbitrary JSON bodies against every write endpoint never get a 5xx.
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = [
+    "email",
+    "password",
+    "display_name",
+    "role",
+    "party",
+    "organisation",
+    "slug",
+    "title",
+    "kind",
+    "moderation",
+    "visibility",
+    "allowed_roles",
+    "user_ids",
+    "body",
+    "reply_to",
+    "client_id",
+    "pinned",
+    "locked",
+    "space",
+    "slow_mode_seconds",
+]
+bodies = st.one_of(
+    json_values,
+    st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6),
+)
+
+
+async def test_fuzzed_json_bodies_never_get_a_5xx(client: AsyncTestClient, cast: Cast, world: dict) -> None:
+    writes = _writes(cast, world)
+    seen: list[int] = []
+    # Hypothesis drives a synchronous function: it generates the cases, and the
+    # requests then run on this test's event loop against the live app.
+    results: list[tuple[str, str, Any]] = []
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    @given(st.sampled_from(range(len(writes))), bodies)
+    def probe(index: int, body: Any) -> None:
+        results.append((writes[index][0], writes[index][1], body))
+
+    probe()
+    for method, path, body in results:
+        headers = next(h for m, p, h in writes if (m, p) == (method, path))
+        resp = await client.request(method, path, json=body, headers=headers)
+        seen.append(resp.status_code)
+        assert resp.status_code < 500, (method, path, body, resp.text)
+        if resp.status_code >= 400:
+            assert resp.headers["content-type"].startswith(PROBLEM_JSON)
+    assert seen
