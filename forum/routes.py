@@ -5,4 +5,7 @@ from __future__ import annotations
 
 def extra_route_handlers() -> list:
     handlers: list = []
+    from forum.moderation.controllers import ModerationController
+
+    handlers.append(ModerationController)
     return handlers
