@@ -1,69 +1,204 @@
-"""Loads demo spaces, users and threads; running it twice changes nothing."""
+"""Loads the demo content of `content.py` through the services; running it twice changes nothing.
+
+Every write goes through the same service functions as the HTTP API (with the Viewer of
+the demo user who makes it), so every rule applies: pre-moderation leaves the observer's
+post pending, moderators are set by an admin, and events are stored as for any post.
+Idempotence: users are found by email, spaces by slug, threads by space and title, and
+replies by their `client_id` (a repeated client_id returns the stored post).
+"""
 
 from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.accounts.services import create_user
-from forum.accounts.viewer import load_viewer
+from forum.accounts.viewer import Viewer, load_viewer
+from forum.demo.content import (
+    DEMO_CAFE,
+    DEMO_PASSWORD,
+    DEMO_SPACES,
+    DEMO_THREADS,
+    DEMO_USERS,
+    PENDING_POST,
+    DemoThread,
+)
 from forum.spaces import services as spaces
+from forum.spaces.models import Space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
-
-DEMO_PASSWORD = "nma-demo-2025"
-
-DEMO_USERS = [
-    ("admin@forum.example", "Secretariat Admin", "admin", None),
-    ("moderator@forum.example", "Workshop Facilitator", "moderator", None),
-    ("focal.jpn@forum.example", "Focal Point Japan", "focal_point", "JPN"),
-    ("lcipp@forum.example", "LCIPP Representative", "lcipp", None),
-    ("observer@forum.example", "Observer", "observer", None),
-]
-
-DEMO_SPACES = [
-    SpaceIn(
-        slug="subaru",
-        title="SUBARU: adaptation technology matching for resilient cities",
-        kind="nma",
-        moderation="post",
-        visibility="public",
-    ),
-    SpaceIn(
-        slug="workshop-sbsta63",
-        title="In-session workshop on NMAs, SBSTA 63",
-        kind="workshop",
-        moderation="pre",
-        visibility="public",
-    ),
-    SpaceIn(
-        slug="lcipp",
-        title="Local communities and indigenous peoples",
-        kind="general",
-        moderation="pre",
-        visibility="restricted",
-        allowed_roles=["lcipp", "focal_point"],
-    ),
-]
+from forum.threads import services as threads
+from forum.threads.models import Thread
+from forum.threads.schemas import ThreadIn, ThreadPatchIn
 
 
-async def load_demo(session: AsyncSession) -> str:
-    created = []
-    for email, name, role, party in DEMO_USERS:
-        if await session.scalar(select(User.id).where(User.email == email)) is None:
-            await create_user(
-                session, email=email, password=DEMO_PASSWORD, display_name=name, role=role, party=party
+@dataclass
+class DemoSummary:
+    users: int = 0
+    spaces: int = 0
+    threads: int = 0
+    posts: int = 0
+    cafe: str = "not loaded"
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [
+            f"demo loaded: {self.users} new users, {self.spaces} new spaces, "
+            f"{self.threads} new threads, {self.posts} new posts; café: {self.cafe}",
+            f"demo users sign in with the password {DEMO_PASSWORD!r}:",
+            *(f"  {u.email:28} {u.role}{f' ({u.party})' if u.party else ''}" for u in DEMO_USERS),
+            *self.notes,
+        ]
+        return "\n".join(lines)
+
+
+class DemoLoader:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.summary = DemoSummary()
+        self.user_ids: dict[str, int] = {}
+
+    async def viewer(self, key: str) -> Viewer:
+        # Loaded afresh each time: the spaces a user moderates change while loading.
+        user = await self.session.get(User, self.user_ids[key])
+        return await load_viewer(self.session, user)
+
+    async def users(self) -> None:
+        for demo in DEMO_USERS:
+            user_id = await self.session.scalar(select(User.id).where(User.email == demo.email))
+            if user_id is None:
+                user = await create_user(
+                    self.session,
+                    email=demo.email,
+                    password=DEMO_PASSWORD,
+                    display_name=demo.name,
+                    role=demo.role,
+                    party=demo.party,
+                    organisation=demo.organisation,
+                )
+                user_id = user.id
+                self.summary.users += 1
+            self.user_ids[demo.key] = user_id
+
+    async def spaces(self) -> None:
+        admin = await self.viewer("admin")
+        for demo in DEMO_SPACES:
+            if await self.session.scalar(select(Space.id).where(Space.slug == demo.slug)) is None:
+                await spaces.create_space(
+                    self.session,
+                    admin,
+                    SpaceIn(
+                        slug=demo.slug,
+                        title=demo.title,
+                        kind=demo.kind,
+                        moderation=demo.moderation,
+                        visibility=demo.visibility,
+                        allowed_roles=list(demo.allowed_roles),
+                        description=demo.description,
+                    ),
+                )
+                self.summary.spaces += 1
+            # set_moderators writes an audit entry only when the list changes.
+            await spaces.set_moderators(
+                self.session,
+                admin,
+                demo.slug,
+                ModeratorsIn(user_ids=[self.user_ids[key] for key in demo.moderators]),
             )
-            created.append(email)
-    admin = await session.scalar(select(User).where(User.email == "admin@forum.example"))
-    viewer = await load_viewer(session, admin)
-    for data in DEMO_SPACES:
-        if await session.scalar(select(User.id).where(User.email == "x")) is None:
-            pass
-        from forum.spaces.models import Space
 
-        if await session.scalar(select(Space.id).where(Space.slug == data.slug)) is None:
-            await spaces.create_space(session, viewer, data)
-    lcipp = await session.scalar(select(User.id).where(User.email == "lcipp@forum.example"))
-    await spaces.set_moderators(session, viewer, "lcipp", ModeratorsIn(user_ids=[lcipp]))
-    return f"demo loaded: {len(created)} new users (password {DEMO_PASSWORD!r})"
+    async def find_thread(self, demo: DemoThread) -> Thread | None:
+        return await self.session.scalar(
+            select(Thread)
+            .join(Space, Space.id == Thread.space_id)
+            .where(Space.slug == demo.space, Thread.title == demo.title)
+        )
+
+    async def threads(self) -> dict[str, int]:
+        thread_ids: dict[str, int] = {}
+        for demo in DEMO_THREADS:
+            thread = await self.find_thread(demo)
+            if thread is None:
+                thread, _ = await threads.open_thread(
+                    self.session,
+                    await self.viewer(demo.author),
+                    demo.space,
+                    ThreadIn(title=demo.title, body=demo.body, client_id=f"demo:{demo.key}:1"),
+                )
+                self.summary.threads += 1
+                self.summary.posts += 1
+            thread_ids[demo.key] = thread.id
+            for number, reply in enumerate(demo.replies, start=2):
+                _, created = await threads.create_post(
+                    self.session,
+                    await self.viewer(reply.author),
+                    thread.id,
+                    reply.body,
+                    client_id=f"demo:{demo.key}:{number}",
+                )
+                self.summary.posts += int(created)
+            if demo.pinned and not thread.pinned:
+                await threads.update_thread(
+                    self.session, await self.viewer("moderator"), thread.id, ThreadPatchIn(pinned=True)
+                )
+        key, reply = PENDING_POST
+        post, created = await threads.create_post(
+            self.session,
+            await self.viewer(reply.author),
+            thread_ids[key],
+            reply.body,
+            client_id=f"demo:{key}:pending",
+        )
+        self.summary.posts += int(created)
+        if created:
+            self.summary.notes.append(
+                f"one post by {reply.author} waits in the moderation queue ({post.status})"
+            )
+        return thread_ids
+
+    async def cafe(self) -> None:
+        """An open café in the workshop space, a table per NMA hosted by its focal point.
+
+        The café service is optional: without it the demo simply has no café.
+        """
+        if importlib.util.find_spec("forum.rooms.services") is None:
+            self.summary.cafe = "skipped (no café service in this build)"
+            return
+        from forum.rooms import services as rooms
+        from forum.rooms.models import Cafe
+
+        space_id = await self.session.scalar(select(Space.id).where(Space.slug == DEMO_CAFE.space))
+        existing = await self.session.scalar(
+            select(Cafe.id).where(Cafe.space_id == space_id, Cafe.title == DEMO_CAFE.title)
+        )
+        if existing is not None:
+            self.summary.cafe = f"already there (id {existing})"
+            return
+        cafe = await rooms.create_cafe(
+            self.session,
+            await self.viewer("moderator"),
+            DEMO_CAFE.space,
+            rooms.CafeIn(
+                title=DEMO_CAFE.title,
+                round_seconds=DEMO_CAFE.round_seconds,
+                tables=[
+                    rooms.TableIn(topic=table.topic, host_id=self.user_ids[table.host])
+                    for table in DEMO_CAFE.tables
+                ],
+            ),
+        )
+        self.summary.cafe = f"created (id {cafe.id})"
+
+    async def run(self) -> DemoSummary:
+        await self.users()
+        await self.spaces()
+        await self.threads()
+        await self.cafe()
+        return self.summary
+
+
+async def load_demo(session: AsyncSession) -> DemoSummary:
+    """Load (or complete) the demo content; returns what was added."""
+    return await DemoLoader(session).run()
