@@ -42,12 +42,14 @@ async def create_user(
     organisation: str | None = None,
 ) -> User:
     if role not in Role.__members__:
-        raise Invalid(f"role must be one of {', '.join(Role)}", field="role")
+        raise Invalid(f"role: must be one of {', '.join(Role)}", field="role")
     if role == Role.focal_point.value and not party:
-        raise Invalid("a focal point needs the ISO alpha-3 code of their Party", field="party")
+        raise Invalid(
+            "party: a focal point needs the ISO alpha-3 code of their Party (or EUU)", field="party"
+        )
     email = normalise_email(email)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("an account with this email already exists", field="email")
+        raise Conflict("email: an account with this email already exists", field="email")
     user = User(
         email=email,
         password_hash=await hash_password(password),
@@ -61,7 +63,7 @@ async def create_user(
         await session.commit()
     except IntegrityError as exc:  # a concurrent registration of the same email
         await session.rollback()
-        raise Conflict("an account with this email already exists", field="email") from exc
+        raise Conflict("email: an account with this email already exists", field="email") from exc
     return user
 
 
@@ -199,7 +201,9 @@ async def update_user(session: AsyncSession, viewer: Viewer, user_id: int, patch
         user.display_name = patch.display_name.strip()
     if user.role == Role.focal_point.value and not user.party:
         await session.rollback()
-        raise Invalid("a focal point needs the ISO alpha-3 code of their Party", field="party")
+        raise Invalid(
+            "party: a focal point needs the ISO alpha-3 code of their Party (or EUU)", field="party"
+        )
     after = _profile(user)
     if before != after:
         await audit.record(
