@@ -1,0 +1,175 @@
+"""HTTP: the moderation queue, acting on posts, flags, silences and suspensions, the audit log.
+
+The log is read-only over HTTP: no route writes, edits or deletes an entry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, delete, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.lib.http import ListOut
+from forum.moderation import services
+from forum.moderation.policy import Restriction
+from forum.moderation.schemas import (
+    ApproveIn,
+    AuditEntryOut,
+    FlagIn,
+    FlagOut,
+    OptionalReasonIn,
+    QueueItemOut,
+    ReasonIn,
+    RestrictionIn,
+    StandingOut,
+)
+from forum.settings import Settings
+from forum.threads import services as threads
+from forum.threads.schemas import PostOut
+
+Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
+Cursor = Annotated[str | None, Parameter(query="cursor", required=False, max_length=200)]
+SpaceSlug = Annotated[
+    str | None, Parameter(query="space", required=False, max_length=64, description="a space's slug")
+]
+LiftReason = Annotated[
+    str | None, Parameter(query="reason", required=False, max_length=1000, description="why, for the log")
+]
+
+
+class ModerationController(Controller):
+    tags = ["moderation"]
+
+    @get("/api/moderation/queue", summary="Pending and flagged posts of the spaces the caller moderates")
+    async def queue(
+        self,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        space: SpaceSlug = None,
+        kind: Annotated[Literal["pending", "flagged"] | None, Parameter(query="kind", required=False)] = None,
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> ListOut[QueueItemOut]:
+        page = await services.list_queue(
+            db_session, viewer, space=space, kind=kind, limit=limit, cursor=cursor
+        )
+        return ListOut(items=page.items, next=page.next)
+
+    @get("/api/moderation/log", summary="The audit log, newest first (read-only)")
+    async def log(
+        self,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        space: SpaceSlug = None,
+        actor: Annotated[
+            int | None, Parameter(query="actor", required=False, description="a user id")
+        ] = None,
+        action: Annotated[str | None, Parameter(query="action", required=False, max_length=40)] = None,
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> ListOut[AuditEntryOut]:
+        page = await services.list_log(
+            db_session, viewer, space=space, actor=actor, action=action, limit=limit, cursor=cursor
+        )
+        return ListOut(items=page.items, next=page.next)
+
+    @get("/api/moderation/log/{entry_id:int}", summary="One audit log entry (read-only)")
+    async def log_entry(self, entry_id: int, db_session: AsyncSession, viewer: Viewer) -> AuditEntryOut:
+        return await services.get_log_entry(db_session, viewer, entry_id)
+
+    @post("/api/posts/{post_id:int}/approve", status_code=HTTP_200_OK, summary="Publish a pending post")
+    async def approve(
+        self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: ApproveIn | None = None
+    ) -> PostOut:
+        row = await services.approve_post(db_session, viewer, post_id, data.body if data else None)
+        return await threads.post_view(db_session, row)
+
+    @post("/api/posts/{post_id:int}/reject", status_code=HTTP_200_OK, summary="Refuse a pending post")
+    async def reject(self, post_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer) -> PostOut:
+        row = await services.reject_post(db_session, viewer, post_id, data.reason)
+        return await threads.post_view(db_session, row)
+
+    @post("/api/posts/{post_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a post")
+    async def hide(self, post_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer) -> PostOut:
+        row = await services.hide_post(db_session, viewer, post_id, data.reason)
+        return await threads.post_view(db_session, row)
+
+    @post("/api/posts/{post_id:int}/unhide", status_code=HTTP_200_OK, summary="Publish a hidden post again")
+    async def unhide(
+        self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
+    ) -> PostOut:
+        row = await services.unhide_post(db_session, viewer, post_id, data.reason if data else None)
+        return await threads.post_view(db_session, row)
+
+    @post("/api/posts/{post_id:int}/flags", status_code=HTTP_201_CREATED, summary="Flag a post")
+    async def flag(
+        self, post_id: int, data: FlagIn, db_session: AsyncSession, viewer: Viewer, settings: Settings
+    ) -> FlagOut:
+        return await services.flag_post(
+            db_session, viewer, post_id, data, hide_threshold=settings.flag_hide_threshold
+        )
+
+    @post(
+        "/api/posts/{post_id:int}/flags/dismiss",
+        status_code=HTTP_200_OK,
+        summary="Close a post's open flags and keep the post",
+    )
+    async def dismiss_flags(
+        self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
+    ) -> PostOut:
+        row = await services.dismiss_flags(db_session, viewer, post_id, data.reason if data else None)
+        return await threads.post_view(db_session, row)
+
+    @get("/api/users/{user_id:int}/standing", summary="A user's silence and suspension (moderators)")
+    async def standing(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> StandingOut:
+        return services.standing_out(await services.get_standing(db_session, viewer, user_id))
+
+    @post("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Silence a user for a while")
+    async def silence(
+        self, user_id: int, data: RestrictionIn, db_session: AsyncSession, viewer: Viewer
+    ) -> StandingOut:
+        user = await services.restrict_user(db_session, viewer, user_id, Restriction.silence, data)
+        return services.standing_out(user)
+
+    @delete("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Lift a silence early")
+    async def unsilence(
+        self, user_id: int, db_session: AsyncSession, viewer: Viewer, reason: LiftReason = None
+    ) -> StandingOut:
+        user = await services.lift_restriction(db_session, viewer, user_id, Restriction.silence, reason)
+        return services.standing_out(user)
+
+    @post("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Suspend a user for a while")
+    async def suspend(
+        self, user_id: int, data: RestrictionIn, db_session: AsyncSession, viewer: Viewer
+    ) -> StandingOut:
+        user = await services.restrict_user(db_session, viewer, user_id, Restriction.suspend, data)
+        return services.standing_out(user)
+
+    @delete("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Lift a suspension early")
+    async def unsuspend(
+        self, user_id: int, db_session: AsyncSession, viewer: Viewer, reason: LiftReason = None
+    ) -> StandingOut:
+        user = await services.lift_restriction(db_session, viewer, user_id, Restriction.suspend, reason)
+        return services.standing_out(user)
+
+    @post("/api/table-messages/{message_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a café message")
+    async def hide_table_message(
+        self, message_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer
+    ) -> Any:
+        return await services.set_table_message_status(db_session, viewer, message_id, "hidden", data.reason)
+
+    @post(
+        "/api/table-messages/{message_id:int}/unhide",
+        status_code=HTTP_200_OK,
+        summary="Show a hidden café message again",
+    )
+    async def unhide_table_message(
+        self, message_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
+    ) -> Any:
+        return await services.set_table_message_status(
+            db_session, viewer, message_id, "published", data.reason if data else None
+        )

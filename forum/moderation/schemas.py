@@ -1,0 +1,107 @@
+"""Request and response shapes of the moderation API: the queue, flags, restrictions, the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from forum.accounts.schemas import AuthorOut
+from forum.threads.schemas import Body, PostOut
+
+# A reason is read by the author and by other moderators: a sentence or a paragraph.
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+Note = Annotated[str, msgspec.Meta(max_length=1000)]
+FlagReasonName = Literal["spam", "off_topic", "abusive", "safeguards", "other"]
+# Silences and suspensions last at most about ten years; beyond that, delete the account.
+MAX_RESTRICTION_SECONDS = 10 * 366 * 24 * 3600
+AwareDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class OptionalReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason | None = None
+
+
+class ApproveIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`body` corrects the text while approving; the author's original stays as a revision."""
+
+    body: Body | None = None
+
+
+class FlagIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`safeguards`: a concern about the rights, lands or knowledge of indigenous peoples and
+    local communities. `other` needs a `note` saying what is wrong."""
+
+    reason: FlagReasonName
+    note: Note | None = None
+
+
+class RestrictionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A silence or suspension: a reason and an end, as `until` or as `duration_seconds`."""
+
+    reason: Reason
+    until: AwareDateTime | None = None
+    duration_seconds: Annotated[int, msgspec.Meta(ge=1, le=MAX_RESTRICTION_SECONDS)] | None = None
+
+
+class FlagOut(msgspec.Struct):
+    id: int
+    post_id: int
+    reason: str
+    note: str | None
+    user: AuthorOut
+    created_at: str
+
+
+class ThreadRef(msgspec.Struct):
+    id: int
+    title: str
+
+
+class QueueItemOut(msgspec.Struct):
+    """One post waiting for a moderator; flags on one post gather into one item."""
+
+    kind: Literal["pending", "flagged"]
+    post: PostOut
+    thread: ThreadRef
+    space: str
+    # When it started waiting: the post's time if pending, its oldest open flag's if flagged.
+    since: str
+    flag_count: int
+    reasons: dict[str, int]
+    flags: list[FlagOut]
+
+
+class TargetRef(msgspec.Struct):
+    type: str
+    id: int
+
+
+class AuditEntryOut(msgspec.Struct):
+    id: int
+    actor: AuthorOut | None
+    action: str
+    target: TargetRef
+    reason: str | None
+    at: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    space: str | None
+
+
+class StandingOut(msgspec.Struct):
+    """A user and the restrictions on them, as moderators see it."""
+
+    id: int
+    display_name: str
+    role: str
+    party: str | None
+    silenced_until: str | None
+    silence_reason: str | None
+    suspended_until: str | None
+    suspend_reason: str | None
