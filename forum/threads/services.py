@@ -194,6 +194,10 @@ async def _insert_post(
             raise
         return existing, False
     await announce_post(session, "post.created", post, found.space.id)
+    if status == PostStatus.pending.value:
+        from forum.moderation.services import notify_pending  # moderation imports this module
+
+        await notify_pending(session, post, found.space.id)
     if not first:
         await session.commit()
         await session.refresh(found.thread)
