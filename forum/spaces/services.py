@@ -32,7 +32,7 @@ async def moderator_ids(session: AsyncSession, space_ids: list[int]) -> dict[int
 async def create_space(session: AsyncSession, viewer: Viewer, data: SpaceIn) -> Space:
     actor = viewer.require_admin()
     if await session.scalar(select(Space.id).where(Space.slug == data.slug)) is not None:
-        raise Conflict(f"a space with slug {data.slug!r} already exists", field="slug")
+        raise Conflict(f"slug: a space with slug {data.slug!r} already exists", field="slug")
     space = Space(
         slug=data.slug,
         title=data.title.strip(),
@@ -84,7 +84,7 @@ async def set_moderators(session: AsyncSession, viewer: Viewer, slug: str, data:
         existing = set((await session.scalars(select(User.id).where(User.id.in_(wanted)))).all())
         missing = [uid for uid in wanted if uid not in existing]
         if missing:
-            raise Invalid(f"no user with id {missing[0]}", field="user_ids")
+            raise Invalid(f"user_ids: no user with id {missing[0]}", field="user_ids")
     before = sorted((await moderator_ids(session, [space.id]))[space.id])
     await session.execute(delete(SpaceModerator).where(SpaceModerator.space_id == space.id))
     session.add_all([SpaceModerator(space_id=space.id, user_id=uid) for uid in wanted])
