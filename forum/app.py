@@ -24,11 +24,12 @@ from litestar.stores.registry import StoreRegistry
 from forum import __version__
 from forum.accounts.controllers import AccountController
 from forum.lib.csrf import SessionCSRFMiddleware
-from forum.lib.db import create_engine, sqlalchemy_config
+from forum.lib.db import create_engine, make_sessionmaker, sqlalchemy_config
 from forum.lib.http import provide_viewer
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.ops.controllers import health
 from forum.realtime.bus import ChannelsPublisher, make_channels
+from forum.realtime.hub import Hub
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
 from forum.threads.controllers import ThreadController
@@ -54,12 +55,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     channels = make_channels(settings)
     publisher = ChannelsPublisher(channels)
     db_config = sqlalchemy_config(engine, publisher)
+    # Live delivery: one hub per process, started once the channels plugin runs.
+    hub = Hub(channels, make_sessionmaker(engine, publisher), settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.settings = settings
         app.state.publisher = publisher
         app.state.sessionmaker = db_config.create_session_maker()
+        app.state.hub = hub
         app.state.redis = None
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -68,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            # Sockets hear 1012 (reconnect) before the database goes away.
+            await hub.stop()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await engine.dispose()
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             disable_stack_trace=CLIENT_ERRORS,
         ),
         lifespan=[lifespan],
+        on_startup=[hub.start],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )

@@ -48,6 +48,7 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from forum.lib.migrate import upgrade
+    from forum.realtime.frames import WS_MAX_SIZE
 
     settings = Settings.from_env()
     if workers > 1 and not settings.redis_url:
@@ -60,7 +61,9 @@ def serve(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        ws_max_size=64 * 1024,
+        # Frames above the service's own limit (frames.MAX_FRAME_BYTES) get `too_large`;
+        # this is the protocol ceiling beyond which the socket is closed with 1009.
+        ws_max_size=WS_MAX_SIZE,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=8,

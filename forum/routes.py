@@ -8,4 +8,7 @@ def extra_route_handlers() -> list:
     from forum.moderation.controllers import ModerationController
 
     handlers.append(ModerationController)
+    from forum.realtime.controllers import live_socket
+
+    handlers.append(live_socket)
     return handlers

@@ -12,6 +12,7 @@ import msgspec
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.subscriber import Subscriber
 
 from forum.settings import Settings
 
@@ -29,8 +30,42 @@ def make_backend(settings: Settings) -> ChannelsBackend:
     return MemoryChannelsBackend()
 
 
-def make_channels(settings: Settings) -> ChannelsPlugin:
-    return ChannelsPlugin(
+class ForumChannels(ChannelsPlugin):
+    """The channels plugin, plus adding and removing channels of one existing subscriber.
+
+    The hub keeps ONE subscriber for the whole process and changes its channels as
+    connections come and go; the plugin itself only offers a new subscriber per call.
+    The plugin already counts subscribers per channel and subscribes the backend only
+    for the first and unsubscribes it after the last.
+    """
+
+    async def add_channels(self, subscriber: Subscriber, channels: list[str]) -> None:
+        fresh = []
+        for channel in channels:
+            holders = self._channels.setdefault(channel, set())
+            if not holders:
+                fresh.append(channel)
+            holders.add(subscriber)
+        if fresh:
+            await self._backend.subscribe(fresh)
+
+    async def remove_channels(self, subscriber: Subscriber, channels: list[str]) -> None:
+        emptied = []
+        for channel in channels:
+            holders = self._channels.get(channel)
+            if holders is None or subscriber not in holders:
+                continue
+            holders.discard(subscriber)
+            if not holders:
+                # Forget the channel entirely: topics come and go, the dict must not grow.
+                del self._channels[channel]
+                emptied.append(channel)
+        if emptied:
+            await self._backend.unsubscribe(emptied)
+
+
+def make_channels(settings: Settings) -> ForumChannels:
+    return ForumChannels(
         backend=make_backend(settings),
         arbitrary_channels_allowed=True,
         subscriber_max_backlog=HUB_MAX_BACKLOG,

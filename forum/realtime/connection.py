@@ -1,0 +1,391 @@
+"""One websocket: its viewer, its bounded send queue, its subscriptions, its frames.
+
+A connection runs three tasks: the reader (one client frame at a time, each with a short
+database session of its own), the writer (drains the send queue onto the socket), and,
+for signed-in sockets, the revalidator (is the token still live, the user not suspended,
+every subscribed topic still readable?). Whatever ends first ends the connection.
+
+A subscription never loses or repeats an event. It starts by catching up from the event
+log (seq > after) while the hub already buffers its live events; then it drains that
+buffer, dropping seqs already sent. Once live, an event whose seq is not the next one
+(the broker reordered or lost one) sends it back to catching up from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from litestar import WebSocket
+
+from forum.accounts import services as accounts
+from forum.accounts.viewer import Viewer, load_viewer
+from forum.lib.errors import ForumError, NotFound, RateLimited, Unauthorized
+from forum.realtime import frames, replay, topics
+from forum.realtime.envelope import Envelope
+from forum.realtime.frames import BadFrame
+
+if TYPE_CHECKING:
+    from forum.realtime.hub import Hub
+
+log = logging.getLogger("forum.realtime")
+
+# Frames waiting for one socket. A client that lets this many pile up is cut off (it
+# resumes with `after=`); it never slows the hub or the other sockets.
+SEND_QUEUE_MAX = 1000
+# A replay fills the queue only to this mark, then waits for the client to read, so a
+# long replay never crowds out live events of the socket's other topics.
+REPLAY_HIGH_WATER = SEND_QUEUE_MAX // 2
+# Live events one subscription buffers while it catches up; past this the buffer is
+# dropped and the catch-up simply reads further in the log.
+PENDING_MAX = 1000
+# Topics one socket may hold at once.
+MAX_SUBSCRIPTIONS = 200
+# How often a signed-in socket re-checks its token, its user and its topics.
+REVALIDATE_SECONDS = 30.0
+# How long closing a socket may take before the connection is dropped anyway (a client
+# that stopped reading only gets the close frame once it reads what was queued before).
+CLOSE_TIMEOUT_SECONDS = 10.0
+# The window of the per-connection `send` limit (settings.ws_send_per_10s).
+SEND_WINDOW_SECONDS = 10.0
+
+SLOW_CODE = 1013
+SLOW_REASON = "too slow: the send queue is full; reconnect and resume with after="
+ENDED_CODE = 1008
+ENDED_REASON = "signed out or suspended"
+ERROR_CODE = 1011
+
+
+class State(enum.Enum):
+    CATCHING_UP = "catching_up"
+    LIVE = "live"
+    STOPPED = "stopped"
+
+
+class Subscription:
+    """One topic on one socket, with the last seq handed to that socket."""
+
+    def __init__(self, conn: Connection, topic: str, after: int) -> None:
+        self.conn = conn
+        self.topic = topic
+        self.last_sent = after
+        self.state = State.CATCHING_UP
+        self.pending: list[Envelope] = []
+        self.overflowed = False
+        self.task: asyncio.Task[None] | None = None
+
+    def deliver_live(self, env: Envelope) -> None:
+        """Called by the hub for every live event of the topic; never waits."""
+        if self.state is State.STOPPED:
+            return
+        if env.seq is None:  # a passing signal: live only, in no order
+            self.conn.push(env.frame_for(self.conn.viewer))
+            return
+        if self.state is State.LIVE:
+            if env.seq <= self.last_sent:
+                return
+            if env.seq == self.last_sent + 1:
+                self.last_sent = env.seq
+                self.conn.push(env.frame_for(self.conn.viewer))
+                return
+            # A gap: the missing events are in the log; fetch them, this one waits.
+            self.pending.append(env)
+            self.catch_up()
+            return
+        if len(self.pending) >= PENDING_MAX:
+            self.pending.clear()
+            self.overflowed = True
+        else:
+            self.pending.append(env)
+
+    def poke(self, latest: int) -> None:
+        """The log holds events up to `latest`: fetch them if this socket lacks some."""
+        if self.state is State.LIVE and latest > self.last_sent:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        self.state = State.CATCHING_UP
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._catch_up(), name=f"catch-up {self.topic}")
+
+    async def _catch_up(self) -> None:
+        try:
+            while self.state is State.CATCHING_UP:
+                self.overflowed = False
+                async with self.conn.hub.sessionmaker() as session:
+                    page = await replay.events_after(session, self.topic, self.last_sent)
+                for env in page:
+                    if env.seq is not None and env.seq > self.last_sent:
+                        await self.conn.push_paced(env.frame_for(self.conn.viewer))
+                        self.last_sent = env.seq
+                if len(page) == replay.REPLAY_PAGE or self.overflowed:
+                    continue
+                # The log is read to its end: now the buffered live events, in order.
+                buffered = sorted(
+                    (env for env in self.pending if env.seq is not None and env.seq > self.last_sent),
+                    key=lambda env: env.seq or 0,
+                )
+                self.pending.clear()
+                gap = False
+                for env in buffered:
+                    if env.seq is None or env.seq <= self.last_sent:
+                        continue
+                    if env.seq != self.last_sent + 1:
+                        gap = True  # committed after our read: read the log again
+                        break
+                    self.last_sent = env.seq
+                    self.conn.push(env.frame_for(self.conn.viewer))
+                if not gap and self.state is State.CATCHING_UP:
+                    self.state = State.LIVE
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("catching up %s failed", self.topic)
+            self.conn.close(ERROR_CODE, "internal error while replaying; reconnect and resume")
+
+    async def stop(self) -> None:
+        self.state = State.STOPPED
+        self.pending.clear()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        await self.conn.hub.detach(self)
+
+
+class Connection:
+    def __init__(self, socket: WebSocket, hub: Hub, viewer: Viewer, token: str | None) -> None:
+        self.socket = socket
+        self.hub = hub
+        self.viewer = viewer
+        self.token = token
+        self.subs: dict[str, Subscription] = {}
+        self.out: asyncio.Queue[str] = asyncio.Queue(maxsize=SEND_QUEUE_MAX)
+        self.finished = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._close_code: int | None = None
+        self._close_reason = ""
+        self._sends: deque[float] = deque()
+
+    # --- the send queue -------------------------------------------------------------
+
+    def push(self, frame: str) -> None:
+        """Queue a frame for the socket, or cut the socket off if it is not reading."""
+        if self._closing.is_set():
+            return
+        try:
+            self.out.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(SLOW_CODE, SLOW_REASON)
+
+    def reply(self, frame: frames.ServerFrame) -> None:
+        self.push(frames.encode(frame))
+
+    async def push_paced(self, frame: str) -> None:
+        """Queue a replayed frame once the client has read enough of what is queued."""
+        while self.out.qsize() >= REPLAY_HIGH_WATER and not self._closing.is_set():
+            self._drained.clear()
+            await self._drained.wait()
+        self.push(frame)
+
+    @property
+    def close_code(self) -> int | None:
+        """The code this connection is closing with, once it is closing."""
+        return self._close_code
+
+    def close(self, code: int, reason: str) -> None:
+        """End the connection with this close code (the first reason given wins)."""
+        if not self._closing.is_set():
+            self._close_code = code
+            self._close_reason = reason
+            self._closing.set()
+            self._drained.set()
+
+    # --- life -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.hub.connections.add(self)
+        tasks = [
+            asyncio.create_task(self._read_loop(), name="ws-reader"),
+            asyncio.create_task(self._write_loop(), name="ws-writer"),
+        ]
+        if self.token is not None:
+            tasks.append(asyncio.create_task(self._revalidate_loop(), name="ws-revalidate"))
+        try:
+            await self._closing.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for sub in list(self.subs.values()):
+                with contextlib.suppress(Exception):
+                    await sub.stop()
+            self.subs.clear()
+            if self._close_code is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        self.socket.close(code=self._close_code, reason=self._close_reason),
+                        CLOSE_TIMEOUT_SECONDS,
+                    )
+            self.hub.connections.discard(self)
+            self.finished.set()
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                frame = await self.out.get()
+                if self.out.qsize() < REPLAY_HIGH_WATER:
+                    self._drained.set()
+                await self.socket.send_text(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the peer is gone
+            self._closing.set()
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                message = await self.socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                if raw is None:
+                    raw = message.get("bytes") or b""
+                await self.handle(raw)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.debug("socket read ended", exc_info=True)
+        finally:
+            self._closing.set()
+
+    async def _revalidate_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REVALIDATE_SECONDS)
+            try:
+                await self.revalidate()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("revalidating a socket failed")
+
+    # --- frames ---------------------------------------------------------------------
+
+    async def handle(self, raw: str | bytes) -> None:
+        """Act on one client frame; every failure becomes an `error` frame."""
+        ref: str | None = None
+        try:
+            frame = frames.decode(raw)
+            if isinstance(frame, frames.Ping):
+                self.reply(frames.Pong())
+            elif isinstance(frame, frames.Subscribe):
+                ref = frame.topic
+                await self.subscribe(frame.topic, frame.after)
+            elif isinstance(frame, frames.Unsubscribe):
+                ref = frame.topic
+                await self.unsubscribe(frame.topic)
+            elif isinstance(frame, frames.Send):
+                ref = frame.client_id
+                await self.send(frame)
+        except BadFrame as exc:
+            self.reply(frames.Error(code=exc.code, detail=exc.detail, ref=exc.ref))
+        except ForumError as exc:
+            self.reply(frames.error_for(exc, ref))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a websocket frame failed")
+            self.reply(frames.Error(code="internal", detail="the server failed on this frame", ref=ref))
+
+    async def subscribe(self, name: str, after: int | None) -> None:
+        topic = topics.parse(name)
+        if topic.name not in self.subs and len(self.subs) >= MAX_SUBSCRIPTIONS:
+            raise RateLimited(f"one socket may hold at most {MAX_SUBSCRIPTIONS} topics", retry_after=1)
+        async with self.hub.sessionmaker() as session:
+            await topics.authorize(session, self.viewer, topic)
+            latest = await replay.latest_seq(session, topic.name)
+        old = self.subs.pop(topic.name, None)
+        if old is not None:
+            await old.stop()
+        # Without `after` the socket starts at the present; an `after` beyond the log's end
+        # (a client that kept a seq from another database) is read as the present.
+        start = latest if after is None else min(after, latest)
+        sub = Subscription(self, topic.name, start)
+        self.subs[topic.name] = sub
+        self.reply(frames.Subscribed(topic=topic.name, seq=latest))
+        # Live events buffer in `sub` from here on; the catch-up then reads the log past
+        # `start`, so whatever committed before the broker listened is not lost.
+        await self.hub.attach(sub)
+        sub.catch_up()
+
+    async def unsubscribe(self, name: str) -> None:
+        sub = self.subs.pop(name, None)
+        if sub is not None:
+            await sub.stop()
+        self.reply(frames.Unsubscribed(topic=name))
+
+    def _check_send_rate(self) -> None:
+        limit = self.hub.settings.ws_send_per_10s
+        now = time.monotonic()
+        while self._sends and now - self._sends[0] >= SEND_WINDOW_SECONDS:
+            self._sends.popleft()
+        if len(self._sends) >= limit:
+            wait = SEND_WINDOW_SECONDS - (now - self._sends[0])
+            raise RateLimited(
+                f"at most {limit} sends per {int(SEND_WINDOW_SECONDS)} seconds on one socket",
+                retry_after=int(wait) + 1,
+            )
+        self._sends.append(now)
+
+    async def send(self, frame: frames.Send) -> None:
+        topic = topics.parse(frame.topic)
+        if self.token is None:
+            raise Unauthorized("sign in to send: connect with a Bearer token or the session cookie")
+        self._check_send_rate()
+        async with self.hub.sessionmaker() as session:
+            # Each send re-reads who is sending: a revoked token or a suspension stops it now.
+            user = await accounts.authenticate(session, self.token)
+            if user is None:
+                self.close(ENDED_CODE, ENDED_REASON)
+                raise Unauthorized("this session has ended: sign in again")
+            self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
+            object_id, created = await topics.send(
+                session, self.viewer, topic, frame.body, frame.client_id, frame.reply_to
+            )
+            if created:
+                seq = session.info.get("last_seq", {}).get(topic.name)
+            else:
+                seq = await replay.seq_of_created(
+                    session, topic.name, topic.rule.created_type or "", object_id
+                )
+        self.reply(frames.Ack(client_id=frame.client_id, seq=seq))
+
+    async def revalidate(self) -> None:
+        """Stop a socket whose session ended; drop topics it may no longer read."""
+        if self.token is None:
+            return
+        async with self.hub.sessionmaker() as session:
+            user = await accounts.authenticate(session, self.token)
+            if user is None:
+                self.close(ENDED_CODE, ENDED_REASON)
+                return
+            self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
+            lost: list[tuple[str, NotFound]] = []
+            for name in list(self.subs):
+                try:
+                    await topics.authorize(session, self.viewer, topics.parse(name))
+                except NotFound as exc:
+                    lost.append((name, exc))
+        for name, exc in lost:
+            sub = self.subs.pop(name, None)
+            if sub is not None:
+                await sub.stop()
+                self.reply(frames.error_for(exc, name))

@@ -1,0 +1,155 @@
+"""Live topics: who may subscribe to each, and what `send` does on it.
+
+`TOPICS` is the one table: a domain that emits events on a new kind of topic adds one
+entry here. A topic is `kind:{id}` (`thread:42`) or a bare `kind` (`moderation`).
+Authorizers use the same service reads as HTTP, so a subscription is allowed exactly
+where the HTTP read would be, and raise NotFound otherwise (a restricted space is not
+revealed). Senders call the same service as the HTTP write and return (id, created) of
+the stored object, whose `created_type` event the `ack` points at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.lib.errors import BadRequest, Forbidden, NotFound
+
+Authorizer = Callable[[AsyncSession, Viewer, int | None], Awaitable[object]]
+# (session, viewer, topic id, body, client_id, reply_to) -> (stored object's id, created)
+Sender = Callable[[AsyncSession, Viewer, int | None, str, str, int | None], Awaitable[tuple[int, bool]]]
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    authorize: Authorizer
+    send: Sender | None = None
+    # The event type a successful send appends; an idempotent repeat's ack finds it.
+    created_type: str | None = None
+    has_id: bool = True
+
+
+# --- threads ------------------------------------------------------------------------
+
+
+async def _thread(session: AsyncSession, viewer: Viewer, thread_id: int | None) -> object:
+    from forum.threads import services as threads
+
+    return await threads.get_thread(session, viewer, thread_id or 0)
+
+
+async def _post_to_thread(
+    session: AsyncSession,
+    viewer: Viewer,
+    thread_id: int | None,
+    body: str,
+    client_id: str,
+    reply_to: int | None,
+) -> tuple[int, bool]:
+    from forum.threads import services as threads
+
+    post, created = await threads.create_post(
+        session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
+    )
+    return post.id, created
+
+
+# --- world cafés (forum.rooms provides the services; until then these topics are absent) ---
+
+
+def _rooms() -> ModuleType | None:
+    try:
+        from forum.rooms import services
+    except ImportError:
+        return None
+    return services
+
+
+async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> object:
+    rooms = _rooms()
+    if rooms is None or not hasattr(rooms, "get_table_for_reader"):
+        raise NotFound(f"no table with id {table_id}")
+    return await rooms.get_table_for_reader(session, viewer, table_id)
+
+
+async def _post_to_table(
+    session: AsyncSession,
+    viewer: Viewer,
+    table_id: int | None,
+    body: str,
+    client_id: str,
+    reply_to: int | None,
+) -> tuple[int, bool]:
+    rooms = _rooms()
+    if rooms is None or not hasattr(rooms, "post_message"):
+        raise NotFound(f"no table with id {table_id}")
+    if reply_to is not None:
+        raise BadRequest("reply_to: table messages do not answer one another", field="reply_to")
+    message, created = await rooms.post_message(session, viewer, table_id, body, client_id=client_id)
+    return message.id, created
+
+
+async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> object:
+    rooms = _rooms()
+    if rooms is None or not hasattr(rooms, "get_cafe"):
+        raise NotFound(f"no café with id {cafe_id}")
+    return await rooms.get_cafe(session, viewer, cafe_id)
+
+
+# --- moderation -----------------------------------------------------------------------
+
+
+async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -> object:
+    # Each event names its space; those who do not moderate it get the placeholder.
+    if not viewer.moderates_anything:
+        raise NotFound("no topic named moderation")
+    return None
+
+
+TOPICS: dict[str, TopicRule] = {
+    "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created"),
+    "table": TopicRule(_table, send=_post_to_table, created_type="message.created"),
+    "cafe": TopicRule(_cafe),
+    "moderation": TopicRule(_moderation, has_id=False),
+}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    kind: str
+    id: int | None
+    rule: TopicRule
+
+
+def parse(name: str) -> Topic:
+    """The topic a name denotes, in its one canonical spelling, or BadRequest."""
+    kind, sep, raw_id = name.partition(":")
+    rule = TOPICS.get(kind)
+    if rule is None:
+        raise BadRequest(f"unknown topic {name!r}: use {', '.join(k + ':{id}' for k in TOPICS)}")
+    if not rule.has_id:
+        if sep:
+            raise BadRequest(f"topic {kind!r} takes no id")
+        return Topic(name, kind, None, rule)
+    # Only the canonical decimal form: events are published on `thread:42`, never `thread:042`.
+    if not raw_id.isdecimal() or not raw_id.isascii() or str(int(raw_id)) != raw_id:
+        raise BadRequest(f"topic {name!r}: write it as {kind}:<id>, the id a whole number")
+    return Topic(name, kind, int(raw_id), rule)
+
+
+async def authorize(session: AsyncSession, viewer: Viewer, topic: Topic) -> None:
+    """Raise NotFound unless the viewer may read this topic."""
+    await topic.rule.authorize(session, viewer, topic.id)
+
+
+async def send(
+    session: AsyncSession, viewer: Viewer, topic: Topic, body: str, client_id: str, reply_to: int | None
+) -> tuple[int, bool]:
+    if topic.rule.send is None:
+        raise Forbidden(f"nothing can be sent to {topic.name}")
+    return await topic.rule.send(session, viewer, topic.id, body, client_id, reply_to)

@@ -1,0 +1,213 @@
+"""Live-delivery fixtures: the app under a real uvicorn server on loopback, real sockets.
+
+`live` serves the test's app in-process (same database as `db` and `people`); `Peer`
+wraps a `websockets` client with waits that are generous and never timing assertions.
+`ServerProcess` runs `python -m forum serve` as a separate process, for the tests that
+need two processes or a signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from forum.realtime.frames import WS_MAX_SIZE
+from tests.conftest import ORIGIN, Persona
+
+# Every wait in these tests is bounded by this; none asserts how fast anything was.
+WAIT = 30.0
+
+
+@dataclass
+class Live:
+    base_url: str
+    ws_url: str
+    http: httpx.AsyncClient
+    app: Litestar | None = None
+
+    async def peer(
+        self, who: Persona | None = None, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Peer:
+        all_headers = dict(who.headers) if who is not None else {}
+        all_headers.update(headers or {})
+        ws = await connect(self.ws_url, additional_headers=all_headers, open_timeout=WAIT, **kwargs)
+        return Peer(ws)
+
+    async def post(self, who: Persona, thread_id: int, body: str, **extra: Any) -> dict:
+        resp = await self.http.post(
+            f"/api/threads/{thread_id}/posts", json={"body": body, **extra}, headers=who.headers
+        )
+        assert resp.status_code in (200, 201), resp.text
+        return resp.json()
+
+
+class Peer:
+    """A websocket client that reads frames one by one, keeping what it skipped."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.skipped: list[dict] = []
+
+    async def send(self, **frame: Any) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def send_raw(self, raw: str | bytes) -> None:
+        await self.ws.send(raw)
+
+    async def next(self, wait: float = WAIT) -> dict:
+        raw = await asyncio.wait_for(self.ws.recv(), wait)
+        return json.loads(raw)
+
+    async def expect(self, op: str, wait: float = WAIT, **match: Any) -> dict:
+        """The next frame with this op (and these fields); others are kept in `skipped`."""
+        deadline = time.monotonic() + wait
+        while True:
+            frame = await self.next(max(0.1, deadline - time.monotonic()))
+            if frame.get("op") == op and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+            self.skipped.append(frame)
+
+    async def subscribe(self, topic: str, after: int | None = None) -> dict:
+        frame: dict[str, Any] = {"op": "subscribe", "topic": topic}
+        if after is not None:
+            frame["after"] = after
+        await self.send(**frame)
+        return await self.expect("subscribed", topic=topic)
+
+    async def events_until(self, topic: str, last_seq: int, wait: float = WAIT) -> list[dict]:
+        """Every event of `topic` up to and including seq `last_seq`, in arrival order."""
+        got: list[dict] = []
+        deadline = time.monotonic() + wait
+        while not got or got[-1].get("seq") is None or got[-1]["seq"] < last_seq:
+            frame = await self.expect("event", max(0.1, deadline - time.monotonic()), topic=topic)
+            got.append(frame)
+        return got
+
+    async def quiet(self, seconds: float = 0.3) -> list[dict]:
+        """Whatever arrives within a short while (used to show nothing more came)."""
+        frames: list[dict] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                frames.append(await self.next(seconds))
+        return frames
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+    async def closed_code(self, wait: float = WAIT) -> int | None:
+        """Read until the server closes; the close code it sent."""
+        deadline = time.monotonic() + wait
+        with contextlib.suppress(ConnectionClosed):
+            while time.monotonic() < deadline:
+                await asyncio.wait_for(self.ws.recv(), max(0.1, deadline - time.monotonic()))
+        return self.ws.close_code
+
+
+@pytest.fixture
+async def live(app: Litestar) -> AsyncIterator[Live]:
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        ws_max_size=WS_MAX_SIZE,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        timeout_graceful_shutdown=8,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(int(WAIT / 0.02)):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.02)
+    assert server.started, "the server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=WAIT) as http:
+        yield Live(base_url=base, ws_url=f"ws://127.0.0.1:{port}/ws", http=http, app=app)
+    server.should_exit = True
+    await asyncio.wait_for(task, WAIT)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`python -m forum serve` on loopback, as production runs it."""
+
+    def __init__(self, database_url: str, redis_url: str | None = None) -> None:
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update(
+            FORUM_DATABASE_URL=database_url,
+            FORUM_SECRET_KEY="test-secret-key-that-is-long-enough",
+            FORUM_ALLOWED_ORIGINS=ORIGIN,
+            FORUM_AUTO_MIGRATE="0",
+            FORUM_LOG_LEVEL="WARNING",
+        )
+        env.pop("FORUM_REDIS_URL", None)
+        if redis_url:
+            env["FORUM_REDIS_URL"] = redis_url
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "forum", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + WAIT
+        async with httpx.AsyncClient(timeout=2) as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"{self.base_url}/health")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise AssertionError("server did not become ready")
+
+    def live(self, http: httpx.AsyncClient) -> Live:
+        return Live(base_url=self.base_url, ws_url=self.ws_url, http=http)
+
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self) -> None:
+        self.terminate()
+        try:
+            self.proc.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(WAIT)
