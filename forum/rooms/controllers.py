@@ -1,0 +1,124 @@
+"""HTTP: world cafés, their tables, table messages and harvests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.lib.http import ListOut
+from forum.rooms import services
+from forum.rooms.schemas import (
+    AnnounceIn,
+    CafeIn,
+    CafeOut,
+    CloseOut,
+    HarvestIn,
+    JoinOut,
+    MessageIn,
+    MessageOut,
+    TableOut,
+)
+
+Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
+
+
+class CafeController(Controller):
+    tags = ["cafés"]
+
+    @post("/api/spaces/{slug:str}/cafes", status_code=HTTP_201_CREATED, summary="Create a café (moderators)")
+    async def create_cafe(self, slug: str, data: CafeIn, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
+        cafe = await services.create_cafe(db_session, viewer, slug, data)
+        return await services.cafe_view(db_session, cafe)
+
+    @get("/api/spaces/{slug:str}/cafes", summary="Cafés of a space, newest first")
+    async def list_cafes(
+        self,
+        slug: str,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        limit: Limit = None,
+        cursor: str | None = None,
+    ) -> ListOut[CafeOut]:
+        page = await services.list_cafes(db_session, viewer, slug, limit=limit, cursor=cursor)
+        return ListOut(items=page.items, next=page.next)
+
+    @get("/api/cafes/{cafe_id:int}", summary="One café with its tables")
+    async def get_cafe(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
+        return await services.cafe_view(db_session, await services.get_cafe(db_session, viewer, cafe_id))
+
+    @post(
+        "/api/cafes/{cafe_id:int}/join", status_code=HTTP_200_OK, summary="Take a seat: the least full table"
+    )
+    async def join(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> JoinOut:
+        table = await services.join_cafe(db_session, viewer, cafe_id)
+        return JoinOut(table_id=table.id, cafe_id=table.cafe_id)
+
+    @post(
+        "/api/cafes/{cafe_id:int}/rounds",
+        status_code=HTTP_200_OK,
+        summary="Start the next round (moderators)",
+    )
+    async def start_round(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
+        cafe = await services.start_round(db_session, viewer, cafe_id)
+        return await services.cafe_view(db_session, cafe)
+
+    @post(
+        "/api/cafes/{cafe_id:int}/announce",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Speak to every table (moderators)",
+    )
+    async def announce(
+        self, cafe_id: int, data: AnnounceIn, db_session: AsyncSession, viewer: Viewer
+    ) -> None:
+        await services.announce(db_session, viewer, cafe_id, data.text)
+
+    @post(
+        "/api/cafes/{cafe_id:int}/close",
+        status_code=HTTP_200_OK,
+        summary="Close the café; its tables are kept as a thread (moderators)",
+    )
+    async def close(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CloseOut:
+        return CloseOut(thread_id=await services.close_cafe(db_session, viewer, cafe_id))
+
+    @get("/api/tables/{table_id:int}", summary="One table (who sits or sat there, its host, moderators)")
+    async def get_table(self, table_id: int, db_session: AsyncSession, viewer: Viewer) -> TableOut:
+        table = await services.get_table_for_reader(db_session, viewer, table_id)
+        return await services.table_view(db_session, table)
+
+    @post(
+        "/api/tables/{table_id:int}/messages",
+        status_code=HTTP_201_CREATED,
+        summary="Say something at a table",
+    )
+    async def post_message(
+        self, table_id: int, data: MessageIn, db_session: AsyncSession, viewer: Viewer
+    ) -> Response[MessageOut]:
+        message, created = await services.post_message(
+            db_session, viewer, table_id, data.body, client_id=data.client_id
+        )
+        view = await services.message_view(db_session, message)
+        return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @get("/api/tables/{table_id:int}/messages", summary="Table messages with number > after, ascending")
+    async def list_messages(
+        self,
+        table_id: int,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        after: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit = None,
+    ) -> ListOut[MessageOut]:
+        page = await services.list_messages(db_session, viewer, table_id, after=after, limit=limit)
+        return ListOut(items=page.items, next=page.next)
+
+    @put("/api/tables/{table_id:int}/harvest", summary="Write the table's harvest (its host)")
+    async def set_harvest(
+        self, table_id: int, data: HarvestIn, db_session: AsyncSession, viewer: Viewer
+    ) -> TableOut:
+        table = await services.set_harvest(db_session, viewer, table_id, data.body)
+        return await services.table_view(db_session, table)

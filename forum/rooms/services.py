@@ -1,0 +1,763 @@
+"""Every read and write of world cafés, for HTTP and the websocket alike.
+
+A café belongs to a workshop space and is run by that space's moderators. Writes are
+named functions that commit, appending their events to the outbox in the same
+transaction: `cafe:{id}` hears `cafe.updated`, `cafe.round_started`, `cafe.announcement`
+and `cafe.closed`; `table:{id}` hears `message.created`, `message.hidden`,
+`message.updated` and `table.harvest`. Presence is a passing signal the websocket layer
+sends (see `presence_data`).
+
+Concurrency: writes that depend on the café's state take a lock on its row first (FOR
+UPDATE to change seating or close it, FOR SHARE to post or harvest; SQLite serializes
+every writer anyway), so a message is either in the archive thread or refused because
+the café is closed: nothing said at a table is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+import msgspec
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.schemas import author_out, iso
+from forum.accounts.viewer import Viewer, load_viewer
+from forum.lib import markdown
+from forum.lib.db import utcnow
+from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.moderation import audit
+from forum.realtime import outbox
+from forum.rooms import policy
+from forum.rooms.models import Cafe, CafeSeat, CafeState, CafeTable, CafeVisit, TableMessage
+from forum.rooms.schemas import (
+    MAX_CLIENT_ID_CHARS,
+    MAX_HARVEST_CHARS,
+    MAX_MESSAGE_CHARS,
+    CafeIn,
+    CafeOut,
+    MessageOut,
+    TableOut,
+    message_out,
+    message_stub,
+)
+from forum.rooms.seating import TableSlot, choose_table_for_join, plan_round
+from forum.spaces import services as spaces
+from forum.spaces.models import Space, SpaceKind
+from forum.spaces.policy import can_see_space
+from forum.threads.models import Post, PostStatus, Thread
+from forum.threads.services import announce_post
+
+# ---------------------------------------------------------------------------------------
+# Topics and payloads
+
+
+def cafe_topic(cafe_id: int) -> str:
+    return f"cafe:{cafe_id}"
+
+
+def table_topic(table_id: int) -> str:
+    return f"table:{table_id}"
+
+
+def presence_data(table_id: int, user_ids: list[int] | set[int]) -> dict:
+    """The payload of a `presence` signal on `table:{id}`: who is at the table now."""
+    return {"table_id": table_id, "user_ids": sorted(set(user_ids))}
+
+
+async def cafe_views(session: AsyncSession, cafes: list[Cafe]) -> list[CafeOut]:
+    """Café views for many cafés with a fixed number of queries."""
+    if not cafes:
+        return []
+    cafe_ids = [c.id for c in cafes]
+    slugs = dict(
+        (await session.execute(select(Space.id, Space.slug).where(Space.id.in_({c.space_id for c in cafes}))))
+        .tuples()
+        .all()
+    )
+    tables = (
+        await session.scalars(
+            select(CafeTable).where(CafeTable.cafe_id.in_(cafe_ids)).order_by(CafeTable.position)
+        )
+    ).all()
+    hosts = {
+        u.id: u
+        for u in (await session.scalars(select(User).where(User.id.in_({t.host_id for t in tables})))).all()
+    }
+    seated: dict[int, list[int]] = defaultdict(list)
+    for user_id, table_id in (
+        await session.execute(
+            select(CafeSeat.user_id, CafeSeat.table_id)
+            .where(CafeSeat.cafe_id.in_(cafe_ids))
+            .order_by(CafeSeat.user_id)
+        )
+    ).tuples():
+        seated[table_id].append(user_id)
+    by_cafe: dict[int, list[TableOut]] = defaultdict(list)
+    for table in tables:
+        by_cafe[table.cafe_id].append(_table_out(table, hosts[table.host_id], seated[table.id]))
+    return [
+        CafeOut(
+            id=c.id,
+            space=slugs[c.space_id],
+            title=c.title,
+            state=c.state,
+            round=c.round,
+            round_seconds=c.round_seconds,
+            round_ends_at=iso(c.round_ends_at),
+            tables=by_cafe[c.id],
+            created_by=c.created_by,
+            created_at=iso(c.created_at) or "",
+            thread_id=c.archive_thread_id,
+        )
+        for c in cafes
+    ]
+
+
+async def cafe_view(session: AsyncSession, cafe: Cafe) -> CafeOut:
+    return (await cafe_views(session, [cafe]))[0]
+
+
+def _table_out(table: CafeTable, host: User, seated: list[int]) -> TableOut:
+    return TableOut(
+        id=table.id,
+        cafe_id=table.cafe_id,
+        position=table.position,
+        topic=table.topic,
+        host=author_out(host),
+        participant_ids=[uid for uid in seated if uid != table.host_id],
+        harvest=table.harvest,
+        message_count=table.message_count,
+    )
+
+
+async def table_view(session: AsyncSession, table: CafeTable) -> TableOut:
+    host = await session.get(User, table.host_id)
+    assert host is not None
+    seated = (
+        await session.scalars(
+            select(CafeSeat.user_id).where(CafeSeat.table_id == table.id).order_by(CafeSeat.user_id)
+        )
+    ).all()
+    return _table_out(table, host, list(seated))
+
+
+async def message_view(session: AsyncSession, message: TableMessage) -> MessageOut:
+    author = await session.get(User, message.author_id)
+    assert author is not None
+    return message_out(message, author)
+
+
+async def message_data(session: AsyncSession, message: TableMessage) -> dict:
+    """The Message as plain JSON data, for event payloads and websocket frames."""
+    return msgspec.to_builtins(await message_view(session, message))
+
+
+# ---------------------------------------------------------------------------------------
+# Finding what the viewer may see
+
+
+@dataclass
+class VisibleTable:
+    table: CafeTable
+    cafe: Cafe
+    space: Space
+
+
+async def _find_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> tuple[Cafe, Space]:
+    cafe = await session.get(Cafe, cafe_id)
+    space = await session.get(Space, cafe.space_id) if cafe is not None else None
+    if cafe is None or space is None or not can_see_space(viewer, space):
+        raise NotFound(f"no café with id {cafe_id}")
+    return cafe, space
+
+
+async def get_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe:
+    """The café, if the viewer may see its space; else NotFound."""
+    cafe, _ = await _find_cafe(session, viewer, cafe_id)
+    return cafe
+
+
+async def _lock_cafe(session: AsyncSession, cafe_id: int, *, shared: bool = False) -> Cafe:
+    """Re-read the café under a row lock (a no-op on SQLite, whose writers are serialized)."""
+    cafe = await session.scalar(
+        select(Cafe)
+        .where(Cafe.id == cafe_id)
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
+    )
+    if cafe is None:
+        raise NotFound(f"no café with id {cafe_id}")
+    return cafe
+
+
+async def _has_sat_at(session: AsyncSession, user_id: int | None, table_id: int) -> bool:
+    if user_id is None:
+        return False
+    visit = await session.scalar(
+        select(CafeVisit.id).where(CafeVisit.user_id == user_id, CafeVisit.table_id == table_id).limit(1)
+    )
+    return visit is not None
+
+
+async def _seat_of(session: AsyncSession, cafe_id: int, user_id: int | None) -> CafeSeat | None:
+    if user_id is None:
+        return None
+    return await session.scalar(
+        select(CafeSeat).where(CafeSeat.cafe_id == cafe_id, CafeSeat.user_id == user_id)
+    )
+
+
+async def _find_table(session: AsyncSession, viewer: Viewer, table_id: int) -> VisibleTable:
+    """The table if the viewer may read it (see policy.can_read_table); else NotFound."""
+    table = await session.get(CafeTable, table_id)
+    if table is None:
+        raise NotFound(f"no table with id {table_id}")
+    try:
+        cafe, space = await _find_cafe(session, viewer, table.cafe_id)
+    except NotFound:
+        raise NotFound(f"no table with id {table_id}") from None
+    sat = await _has_sat_at(session, viewer.id, table.id)
+    if not policy.can_read_table(viewer, table, space.id, has_sat_there=sat):
+        raise NotFound(f"no table with id {table_id}")
+    return VisibleTable(table, cafe, space)
+
+
+async def get_table_for_reader(session: AsyncSession, viewer: Viewer, table_id: int) -> CafeTable:
+    """The table if the viewer may read it: seated there now or before, its host, or a
+    moderator of the space (who must also see the space); else NotFound."""
+    return (await _find_table(session, viewer, table_id)).table
+
+
+async def _tables(session: AsyncSession, cafe_id: int) -> list[CafeTable]:
+    return list(
+        (
+            await session.scalars(
+                select(CafeTable).where(CafeTable.cafe_id == cafe_id).order_by(CafeTable.position)
+            )
+        ).all()
+    )
+
+
+def _require_open(cafe: Cafe) -> None:
+    if cafe.state == CafeState.closed.value:
+        raise Conflict(f"café {cafe.id} is closed")
+
+
+def _require_runner(viewer: Viewer, space: Space, what: str) -> None:
+    if not policy.can_run_cafe(viewer, space.id):
+        raise Forbidden(f"only a moderator of this space may {what}")
+
+
+# ---------------------------------------------------------------------------------------
+# Cafés
+
+
+async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: CafeIn) -> Cafe:
+    """A new café in a workshop space, its hosts seated at their tables."""
+    actor = viewer.require_user()
+    space = await spaces.get_space(session, viewer, slug)
+    _require_runner(viewer, space, "create a café")
+    if space.kind != SpaceKind.workshop.value:
+        raise Invalid(
+            f"cafés are held in workshop spaces; {slug!r} is a space of kind {space.kind!r}", field="slug"
+        )
+    host_ids = [t.host_id for t in data.tables]
+    seen: set[int] = set()
+    for i, host_id in enumerate(host_ids):
+        if host_id in seen:
+            raise Invalid(f"tables[{i}].host_id: user {host_id} already hosts another table", field="tables")
+        seen.add(host_id)
+    users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(seen)))).all()}
+    for i, host_id in enumerate(host_ids):
+        user = users.get(host_id)
+        if user is None:
+            raise Invalid(f"tables[{i}].host_id: no user with id {host_id}", field="tables")
+        if not can_see_space(await load_viewer(session, user), space):
+            raise Invalid(f"tables[{i}].host_id: user {host_id} may not see this space", field="tables")
+    cafe = Cafe(
+        space_id=space.id,
+        title=data.title.strip() or data.title,
+        state=CafeState.open.value,
+        round=0,
+        round_seconds=data.round_seconds,
+        created_by=actor.id,
+    )
+    session.add(cafe)
+    await session.flush()
+    tables = [
+        CafeTable(cafe_id=cafe.id, position=i + 1, topic=t.topic.strip() or t.topic, host_id=t.host_id)
+        for i, t in enumerate(data.tables)
+    ]
+    session.add_all(tables)
+    await session.flush()
+    for table in tables:
+        session.add(CafeSeat(cafe_id=cafe.id, user_id=table.host_id, table_id=table.id))
+        session.add(CafeVisit(cafe_id=cafe.id, user_id=table.host_id, table_id=table.id, round=0))
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="cafe.create",
+        target_type="cafe",
+        target_id=cafe.id,
+        space_id=space.id,
+        after={"title": cafe.title, "tables": len(tables), "round_seconds": cafe.round_seconds},
+    )
+    await session.commit()
+    return cafe
+
+
+async def list_cafes(
+    session: AsyncSession, viewer: Viewer, slug: str, *, limit: int | None = None, cursor: str | None = None
+) -> Page[CafeOut]:
+    """The cafés of a space, newest first."""
+    limit = check_limit(limit)
+    space = await spaces.get_space(session, viewer, slug)
+    query = select(Cafe).where(Cafe.space_id == space.id)
+    position = decode_cursor(cursor, 1)
+    if position is not None:
+        if not isinstance(position[0], int):
+            raise Invalid("cursor is not one this service gave out", field="cursor")
+        query = query.where(Cafe.id < position[0])
+    cafes = list((await session.scalars(query.order_by(Cafe.id.desc()).limit(limit + 1))).all())
+    nxt = encode_cursor([cafes[limit - 1].id]) if len(cafes) > limit else None
+    return Page(items=await cafe_views(session, cafes[:limit]), next=nxt)
+
+
+async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> CafeTable:
+    """Seat the viewer: a host at their table, anyone else at the least full table.
+
+    Joining again returns the seat the viewer already has.
+    """
+    user = viewer.require_user()
+    cafe, space = await _find_cafe(session, viewer, cafe_id)
+    cafe = await _lock_cafe(session, cafe.id)
+    _require_open(cafe)
+    tables = await _tables(session, cafe.id)
+    seat = await _seat_of(session, cafe.id, user.id)
+    if seat is not None:
+        return next(t for t in tables if t.id == seat.table_id)
+    seating = dict(
+        (
+            await session.execute(
+                select(CafeSeat.user_id, CafeSeat.table_id).where(CafeSeat.cafe_id == cafe.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    slots = [TableSlot(id=t.id, position=t.position, host_id=t.host_id) for t in tables]
+    table_id = choose_table_for_join(slots, seating, user.id)
+    session.add(CafeSeat(cafe_id=cafe.id, user_id=user.id, table_id=table_id))
+    session.add(CafeVisit(cafe_id=cafe.id, user_id=user.id, table_id=table_id, round=cafe.round))
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same person joined at the same moment from another request: keep that seat.
+        await session.rollback()
+        seat = await _seat_of(session, cafe_id, user.id)
+        if seat is None:
+            raise
+        table = await session.get(CafeTable, seat.table_id)
+        assert table is not None
+        return table
+    await outbox.append(
+        session,
+        cafe_topic(cafe.id),
+        "cafe.updated",
+        msgspec.to_builtins(await cafe_view(session, cafe)),
+        space_id=space.id,
+    )
+    await session.commit()
+    return next(t for t in tables if t.id == table_id)
+
+
+async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe:
+    """The next round: every participant moves (forum.rooms.seating.plan_round), the clock restarts."""
+    actor = viewer.require_user()
+    _, space = await _find_cafe(session, viewer, cafe_id)
+    _require_runner(viewer, space, "start a round")
+    cafe = await _lock_cafe(session, cafe_id)
+    _require_open(cafe)
+    tables = await _tables(session, cafe.id)
+    seats = list((await session.scalars(select(CafeSeat).where(CafeSeat.cafe_id == cafe.id))).all())
+    visits: dict[int, Counter[int]] = defaultdict(Counter)
+    for user_id, table_id in (
+        await session.execute(
+            select(CafeVisit.user_id, CafeVisit.table_id).where(CafeVisit.cafe_id == cafe.id)
+        )
+    ).tuples():
+        visits[user_id][table_id] += 1
+    slots = [TableSlot(id=t.id, position=t.position, host_id=t.host_id) for t in tables]
+    plan = plan_round(slots, {s.user_id: s.table_id for s in seats}, visits)
+    now = utcnow()
+    cafe.round += 1
+    cafe.state = CafeState.running.value
+    # The server's clock is the only clock: every client counts down to this instant.
+    cafe.round_ends_at = now + timedelta(seconds=cafe.round_seconds)
+    for seat in seats:
+        seat.table_id = plan[seat.user_id]
+        seat.joined_at = now
+        session.add(
+            CafeVisit(cafe_id=cafe.id, user_id=seat.user_id, table_id=seat.table_id, round=cafe.round)
+        )
+    await session.flush()
+    view = await cafe_view(session, cafe)
+    await outbox.append(
+        session,
+        cafe_topic(cafe.id),
+        "cafe.round_started",
+        {
+            "cafe_id": cafe.id,
+            "round": cafe.round,
+            "ends_at": view.round_ends_at,
+            "round_seconds": cafe.round_seconds,
+            "seating": {str(uid): tid for uid, tid in sorted(plan.items())},
+            "tables": msgspec.to_builtins(view.tables),
+        },
+        space_id=space.id,
+    )
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="cafe.round",
+        target_type="cafe",
+        target_id=cafe.id,
+        space_id=space.id,
+        after={"round": cafe.round},
+    )
+    await session.commit()
+    return cafe
+
+
+async def announce(session: AsyncSession, viewer: Viewer, cafe_id: int, text: str) -> None:
+    """A moderator speaks to every table at once (event `cafe.announcement`)."""
+    actor = viewer.require_user()
+    _, space = await _find_cafe(session, viewer, cafe_id)
+    _require_runner(viewer, space, "announce to the café")
+    cafe = await _lock_cafe(session, cafe_id, shared=True)
+    _require_open(cafe)
+    if not text.strip():
+        raise Invalid("text: an announcement needs some text", field="text")
+    await outbox.append(
+        session,
+        cafe_topic(cafe.id),
+        "cafe.announcement",
+        {"cafe_id": cafe.id, "text": text, "at": iso(utcnow()), "by": msgspec.to_builtins(author_out(actor))},
+        space_id=space.id,
+    )
+    await session.commit()
+
+
+# ---------------------------------------------------------------------------------------
+# Table messages and harvests
+
+
+async def _existing_message(session: AsyncSession, author_id: int, client_id: str) -> TableMessage | None:
+    return await session.scalar(
+        select(TableMessage).where(TableMessage.author_id == author_id, TableMessage.client_id == client_id)
+    )
+
+
+async def post_message(
+    session: AsyncSession, viewer: Viewer, table_id: int, body: str, client_id: str | None = None
+) -> tuple[TableMessage, bool]:
+    """Say something at a table; returns (message, created). A repeated client_id returns
+    the first message. Allowed to who sits at the table now, its host and the space's
+    moderators, if not silenced, while the café is not closed."""
+    user = viewer.require_can_write()
+    if not isinstance(body, str) or not body.strip():
+        raise Invalid("body: a message needs some text", field="body")
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise Invalid(f"body: at most {MAX_MESSAGE_CHARS} characters", field="body")
+    if client_id is not None and not (
+        isinstance(client_id, str) and 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS
+    ):
+        raise Invalid(f"client_id: 1 to {MAX_CLIENT_ID_CHARS} characters", field="client_id")
+    if client_id is not None:
+        existing = await _existing_message(session, user.id, client_id)
+        if existing is not None:
+            if existing.table_id != table_id:
+                raise Conflict(
+                    "this client_id was already used for a message at another table", field="client_id"
+                )
+            return existing, False
+    found = await _find_table(session, viewer, table_id)
+    table, space = found.table, found.space
+    seat = await _seat_of(session, table.cafe_id, user.id)
+    seated_now = seat is not None and seat.table_id == table.id
+    if not policy.can_write_table(viewer, table, space.id, seated_now=seated_now):
+        raise Forbidden("you no longer sit at this table: write at the table where you sit now")
+    cafe = await _lock_cafe(session, table.cafe_id, shared=True)
+    _require_open(cafe)
+    number = (
+        await session.execute(
+            update(CafeTable)
+            .where(CafeTable.id == table.id)
+            .values(message_count=CafeTable.message_count + 1)
+            .returning(CafeTable.message_count)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    message = TableMessage(
+        table_id=table.id,
+        number=number,
+        author_id=user.id,
+        body=body,
+        html=markdown.render(body),
+        client_id=client_id,
+        status="published",
+        created_at=utcnow(),
+    )
+    session.add(message)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same client_id raced in from another request: return the stored one.
+        await session.rollback()
+        existing = await _existing_message(session, user.id, client_id) if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    await outbox.append(
+        session,
+        table_topic(table.id),
+        "message.created",
+        msgspec.to_builtins(message_out(message, user)),
+        owner_id=user.id,
+        space_id=space.id,
+    )
+    await session.commit()
+    return message, True
+
+
+async def list_messages(
+    session: AsyncSession, viewer: Viewer, table_id: int, *, after: int = 0, limit: int | None = None
+) -> Page[MessageOut]:
+    """Messages with number > after, ascending; hidden ones only to their author and moderators."""
+    if after < 0:
+        raise Invalid("after must be 0 or more", field="after")
+    limit = check_limit(limit)
+    found = await _find_table(session, viewer, table_id)
+    query = (
+        select(TableMessage, User)
+        .join(User, User.id == TableMessage.author_id)
+        .where(TableMessage.table_id == table_id, TableMessage.number > after)
+    )
+    if not viewer.moderates(found.space.id):
+        visible = TableMessage.status.in_(policy.VISIBLE_MESSAGE_STATUSES)
+        query = query.where(or_(visible, TableMessage.author_id == viewer.id) if viewer.id else visible)
+    rows = (await session.execute(query.order_by(TableMessage.number).limit(limit + 1))).tuples().all()
+    items = [message_out(m, author) for m, author in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next=str(items[-1].number) if more and items else None)
+
+
+async def set_harvest(session: AsyncSession, viewer: Viewer, table_id: int, body: str) -> CafeTable:
+    """The host writes what their table harvested (replacing the previous text)."""
+    user = viewer.require_can_write()
+    if len(body) > MAX_HARVEST_CHARS:
+        raise Invalid(f"body: at most {MAX_HARVEST_CHARS} characters", field="body")
+    found = await _find_table(session, viewer, table_id)
+    table, space = found.table, found.space
+    if table.host_id != user.id:
+        raise Forbidden("only the table's host writes its harvest")
+    cafe = await _lock_cafe(session, table.cafe_id, shared=True)
+    _require_open(cafe)
+    if body == table.harvest:
+        return table
+    table.harvest = body
+    await session.flush()
+    await outbox.append(
+        session,
+        table_topic(table.id),
+        "table.harvest",
+        msgspec.to_builtins(await table_view(session, table)),
+        space_id=space.id,
+    )
+    await session.commit()
+    return table
+
+
+async def set_message_status(
+    session: AsyncSession, viewer: Viewer, message_id: int, status: str, reason: str | None
+) -> TableMessage:
+    """Hide (`hidden`) or unhide (`published`) a table message: moderators of the space.
+
+    Appends `message.hidden` (the full message to its author and moderators, a stub to
+    everyone else) or `message.updated`, and writes the audit log.
+    """
+    actor = viewer.require_user()
+    if status not in policy.MESSAGE_STATUSES:
+        raise Invalid(f"status must be one of {sorted(policy.MESSAGE_STATUSES)}", field="status")
+    message = await session.get(TableMessage, message_id)
+    if message is None:
+        raise NotFound(f"no message with id {message_id}")
+    try:
+        found = await _find_table(session, viewer, message.table_id)
+    except NotFound:
+        raise NotFound(f"no message with id {message_id}") from None
+    space = found.space
+    if not policy.can_see_message(viewer, message, space.id):
+        raise NotFound(f"no message with id {message_id}")
+    if not viewer.moderates(space.id):
+        raise Forbidden("only a moderator of this space may hide or unhide table messages")
+    if message.status == status:
+        return message
+    before = {"status": message.status}
+    message.status = status
+    message.moderation_reason = reason if status == "hidden" else None
+    await session.flush()
+    author = await session.get(User, message.author_id)
+    assert author is not None
+    data = msgspec.to_builtins(message_out(message, author))
+    hidden = status == "hidden"
+    await outbox.append(
+        session,
+        table_topic(message.table_id),
+        "message.hidden" if hidden else "message.updated",
+        data,
+        owner_id=message.author_id,
+        space_id=space.id,
+        public_type="message.hidden" if hidden else None,
+        public_data=message_stub(message) if hidden else None,
+    )
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="message.hide" if hidden else "message.unhide",
+        target_type="message",
+        target_id=message.id,
+        space_id=space.id,
+        reason=reason,
+        before=before,
+        after={"status": status},
+    )
+    await session.commit()
+    return message
+
+
+# ---------------------------------------------------------------------------------------
+# Closing: the archive thread
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _escape(text: str) -> str:
+    """Plain text inside Markdown (names, topics): shown as typed, never as markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _quote(body: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in body.splitlines() or [""])
+
+
+def table_archive(table: CafeTable, host: User, messages: list[tuple[TableMessage, User]]) -> str:
+    """The Markdown post that keeps one table: topic, host, harvest, the whole transcript.
+
+    Hidden messages keep their number and author but not their text, which stays in the
+    table's record for moderators: the archive is public to the space.
+    """
+    parts = [
+        f"## Table {table.position}: {_escape(table.topic)}",
+        f"Host: {_escape(host.display_name)}",
+        "### Harvest",
+        table.harvest.strip() or "_No harvest was written at this table._",
+        f"### Transcript ({len(messages)} messages)",
+    ]
+    if not messages:
+        parts.append("_Nothing was written at this table._")
+    for message, author in messages:
+        when = message.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        parts.append(f"**{_escape(author.display_name)}** · {when} · #{message.number}")
+        if message.status in policy.VISIBLE_MESSAGE_STATUSES:
+            parts.append(_quote(message.body))
+        else:
+            parts.append("> _(hidden by a moderator)_")
+    return "\n\n".join(parts) + "\n"
+
+
+async def close_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> int:
+    """Close the café and keep it as a thread in its space, one post per table, published
+    at once under the closing moderator's name. Returns the thread id; closing a closed
+    café returns the same thread."""
+    actor = viewer.require_user()
+    _, space = await _find_cafe(session, viewer, cafe_id)
+    _require_runner(viewer, space, "close the café")
+    cafe = await _lock_cafe(session, cafe_id)
+    if cafe.state == CafeState.closed.value and cafe.archive_thread_id is not None:
+        return cafe.archive_thread_id
+    tables = await _tables(session, cafe.id)
+    table_ids = [t.id for t in tables]
+    rows = (
+        await session.execute(
+            select(TableMessage, User)
+            .join(User, User.id == TableMessage.author_id)
+            .where(TableMessage.table_id.in_(table_ids))
+            .order_by(TableMessage.table_id, TableMessage.number)
+        )
+    ).tuples()
+    by_table: dict[int, list[tuple[TableMessage, User]]] = defaultdict(list)
+    for message, author in rows:
+        by_table[message.table_id].append((message, author))
+    hosts = {
+        u.id: u
+        for u in (await session.scalars(select(User).where(User.id.in_({t.host_id for t in tables})))).all()
+    }
+    now = utcnow()
+    thread = Thread(
+        space_id=space.id,
+        title=f"World café: {cafe.title}"[:200],
+        author_id=actor.id,
+        status="published",
+        post_count=len(tables),
+        last_post_at=now,
+        created_at=now,
+    )
+    session.add(thread)
+    await session.flush()
+    posts = []
+    for number, table in enumerate(tables, start=1):
+        body = table_archive(table, hosts[table.host_id], by_table[table.id])
+        posts.append(
+            Post(
+                thread_id=thread.id,
+                number=number,
+                author_id=actor.id,
+                body=body,
+                html=markdown.render(body),
+                status=PostStatus.published.value,
+                created_at=now,
+            )
+        )
+    session.add_all(posts)
+    await session.flush()
+    for post in posts:
+        await announce_post(session, "post.created", post, space.id)
+    cafe.state = CafeState.closed.value
+    cafe.round_ends_at = None
+    cafe.archive_thread_id = thread.id
+    await outbox.append(
+        session,
+        cafe_topic(cafe.id),
+        "cafe.closed",
+        {"cafe_id": cafe.id, "thread_id": thread.id},
+        space_id=space.id,
+    )
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="cafe.close",
+        target_type="cafe",
+        target_id=cafe.id,
+        space_id=space.id,
+        after={"thread_id": thread.id},
+    )
+    await session.commit()
+    return thread.id
