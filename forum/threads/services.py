@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 from msgspec import UNSET
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound,
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.moderation import audit
 from forum.realtime import outbox
+from forum.realtime.models import Event
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
@@ -266,6 +267,24 @@ async def list_posts(
     return Page(items=items, next=str(items[-1].number) if more and items else None)
 
 
+def _thread_position(position: list) -> tuple[bool, datetime, int]:
+    """A thread-list cursor's (pinned, last_post_at, id), checked: cursors come from clients."""
+    pinned, last_at, last_id = position
+    try:
+        last_dt = datetime.fromisoformat(last_at)
+    except (TypeError, ValueError):
+        last_dt = None
+    if (
+        pinned not in (0, 1)
+        or last_dt is None
+        or last_dt.tzinfo is None
+        or not isinstance(last_id, int)
+        or isinstance(last_id, bool)
+    ):
+        raise BadRequest("cursor: not one this service gave out", field="cursor")
+    return bool(pinned), last_dt, last_id
+
+
 async def list_threads(
     session: AsyncSession, viewer: Viewer, slug: str, *, limit: int | None = None, cursor: str | None = None
 ) -> Page[ThreadOut]:
@@ -277,14 +296,15 @@ async def list_threads(
         query = query.where(or_(visible, Thread.author_id == viewer.id) if viewer.id else visible)
     position = decode_cursor(cursor, 3)
     if position is not None:
-        pinned, last_at, last_id = position
-        last_dt = datetime.fromisoformat(last_at)
-        # Order: pinned first, then latest activity, then id, all descending.
+        pinned, last_dt, last_id = _thread_position(position)
+        # Order: pinned first, then latest activity, then id, all descending. Past a
+        # pinned row come the rest of the pinned ones, then every unpinned one.
+        same_pin = Thread.pinned.is_(True) if pinned else Thread.pinned.is_(False)
         query = query.where(
             or_(
-                Thread.pinned < bool(pinned),
-                and_(Thread.pinned == bool(pinned), Thread.last_post_at < last_dt),
-                and_(Thread.pinned == bool(pinned), Thread.last_post_at == last_dt, Thread.id < last_id),
+                Thread.pinned.is_(False) if pinned else false(),
+                and_(same_pin, Thread.last_post_at < last_dt),
+                and_(same_pin, Thread.last_post_at == last_dt, Thread.id < last_id),
             )
         )
     rows = (
@@ -373,8 +393,32 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
             before=before,
             after={"status": post.status},
         )
+    await _redact_post_events(session, post)
     await announce_post(session, "post.deleted", post, found.space.id)
     await session.commit()
+
+
+async def _redact_post_events(session: AsyncSession, post: Post) -> None:
+    """Earlier events of a now-deleted post stop carrying its text.
+
+    A client that resubscribes with an old `after` replays them; the events keep their
+    seq and type (no gap), but their data becomes the deleted post: no body, no html.
+    """
+    author = await session.get(User, post.author_id)
+    assert author is not None
+    gone = post_data(post, author)
+    events = await session.scalars(
+        select(Event).where(
+            Event.topic == thread_topic(post.thread_id),
+            Event.type.like("post.%"),
+            Event.data["id"].as_integer() == post.id,
+        )
+    )
+    for ev in events.all():
+        if "body" in ev.data or "html" in ev.data:
+            ev.data = gone
+        if ev.public_data and ("body" in ev.public_data or "html" in ev.public_data):
+            ev.public_data = gone
 
 
 async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:

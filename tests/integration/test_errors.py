@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.lib.pagination import encode_cursor
 from forum.moderation.models import AuditEntry
 from forum.spaces.models import Space, SpaceModerator
 from forum.threads.models import Post, PostRevision, Thread
@@ -245,6 +246,17 @@ async def test_bad_query_parameters(client: AsyncTestClient, cast: Cast, world: 
     ]:
         resp = await client.get(f"/api/spaces/agora/threads?{query}")
         assert_problem(resp, 400, names=field)
+    # Cursors come back from clients: forged ones are refused, never a 5xx.
+    for forged in (
+        [1, "yesterday", 3],
+        [1, 5, 3],
+        [7, "2026-01-01T00:00:00+00:00", 3],
+        [1, "2026-01-01T00:00:00", 3],
+        [1, "2026-01-01T00:00:00+00:00", "x"],
+        [None, None, None],
+    ):
+        resp = await client.get(f"/api/spaces/agora/threads?cursor={encode_cursor(forged)}")
+        assert_problem(resp, 400, names="cursor")
     resp = await client.get("/api/threads/not-a-number")
     assert_problem(resp, (400, 404))
 
