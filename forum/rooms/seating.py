@@ -21,6 +21,11 @@ The rules:
    of table sizes (largest size minus smallest size). It is exact, not a heuristic: the
    choice is a bipartite assignment with bounds on every table's size, solved as a flow
    problem with lower bounds for each candidate pair (smallest, largest).
+5. Among those, it prefers the *rotation*: everyone moves to the first allowed table
+   after their current one in position order. When everyone joined before the first
+   round, the rotation is a Latin-square schedule: each table's group moves on together,
+   everyone meets every table before any table twice, and the sizes stay within 1 of
+   each other in every round, not only the next one.
 
 What this guarantees, and what the tests check (tests/unit/test_seating.py):
 
@@ -30,7 +35,8 @@ What this guarantees, and what the tests check (tests/unit/test_seating.py):
   exhaustive search on small cafés). In particular, when the history allows sizes that
   differ by at most 1, the plan's sizes differ by at most 1; and the first round after
   joins (which are balanced by rule 2) is always balanced within 1, since moving every
-  table's participants together to the next table is such a seating.
+  table's participants together to the next table is such a seating;
+- when everyone joined before the first round, every round's sizes differ by at most 1.
 
 The history can make perfect balance impossible (two tables of which one was visited by
 everybody, say); the plan is then as balanced as the history allows, never less.
@@ -187,11 +193,20 @@ def _assign(choices: list[list[int]], table_ids: list[int], low: int, high: int)
     return result
 
 
-def balanced_assignment(choices: list[list[int]], table_ids: list[int]) -> list[int]:
+def _spread(assignment: list[int], table_ids: list[int]) -> int:
+    counts = Counter(assignment)
+    return max(counts.get(t, 0) for t in table_ids) - min(counts.get(t, 0) for t in table_ids)
+
+
+def balanced_assignment(
+    choices: list[list[int]], table_ids: list[int], preferred: list[int] | None = None
+) -> list[int]:
     """One choice per participant, minimising (largest table size - smallest table size).
 
     Every participant must have at least one choice. Exact: it searches the smallest
-    spread for which some (low, high = low + spread) bound pair is feasible.
+    spread for which some (low, high = low + spread) bound pair is feasible. When
+    `preferred` (one allowed choice per participant) reaches that smallest spread, it is
+    the answer.
     """
     n, k = len(choices), len(table_ids)
     if n == 0:
@@ -199,6 +214,11 @@ def balanced_assignment(choices: list[list[int]], table_ids: list[int]) -> list[
     if any(not c for c in choices):
         raise ValueError("every participant needs at least one allowed table")
     floor_share, ceil_share = n // k, -(-n // k)
+    if preferred is not None:
+        if len(preferred) != n or any(p not in c for p, c in zip(preferred, choices, strict=True)):
+            raise ValueError("a preferred table must be one of the participant's choices")
+        if _spread(preferred, table_ids) <= ceil_share - floor_share:
+            return list(preferred)  # no seating can do better
 
     # The smallest reachable maximum, and the largest reachable minimum, each alone.
     lo_h, hi_h = ceil_share, n
@@ -225,6 +245,8 @@ def balanced_assignment(choices: list[list[int]], table_ids: list[int]) -> list[
         for low in range(best_low, max(best_high - spread, 0) - 1, -1):
             found = _assign(choices, table_ids, low, low + spread)
             if found is not None:
+                if preferred is not None and _spread(preferred, table_ids) <= _spread(found, table_ids):
+                    return list(preferred)
                 return found
     raise AssertionError("a seating with spread n always exists")  # pragma: no cover
 
@@ -245,13 +267,25 @@ def plan_round(
     ordered = _ordered(tables)
     host_table = {t.host_id: t.id for t in ordered}
     participants = sorted(uid for uid in seating if uid not in host_table)
+    ring = [t.id for t in ordered]
     choices: list[list[int]] = []
+    preferred: list[int] = []
     for uid in participants:
         current = seating[uid]
         counts = dict(visits.get(uid, {}))
         counts[current] = max(counts.get(current, 0), 1)
-        choices.append(allowed_tables(ordered, current, counts))
-    assignment = balanced_assignment(choices, [t.id for t in ordered])
+        allowed = allowed_tables(ordered, current, counts)
+        choices.append(allowed)
+        # The rotation: the first allowed table after the current one, in position order.
+        start = ring.index(current)
+        preferred.append(
+            next(
+                ring[(start + step) % len(ring)]
+                for step in range(1, len(ring) + 1)
+                if ring[(start + step) % len(ring)] in allowed
+            )
+        )
+    assignment = balanced_assignment(choices, ring, preferred)
     plan = dict(host_table)
     plan.update(zip(participants, assignment, strict=True))
     return plan

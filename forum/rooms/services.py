@@ -171,7 +171,7 @@ class VisibleTable:
 
 
 async def _find_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> tuple[Cafe, Space]:
-    cafe = await session.get(Cafe, cafe_id)
+    cafe = await session.get(Cafe, cafe_id) if isinstance(cafe_id, int) else None
     space = await session.get(Space, cafe.space_id) if cafe is not None else None
     if cafe is None or space is None or not can_see_space(viewer, space):
         raise NotFound(f"no café with id {cafe_id}")
@@ -216,7 +216,7 @@ async def _seat_of(session: AsyncSession, cafe_id: int, user_id: int | None) -> 
 
 async def _find_table(session: AsyncSession, viewer: Viewer, table_id: int) -> VisibleTable:
     """The table if the viewer may read it (see policy.can_read_table); else NotFound."""
-    table = await session.get(CafeTable, table_id)
+    table = await session.get(CafeTable, table_id) if isinstance(table_id, int) else None
     if table is None:
         raise NotFound(f"no table with id {table_id}")
     try:
