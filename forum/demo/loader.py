@@ -9,7 +9,6 @@ replies by their `client_id` (a repeated client_id returns the stored post).
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -27,6 +26,9 @@ from forum.demo.content import (
     PENDING_POST,
     DemoThread,
 )
+from forum.rooms import services as rooms
+from forum.rooms.models import Cafe
+from forum.rooms.schemas import CafeIn, TableIn
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
@@ -159,16 +161,7 @@ class DemoLoader:
         return thread_ids
 
     async def cafe(self) -> None:
-        """An open café in the workshop space, a table per NMA hosted by its focal point.
-
-        The café service is optional: without it the demo simply has no café.
-        """
-        if importlib.util.find_spec("forum.rooms.services") is None:
-            self.summary.cafe = "skipped (no café service in this build)"
-            return
-        from forum.rooms import services as rooms
-        from forum.rooms.models import Cafe
-
+        """An open café in the workshop space, a table per NMA hosted by its focal point."""
         space_id = await self.session.scalar(select(Space.id).where(Space.slug == DEMO_CAFE.space))
         existing = await self.session.scalar(
             select(Cafe.id).where(Cafe.space_id == space_id, Cafe.title == DEMO_CAFE.title)
@@ -180,16 +173,13 @@ class DemoLoader:
             self.session,
             await self.viewer("moderator"),
             DEMO_CAFE.space,
-            rooms.CafeIn(
+            CafeIn(
                 title=DEMO_CAFE.title,
                 round_seconds=DEMO_CAFE.round_seconds,
-                tables=[
-                    rooms.TableIn(topic=table.topic, host_id=self.user_ids[table.host])
-                    for table in DEMO_CAFE.tables
-                ],
+                tables=[TableIn(topic=t.topic, host_id=self.user_ids[t.host]) for t in DEMO_CAFE.tables],
             ),
         )
-        self.summary.cafe = f"created (id {cafe.id})"
+        self.summary.cafe = f"created (id {cafe.id}, open: join it in the workshop space)"
 
     async def run(self) -> DemoSummary:
         await self.users()

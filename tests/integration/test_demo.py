@@ -92,6 +92,18 @@ async def test_demo_spaces_threads_and_visibility(client: AsyncTestClient, setti
     assert pending[0]["author"]["id"] == me["ngo"][0]["id"]
     assert len(mod_posts) == len(public_posts) + 1
 
+    # An open café in the workshop space: a table per NMA, hosted by its focal point.
+    cafes = (await client.get("/api/spaces/workshop-sbsta63/cafes")).json()["items"]
+    assert len(cafes) == 1
+    cafe = (await client.get(f"/api/cafes/{cafes[0]['id']}")).json()
+    assert cafe["state"] == "open"
+    hosts = {
+        t["topic"]: t["host"]["id"] if isinstance(t["host"], dict) else t["host"] for t in cafe["tables"]
+    }
+    assert hosts["SUBARU: adaptation technology matching"] == me["focal_jpn"][0]["id"]
+    assert hosts["Forest Conservation Certificates"] == me["focal_mys"][0]["id"]
+    assert len(hosts) == 4
+
     # Participants write in several UN languages; the report's Chinese is quoted verbatim.
     bodies = []
     for space in public:
@@ -108,4 +120,5 @@ async def test_demo_twice_changes_nothing(client: AsyncTestClient, settings: Set
     before = await _counts(settings)
     again = await _load(settings)
     assert (again.users, again.spaces, again.threads, again.posts) == (0, 0, 0, 0)
+    assert again.cafe.startswith("already there")
     assert await _counts(settings) == before
