@@ -5,7 +5,7 @@ The log is read-only over HTTP: no route writes, edits or deletes an entry.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
@@ -27,6 +27,7 @@ from forum.moderation.schemas import (
     RestrictionIn,
     StandingOut,
 )
+from forum.rooms.schemas import MessageOut
 from forum.settings import Settings
 from forum.threads import services as threads
 from forum.threads.schemas import PostOut
@@ -159,7 +160,7 @@ class ModerationController(Controller):
     @post("/api/table-messages/{message_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a café message")
     async def hide_table_message(
         self, message_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer
-    ) -> Any:
+    ) -> MessageOut:
         return await services.set_table_message_status(db_session, viewer, message_id, "hidden", data.reason)
 
     @post(
@@ -169,7 +170,7 @@ class ModerationController(Controller):
     )
     async def unhide_table_message(
         self, message_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
-    ) -> Any:
+    ) -> MessageOut:
         return await services.set_table_message_status(
             db_session, viewer, message_id, "published", data.reason if data else None
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import and_, exists, func, or_, select, union_all, update
@@ -55,6 +55,9 @@ from forum.spaces.models import Space, SpaceModerator
 from forum.threads import services as threads
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
 from forum.threads.schemas import post_out
+
+if TYPE_CHECKING:
+    from forum.rooms.schemas import MessageOut
 
 MODERATION_TOPIC = "moderation"
 ELSEWHERE = "moderation.elsewhere"
@@ -629,13 +632,18 @@ async def get_standing(session: AsyncSession, viewer: Viewer, user_id: int) -> U
 
 async def set_table_message_status(
     session: AsyncSession, viewer: Viewer, message_id: int, status: str, reason: str | None
-) -> Any:
-    """Hide or unhide a café table message; the cafés domain holds the rules and the log entry."""
+) -> MessageOut:
+    """Hide or unhide a café table message; the cafés domain holds its visibility rule, its
+    live event and its log entry (`message.hide` / `message.unhide`)."""
     from forum.rooms import services as rooms  # the cafés domain imports threads, not the reverse
+    from forum.rooms.schemas import message_out
 
     if status == "hidden":
         reason = _clean_reason(reason or "")
-    return await rooms.set_message_status(session, viewer, message_id, status, reason)
+    message = await rooms.set_message_status(session, viewer, message_id, status, reason)
+    author = await session.get(User, message.author_id)
+    assert author is not None
+    return message_out(message, author)
 
 
 # --- the audit log ----------------------------------------------------------------------------
