@@ -74,6 +74,8 @@ async def test_approve_with_correction_keeps_the_original_as_a_revision(
     assert created.type == "post.created" and created.restricted and created.public_type == "post.hidden"
     assert approved.type == "post.updated" and not approved.restricted
     assert approved.data["status"] == "published" and approved.data["body"] == "typo here"
+    # Live, the same Post as over HTTP.
+    assert approved.data == resp.json()
 
     # A second approval is a conflict and logs nothing.
     again = await client.post(f"/api/posts/{post['id']}/approve", headers=cast.moderator.headers)
@@ -144,6 +146,7 @@ async def test_reject_needs_a_reason_and_only_the_author_sees_it(
     last = (await events(db, f"thread:{post['thread_id']}"))[-1]
     assert last.type == "post.hidden" and last.restricted
     assert last.data["moderation_reason"] == "off topic here"
+    assert last.data == resp.json()
     assert last.public_type == "post.hidden" and "body" not in last.public_data
     # Rejecting a post that is not pending is a conflict.
     again = await client.post(
@@ -189,6 +192,7 @@ async def test_hide_and_unhide_in_a_post_moderated_space(
     assert [e.type for e in tail] == ["post.hidden", "post.updated"]
     assert tail[0].restricted and tail[0].public_data["status"] == "hidden"
     assert not tail[1].restricted and tail[1].data["body"] == "Buy cheap watches"
+    assert tail[0].data == hidden.json() and tail[1].data == shown.json()
 
 
 async def test_who_may_act_on_posts(
