@@ -7,6 +7,8 @@ no iframe, only http(s) and mailto links. Links get rel="nofollow noopener noref
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -55,9 +57,15 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
+# A script scheme can only survive as visible text (a link to it is dropped), but a page
+# or a tool that later reuses the text as a URL must not find one: its colon becomes the
+# character reference, which reads the same.
+_SCRIPT_SCHEME = re.compile(r"(?i)(java|vb|live)script:")
+
+
 def render(body: str) -> str:
     """Render a post's Markdown to sanitized HTML."""
-    return nh3.clean(
+    html = nh3.clean(
         _md.render(body),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -65,3 +73,4 @@ def render(body: str) -> str:
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
     )
+    return _SCRIPT_SCHEME.sub(lambda m: m[0][:-1] + "&#58;", html)
