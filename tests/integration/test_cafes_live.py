@@ -1,0 +1,98 @@
+"""World café over the websocket: table chat with acks, round changes, who may listen."""
+
+from __future__ import annotations
+
+from tests.conftest import Cast, People
+from tests.realtime import conftest as realtime
+from tests.realtime.conftest import Live
+
+# The live server fixture of the websocket tests, shared here.
+live = realtime.live
+
+SLUG = "live-workshop"
+
+
+async def cafe_with_two_tables(live: Live, cast: Cast, people: People) -> tuple[dict, list]:
+    await make_space_http(live, cast)
+    hosts = [await people.make("focal_point"), await people.make("lcipp")]
+    resp = await live.http.post(
+        f"/api/spaces/{SLUG}/cafes",
+        json={
+            "title": "Live café",
+            "round_seconds": 600,
+            "tables": [
+                {"topic": "Finance", "host_id": hosts[0].id},
+                {"topic": "Safeguards", "host_id": hosts[1].id},
+            ],
+        },
+        headers=cast.moderator.headers,
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json(), hosts
+
+
+async def make_space_http(live: Live, cast: Cast) -> None:
+    resp = await live.http.post(
+        "/api/spaces",
+        json={
+            "slug": SLUG,
+            "title": "Workshop",
+            "kind": "workshop",
+            "moderation": "post",
+            "visibility": "public",
+            "allowed_roles": [],
+        },
+        headers=cast.admin.headers,
+    )
+    assert resp.status_code == 201, resp.text
+
+
+async def test_table_chat_rounds_and_announcements_arrive_live(
+    live: Live, cast: Cast, people: People
+) -> None:
+    cafe, hosts = await cafe_with_two_tables(live, cast, people)
+    a, b = (t["id"] for t in cafe["tables"])
+    ana, bo = cast.observer, cast.other_observer
+    for who in (ana, bo):
+        assert (await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=who.headers)).status_code == 200
+    # ana sits at a, bo at b.
+    listener = await live.peer(hosts[0])
+    await listener.subscribe(f"table:{a}")
+    await listener.subscribe(f"cafe:{cafe['id']}")
+    speaker = await live.peer(ana)
+    await speaker.subscribe(f"table:{a}")
+    await speaker.send(op="send", topic=f"table:{a}", body="Hello *table*", client_id="c-1")
+    ack = await speaker.expect("ack", client_id="c-1")
+    event = await listener.expect("event", topic=f"table:{a}")
+    assert event["type"] == "message.created" and event["seq"] == ack["seq"] == 1
+    assert event["data"]["body"] == "Hello *table*" and event["data"]["author"]["id"] == ana.id
+    # Someone who never sat at table a may not listen to it, nor speak there.
+    outsider = await live.peer(bo)
+    await outsider.send(op="subscribe", topic=f"table:{a}")
+    assert (await outsider.expect("error"))["code"] == "not_found"
+    await outsider.send(op="send", topic=f"table:{a}", body="me too", client_id="c-2")
+    assert (await outsider.expect("error", ref="c-2"))["code"] == "not_found"
+    # A round starts: every listener of the café hears where everyone sits now.
+    resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
+    assert resp.status_code == 200
+    started = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_started")
+    assert started["data"]["round"] == 1
+    assert started["data"]["ends_at"] == resp.json()["round_ends_at"]
+    assert started["data"]["seating"] == {
+        str(ana.id): b,
+        str(bo.id): a,
+        str(hosts[0].id): a,
+        str(hosts[1].id): b,
+    }
+    resp = await live.http.post(
+        f"/api/cafes/{cafe['id']}/announce", json={"text": "Ten minutes"}, headers=cast.moderator.headers
+    )
+    assert resp.status_code == 204
+    said = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.announcement")
+    assert said["data"]["text"] == "Ten minutes"
+    # Now bo sits at table a: he may listen, and a resume from 0 replays what was said.
+    await outsider.subscribe(f"table:{a}", after=0)
+    replay = await outsider.expect("event", topic=f"table:{a}")
+    assert replay["seq"] == 1 and replay["data"]["body"] == "Hello *table*"
+    for peer in (listener, speaker, outsider):
+        await peer.close()
