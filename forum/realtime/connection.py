@@ -171,6 +171,7 @@ class Connection:
         self._closing = asyncio.Event()
         self._close_code: int | None = None
         self._close_reason = ""
+        self._flush = False
         self._sends: deque[float] = deque()
 
     # --- the send queue -------------------------------------------------------------
@@ -199,13 +200,22 @@ class Connection:
         """The code this connection is closing with, once it is closing."""
         return self._close_code
 
-    def close(self, code: int, reason: str) -> None:
-        """End the connection with this close code (the first reason given wins)."""
+    def close(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """End the connection with this close code (the first reason given wins).
+
+        With `flush`, what is already queued (an error saying why) is sent first.
+        """
         if not self._closing.is_set():
             self._close_code = code
             self._close_reason = reason
+            self._flush = flush
             self._closing.set()
             self._drained.set()
+
+    def end_session(self, ref: str | None) -> None:
+        """The token was revoked or the user suspended: say so, then close."""
+        self.reply(frames.Error(code="unauthorized", detail="this session has ended: sign in again", ref=ref))
+        self.close(ENDED_CODE, ENDED_REASON, flush=True)
 
     # --- life -----------------------------------------------------------------------
 
@@ -219,6 +229,9 @@ class Connection:
             tasks.append(asyncio.create_task(self._revalidate_loop(), name="ws-revalidate"))
         try:
             await self._closing.wait()
+            if self._flush:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.out.join(), CLOSE_TIMEOUT_SECONDS)
         finally:
             for task in tasks:
                 task.cancel()
@@ -244,7 +257,10 @@ class Connection:
                 frame = await self.out.get()
                 if self.out.qsize() < REPLAY_HIGH_WATER:
                     self._drained.set()
-                await self.socket.send_text(frame)
+                try:
+                    await self.socket.send_text(frame)
+                finally:
+                    self.out.task_done()
         except asyncio.CancelledError:
             raise
         except Exception:  # the peer is gone
@@ -354,8 +370,8 @@ class Connection:
             # Each send re-reads who is sending: a revoked token or a suspension stops it now.
             user = await accounts.authenticate(session, self.token)
             if user is None:
-                self.close(ENDED_CODE, ENDED_REASON)
-                raise Unauthorized("this session has ended: sign in again")
+                self.end_session(frame.client_id)
+                return
             self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
             object_id, created = await topics.send(
                 session, self.viewer, topic, frame.body, frame.client_id, frame.reply_to
@@ -375,7 +391,7 @@ class Connection:
         async with self.hub.sessionmaker() as session:
             user = await accounts.authenticate(session, self.token)
             if user is None:
-                self.close(ENDED_CODE, ENDED_REASON)
+                self.end_session(None)
                 return
             self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
             lost: list[tuple[str, NotFound]] = []

@@ -35,6 +35,16 @@ from tests.conftest import ORIGIN, Persona
 WAIT = 30.0
 
 
+async def make_thread_http(
+    live: Live, who: Persona, slug: str, title: str = "A thread", body: str = "First"
+) -> dict:
+    resp = await live.http.post(
+        f"/api/spaces/{slug}/threads", json={"title": title, "body": body}, headers=who.headers
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
 @dataclass
 class Live:
     base_url: str
@@ -76,7 +86,11 @@ class Peer:
         return json.loads(raw)
 
     async def expect(self, op: str, wait: float = WAIT, **match: Any) -> dict:
-        """The next frame with this op (and these fields); others are kept in `skipped`."""
+        """The first frame with this op (and these fields), looking first at the frames
+        skipped so far, then at new ones; frames that do not match are kept in `skipped`."""
+        for i, frame in enumerate(self.skipped):
+            if frame.get("op") == op and all(frame.get(k) == v for k, v in match.items()):
+                return self.skipped.pop(i)
         deadline = time.monotonic() + wait
         while True:
             frame = await self.next(max(0.1, deadline - time.monotonic()))
