@@ -1,0 +1,93 @@
+"""Every bad frame gets an `error` frame, and the socket stays open."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from forum.realtime.frames import MAX_FRAME_BYTES
+from forum.settings import Settings
+from tests.conftest import Cast, make_space
+from tests.realtime.conftest import Live, Peer, make_thread_http
+
+SENDS_PER_10S = 3
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return replace(settings, ws_send_per_10s=SENDS_PER_10S)
+
+
+async def still_open(peer: Peer) -> None:
+    await peer.send(op="ping")
+    await peer.expect("pong")
+
+
+@pytest.mark.parametrize(
+    ("raw", "ref", "says"),
+    [
+        ("not json at all", None, "JSON"),
+        ("[1, 2, 3]", None, "object"),
+        ('"subscribe"', None, "object"),
+        ("{}", None, "op"),
+        ('{"op": "dance"}', None, "unknown op"),
+        ('{"op": "subscribe"}', None, "topic"),
+        ('{"op": "subscribe", "topic": 42}', None, "topic"),
+        ('{"op": "subscribe", "topic": "thread:1", "after": "ten"}', "thread:1", "after"),
+        ('{"op": "subscribe", "topic": "thread:1", "after": -1}', "thread:1", "after"),
+        ('{"op": "send", "topic": "thread:1", "body": "hi"}', "thread:1", "client_id"),
+        ('{"op": "send", "topic": "thread:1", "body": "", "client_id": "c"}', "c", "body"),
+        ('{"op": "subscribe", "topic": "weather:1"}', "weather:1", "unknown topic"),
+        ('{"op": "subscribe", "topic": "thread:abc"}', "thread:abc", "thread:<id>"),
+        ('{"op": "subscribe", "topic": "thread:007"}', "thread:007", "thread:<id>"),
+        ('{"op": "subscribe", "topic": "moderation:1"}', "moderation:1", "no id"),
+    ],
+)
+async def test_bad_frames_get_bad_request(
+    live: Live, cast: Cast, raw: str, ref: str | None, says: str
+) -> None:
+    peer = await live.peer(cast.observer)
+    await peer.send_raw(raw)
+    err = await peer.expect("error")
+    assert err["code"] == "bad_request"
+    assert err["ref"] == ref
+    assert says in err["detail"]
+    await still_open(peer)
+
+
+async def test_a_frame_over_the_limit_is_too_large(live: Live, cast: Cast) -> None:
+    peer = await live.peer(cast.observer)
+    await peer.send(op="send", topic="thread:1", body="x" * (MAX_FRAME_BYTES + 10), client_id="big")
+    err = await peer.expect("error")
+    assert err["code"] == "too_large"
+    await still_open(peer)
+
+
+async def test_binary_frames_are_read_as_json(live: Live, cast: Cast) -> None:
+    peer = await live.peer(cast.observer)
+    await peer.send_raw(b'{"op": "ping"}')
+    await peer.expect("pong")
+    await peer.send_raw(b"\xff\xfe")
+    assert (await peer.expect("error"))["code"] == "bad_request"
+    await still_open(peer)
+
+
+async def test_sends_past_the_per_connection_limit_are_rate_limited(live: Live, cast: Cast) -> None:
+    await make_space(live.http, cast.admin, "busy")
+    thread = await make_thread_http(live, cast.focal_point, "busy")
+    topic = f"thread:{thread['id']}"
+    peer = await live.peer(cast.lcipp)
+    for i in range(SENDS_PER_10S):
+        await peer.send(op="send", topic=topic, body=f"n{i}", client_id=f"n{i}")
+        await peer.expect("ack", client_id=f"n{i}")
+    await peer.send(op="send", topic=topic, body="one too many", client_id="extra")
+    err = await peer.expect("error")
+    assert err["code"] == "rate_limited" and err["ref"] == "extra" and err["retry_after"] >= 1
+    await still_open(peer)
+    posts = await live.http.get(f"/api/threads/{thread['id']}/posts")
+    assert "one too many" not in [p["body"] for p in posts.json()["items"]]
+    # Another socket has its own allowance.
+    other = await live.peer(cast.lcipp)
+    await other.send(op="send", topic=topic, body="fresh socket", client_id="fresh")
+    await other.expect("ack", client_id="fresh")

@@ -1,0 +1,90 @@
+"""Real server processes: a graceful SIGTERM, and two processes sharing one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.conftest import Cast, make_space
+from tests.realtime.conftest import WAIT, ServerProcess, make_thread_http
+
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
+PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
+# The promise to operators: a stopped server is gone within this many seconds.
+SHUTDOWN_BUDGET_SECONDS = 10
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=WAIT) as client:
+        yield client
+
+
+async def test_sigterm_tells_clients_to_reconnect_and_exits(
+    database_url: str, cast: Cast, http: httpx.AsyncClient
+) -> None:
+    server = ServerProcess(database_url)
+    try:
+        await server.wait_ready()
+        live = server.live(httpx.AsyncClient(base_url=server.base_url, timeout=WAIT))
+        await make_space(live.http, cast.admin, "sigterm")
+        thread = await make_thread_http(live, cast.focal_point, "sigterm")
+        peers = [await live.peer(cast.observer), await live.peer()]
+        for peer in peers:
+            await peer.subscribe(f"thread:{thread['id']}")
+        await live.http.aclose()
+        server.terminate()
+        for peer in peers:
+            assert await peer.closed_code() == 1012
+        # The process is gone within the budget (uvicorn's graceful timeout is 8 s).
+        returncode = await asyncio.to_thread(server.proc.wait, SHUTDOWN_BUDGET_SECONDS)
+        # uvicorn re-raises the signal once it has shut down cleanly, as the process's own exit.
+        assert returncode in (0, -signal.SIGTERM)
+    finally:
+        server.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not (REDIS_URL and PG_URL), reason="needs FORUM_TEST_REDIS_URL and FORUM_TEST_DATABASE_URL"
+)
+async def test_two_processes_on_one_database_and_one_redis(database_url: str, cast: Cast) -> None:
+    one = ServerProcess(database_url, REDIS_URL)
+    two = ServerProcess(database_url, REDIS_URL)
+    try:
+        await asyncio.gather(one.wait_ready(), two.wait_ready())
+        async with (
+            httpx.AsyncClient(base_url=one.base_url, timeout=WAIT) as http_one,
+            httpx.AsyncClient(base_url=two.base_url, timeout=WAIT) as http_two,
+        ):
+            live_one, live_two = one.live(http_one), two.live(http_two)
+            await make_space(http_one, cast.admin, "two-processes")
+            thread = await make_thread_http(live_one, cast.focal_point, "two-processes")
+            topic = f"thread:{thread['id']}"
+            listener = await live_one.peer(cast.observer)
+            await listener.subscribe(topic, after=0)
+
+            sender = await live_two.peer(cast.lcipp)
+            for i in range(10):
+                await sender.send(op="send", topic=topic, body=f"from two #{i}", client_id=f"two-{i}")
+            acks = [(await sender.expect("ack", client_id=f"two-{i}"))["seq"] for i in range(10)]
+            for i in range(5):
+                await live_two.post(cast.focal_point, thread["id"], f"http on two #{i}")
+            got = await listener.events_until(topic, 16)
+            assert [f["seq"] for f in got] == list(range(1, 17))
+            assert sorted(acks) == acks and set(acks) <= set(range(2, 17))
+
+            # Resume on the other process from where the first left off.
+            await listener.close()
+            moved = await live_two.peer(cast.observer)
+            await moved.subscribe(topic, after=12)
+            await live_one.post(cast.focal_point, thread["id"], "back on one")
+            assert [f["seq"] for f in await moved.events_until(topic, 17)] == [13, 14, 15, 16, 17]
+    finally:
+        one.stop()
+        two.stop()
