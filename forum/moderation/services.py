@@ -14,6 +14,12 @@ Live delivery (all through `forum.realtime.outbox`):
   `moderation.item` (a queue item, when a post starts waiting or gets a flag) and
   `moderation.resolved` (`{post_id, space, action, status, by}` when a moderator deals
   with a waiting post).
+- A suspension sends the passing signal `account.suspended` on `user:{id}` after commit
+  (its tokens are already revoked, so every later request and frame of theirs is refused).
+
+Flags from `flag_hide_threshold` different people hide a published post until a moderator
+looks (log action `post.auto_hide`, actor none), except posts of the space's moderators,
+global moderators and admins, which only a person hides.
 """
 
 from __future__ import annotations
@@ -363,8 +369,8 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
 
 async def reject_post(session: AsyncSession, viewer: Viewer, post_id: int, reason: str) -> Post:
     """Refuse a pending post: it stays hidden, and its author sees why."""
-    reason = _clean_reason(reason)
     actor, post, found = await _moderated_post(session, viewer, post_id)
+    reason = _clean_reason(reason)
     if post.status != PostStatus.pending.value:
         raise Conflict(f"only a pending post can be rejected; this one is {post.status} (hide it instead)")
     return await _settle(
@@ -377,8 +383,8 @@ async def hide_post(session: AsyncSession, viewer: Viewer, post_id: int, reason:
 
     Hiding a post that flags hid automatically confirms it, with the moderator's reason.
     """
-    reason = _clean_reason(reason)
     actor, post, found = await _moderated_post(session, viewer, post_id)
+    reason = _clean_reason(reason)
     if post.status == PostStatus.deleted.value:
         raise Conflict("this post was deleted")
     if post.status == PostStatus.hidden.value and await _open_flag_count(session, post.id) == 0:
@@ -457,10 +463,10 @@ async def flag_post(
 ) -> FlagOut:
     """Flag a post for the space's moderators; enough flags hide it until one of them looks."""
     user = viewer.require_user()
+    post, found = await threads.get_visible_post(session, viewer, post_id)
     note = (data.note or "").strip() or None
     if data.reason == FlagReason.other.value and note is None:
         raise Invalid("note: say what is wrong when the reason is 'other'", field="note")
-    post, found = await threads.get_visible_post(session, viewer, post_id)
     if post.author_id == user.id:
         raise Invalid("you cannot flag your own post", field="post_id")
     if post.status != PostStatus.published.value:
@@ -564,9 +570,9 @@ async def restrict_user(
     session: AsyncSession, viewer: Viewer, user_id: int, kind: policy.Restriction, data: RestrictionIn
 ) -> User:
     """Silence (reads, cannot post) or suspend (cannot sign in; every token ends now)."""
+    actor, target = await _restrictable(session, viewer, user_id, kind)
     reason = _clean_reason(data.reason)
     until = _restriction_end(data)
-    actor, target = await _restrictable(session, viewer, user_id, kind)
     until_field, reason_field = _FIELDS[kind]
     before = _restriction_state(target, kind)
     setattr(target, until_field, until)
