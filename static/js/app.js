@@ -64,8 +64,26 @@ async function render({ keepFocus = false } = {}) {
     if (token !== renderToken) { if (typeof result === 'function') result(); return; }
     cleanup = typeof result === 'function' ? result : null;
   } catch (err) {
-    console.error(err);
     if (token !== renderToken) return;
+    if (err.isNetwork) {
+      // No connection while opening a page: say so, and open it again once the link is back.
+      mount(main, h('h1', { tabindex: '-1', text: t('error_title') }),
+        h('p', { class: 'notice', role: 'status', text: t('waiting_for_connection') }),
+        h('p', {}, h('button', { type: 'button', text: t('retry_now'), onclick: () => render() })));
+      let armed = false;
+      let stop = () => {};
+      const again = () => {
+        window.removeEventListener('online', again);
+        stop();
+        if (token === renderToken) render({ keepFocus: true });
+      };
+      stop = live.onStatus((status) => { if (armed && status === 'online') again(); });
+      armed = true;
+      window.addEventListener('online', again);
+      cleanup = () => { window.removeEventListener('online', again); stop(); };
+      return;
+    }
+    console.error(err);
     mount(main, h('h1', { tabindex: '-1', text: err.status === 404 ? t('not_found_title') : t('error_title') }),
       h('p', { class: 'error', role: 'alert', text: err.status === 404 ? t('not_found_text') : (err.detail || t('error_generic')) }),
       h('p', {}, h('a', { href: '#/', text: t('back_to_spaces') })));

@@ -142,11 +142,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     _cli(env, "demo")
     srv = Server(base_url=base_url, env=env)
-    for key, (email, name, role, party) in PEOPLE.items():
-        args = ["users", "create", "--email", email, "--password", PASSWORD, "--name", name, "--role", role]
-        if party:
-            args += ["--party", party]
-        _cli(env, *args)
+    # The first admin comes from the command line; the others register and are given
+    # their role by that admin, as in real life (and faster than one process each).
+    email, name, role, _party = PEOPLE["admin"]
+    _cli(env, "users", "create", "--email", email, "--password", PASSWORD, "--name", name, "--role", role)
+    for key, (email, name, role, _party) in PEOPLE.items():
         srv.users[key] = User(email=email, name=name, role=role)
 
     log_path = tmp / "serve.log"
@@ -168,6 +168,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not become healthy:\n{log_path.read_text()[-4000:]}")
             time.sleep(0.25)
+        for key, (email, name, role, party) in PEOPLE.items():
+            if key == "admin":
+                continue
+            res = httpx.post(f"{base_url}/api/auth/register",
+                             json={"email": email, "password": PASSWORD, "display_name": name}, timeout=15)
+            assert res.status_code == 201, res.text
+            if role != "observer":
+                change = {"role": role, **({"party": party} if party else {})}
+                res = srv.api("admin", "PATCH", f"/api/users/{res.json()['id']}", json=change)
+                assert res.status_code == 200, res.text
         for key in srv.users:
             srv.token(key)
         yield srv
@@ -211,10 +221,18 @@ def browser(server: Server):
         pw.stop()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest.fixture
-def new_page(server: Server, browser) -> Iterator[Callable]:
+def new_page(request: pytest.FixtureRequest, server: Server, browser) -> Iterator[Callable]:
     """new_page(who=None, locale='en-US') -> a page in its own context, signed in as `who`."""
     contexts = []
+    pages = []
 
     def make(who: str | None = None, locale: str = "en-US", path: str = "#/"):
         context = browser.new_context(base_url=server.base_url, locale=locale, viewport={"width": 1100, "height": 760})
@@ -224,6 +242,9 @@ def new_page(server: Server, browser) -> Iterator[Callable]:
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         page.on("dialog", lambda d: d.accept("e2e reason") if d.type == "prompt" else d.accept())
+        page.console = []
+        page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
+        pages.append(page)
         page.goto(f"/{path}")
         page.wait_for_selector("body[data-ready=true]")
         if who:
@@ -234,6 +255,15 @@ def new_page(server: Server, browser) -> Iterator[Callable]:
         return page
 
     yield make
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        # Say what each browser showed, to make a failure readable from the log alone.
+        for i, page in enumerate(pages):
+            try:
+                text = page.locator("main").inner_text(timeout=2000)
+            except Exception as exc:
+                text = f"<unreadable: {exc}>"
+            print(f"\n--- page {i}: {page.url}\n{text[:3000]}\n--- console:\n" + "\n".join(page.console[-30:]))
     for context in contexts:
         context.close()
 
@@ -244,6 +274,8 @@ def sign_in(page, user: User) -> None:
     page.get_by_label("Password").fill(user.password)
     page.locator("main form button[type=submit]").click()
     page.locator("#user-box").get_by_text(user.name).wait_for()
+    page.wait_for_function("location.hash !== '#/login'")
+    page.wait_for_selector("main h1")
 
 
 def run_axe(page) -> list[dict]:

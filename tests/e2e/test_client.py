@@ -257,6 +257,7 @@ def test_arabic_is_right_to_left_and_the_choice_is_remembered(new_page, spaces) 
 def test_offline_period_then_resume_loses_nothing(new_page, server: Server, spaces) -> None:
     thread_id = make_thread(server, "alice", spaces["talk"], "Forest conservation certificates")
     page = new_page("bob", path=f"#/thread/{thread_id}")
+    expect(post_item(page, "Opening post")).to_have_count(1)
     wait_live(page)
     context = page.context
 
