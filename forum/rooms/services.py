@@ -268,6 +268,11 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
         raise Invalid(
             f"cafés are held in workshop spaces; {slug!r} is a space of kind {space.kind!r}", field="slug"
         )
+    if not data.title.strip():
+        raise Invalid("title: a café needs a title", field="title")
+    for i, t in enumerate(data.tables):
+        if not t.topic.strip():
+            raise Invalid(f"tables[{i}].topic: a table needs a topic", field="tables")
     host_ids = [t.host_id for t in data.tables]
     seen: set[int] = set()
     for i, host_id in enumerate(host_ids):
@@ -283,7 +288,7 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
             raise Invalid(f"tables[{i}].host_id: user {host_id} may not see this space", field="tables")
     cafe = Cafe(
         space_id=space.id,
-        title=data.title.strip() or data.title,
+        title=data.title.strip(),
         state=CafeState.open.value,
         round=0,
         round_seconds=data.round_seconds,
@@ -292,7 +297,7 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
     session.add(cafe)
     await session.flush()
     tables = [
-        CafeTable(cafe_id=cafe.id, position=i + 1, topic=t.topic.strip() or t.topic, host_id=t.host_id)
+        CafeTable(cafe_id=cafe.id, position=i + 1, topic=t.topic.strip(), host_id=t.host_id)
         for i, t in enumerate(data.tables)
     ]
     session.add_all(tables)

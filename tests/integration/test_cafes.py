@@ -135,6 +135,10 @@ async def test_who_may_not_create_and_what_input_is_refused(
         good | {"tables": [{"topic": f"T{i}", "host_id": host.id} for i in range(51)]},
         good | {"title": ""},
         good | {"tables": [{"topic": "", "host_id": host.id}]},
+        good | {"title": "   "},
+        good | {"tables": [{"topic": " ", "host_id": host.id}]},
+        good | {"tables": [{"topic": "A"}]},
+        good | {"unknown": 1},
         good | {"tables": [{"topic": "A", "host_id": host.id}, {"topic": "B", "host_id": host.id}]},
         good | {"tables": [{"topic": "A", "host_id": 999_999}]},
     ]
