@@ -25,7 +25,7 @@ from litestar import WebSocket
 
 from forum.accounts import services as accounts
 from forum.accounts.viewer import Viewer, load_viewer
-from forum.lib.errors import ForumError, NotFound, RateLimited, Unauthorized
+from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized
 from forum.realtime import frames, replay, topics
 from forum.realtime.envelope import Envelope
 from forum.realtime.frames import BadFrame
@@ -70,9 +70,12 @@ class State(enum.Enum):
 class Subscription:
     """One topic on one socket, with the last seq handed to that socket."""
 
-    def __init__(self, conn: Connection, topic: str, after: int) -> None:
+    def __init__(self, conn: Connection, topic: str, after: int, *, presence: bool = False) -> None:
         self.conn = conn
         self.topic = topic
+        # Table topics: the socket's user counts as present while subscribed.
+        self.presence = presence
+        self.present_as: int | None = None
         self.last_sent = after
         self.state = State.CATCHING_UP
         self.pending: list[Envelope] = []
@@ -173,6 +176,7 @@ class Connection:
         self._close_reason = ""
         self._flush = False
         self._sends: deque[float] = deque()
+        self.listening_as: int | None = None
 
     # --- the send queue -------------------------------------------------------------
 
@@ -220,7 +224,9 @@ class Connection:
     # --- life -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        self.hub.connections.add(self)
+        # The user this socket listens for on `user:{id}` (fixed at connect).
+        self.listening_as = self.viewer.id
+        await self.hub.add_connection(self)
         tasks = [
             asyncio.create_task(self._read_loop(), name="ws-reader"),
             asyncio.create_task(self._write_loop(), name="ws-writer"),
@@ -248,7 +254,8 @@ class Connection:
                         self.socket.close(code=self._close_code, reason=self._close_reason),
                         CLOSE_TIMEOUT_SECONDS,
                     )
-            self.hub.connections.discard(self)
+            with contextlib.suppress(Exception):
+                await self.hub.remove_connection(self)
             self.finished.set()
 
     async def _write_loop(self) -> None:
@@ -324,7 +331,7 @@ class Connection:
     async def subscribe(self, name: str, after: int | None) -> None:
         topic = topics.parse(name)
         if topic.name not in self.subs and len(self.subs) >= MAX_SUBSCRIPTIONS:
-            raise RateLimited(f"one socket may hold at most {MAX_SUBSCRIPTIONS} topics", retry_after=1)
+            raise BadRequest(f"one socket may hold at most {MAX_SUBSCRIPTIONS} topics: unsubscribe one first")
         async with self.hub.sessionmaker() as session:
             await topics.authorize(session, self.viewer, topic)
             latest = await replay.latest_seq(session, topic.name)
@@ -334,7 +341,7 @@ class Connection:
         # Without `after` the socket starts at the present; an `after` beyond the log's end
         # (a client that kept a seq from another database) is read as the present.
         start = latest if after is None else min(after, latest)
-        sub = Subscription(self, topic.name, start)
+        sub = Subscription(self, topic.name, start, presence=topic.rule.presence)
         self.subs[topic.name] = sub
         self.reply(frames.Subscribed(topic=topic.name, seq=latest))
         # Live events buffer in `sub` from here on; the catch-up then reads the log past

@@ -9,6 +9,10 @@ connection's bounded queue; a slow socket is cut off there and never delays the 
 The broker only rings the doorbell: every few seconds the hub also compares each topic's
 counter in the database with the highest seq it saw live, and pokes the subscriptions of
 a topic that is ahead, so an event whose broker message was lost still arrives.
+
+Besides the topics clients subscribe to, the hub listens on `user:{id}` for each
+signed-in socket: `account.suspended` there ends that user's sockets at once. And it
+keeps the presence of each table (`forum.realtime.presence`), announced as `presence`.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from litestar.channels.subscriber import Subscriber
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from forum.realtime import replay
-from forum.realtime.bus import ForumChannels
+from forum.realtime import outbox, replay
+from forum.realtime.bus import ChannelsPublisher, ForumChannels
 from forum.realtime.envelope import Envelope
+from forum.realtime.presence import Presence
 from forum.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +44,12 @@ TAIL_CHECK_BATCH = 500
 # Close code and reason every socket gets when the process shuts down.
 RESTART_CODE = 1012
 RESTART_REASON = "server restarting: reconnect and resume with after="
+# The internal channel of one user's sockets (not a topic clients may subscribe to).
+USER_PREFIX = "user:"
+
+
+def user_channel(user_id: int) -> str:
+    return f"{USER_PREFIX}{user_id}"
 
 
 class Hub:
@@ -51,7 +63,11 @@ class Hub:
         self.closing = False
         self._subscriber: Subscriber | None = None
         self._routes: dict[str, set[Subscription]] = {}
-        self._backend_topics: set[str] = set()
+        self._users: dict[int, set[Connection]] = {}
+        # How many local listeners (subscriptions, user sockets) each backend channel has.
+        self._refs: Counter[str] = Counter()
+        self.publisher = ChannelsPublisher(channels)
+        self.presence = Presence(settings.redis_url)
         # Serializes backend subscribe/unsubscribe so a topic is never half-registered.
         self._lock = asyncio.Lock()
         self._seen: dict[str, int] = {}
@@ -82,6 +98,8 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        with contextlib.suppress(Exception):
+            await self.presence.close()
 
     @property
     def running(self) -> bool:
@@ -89,27 +107,65 @@ class Hub:
 
     # --- routing --------------------------------------------------------------------
 
+    async def _acquire(self, channel: str) -> None:
+        async with self._lock:
+            self._refs[channel] += 1
+            if self._refs[channel] == 1 and self._subscriber is not None:
+                await self.channels.add_channels(self._subscriber, [channel])
+
+    async def _release(self, channel: str) -> None:
+        async with self._lock:
+            if self._refs[channel] <= 0:
+                return
+            self._refs[channel] -= 1
+            if self._refs[channel] == 0:
+                del self._refs[channel]
+                self._seen.pop(channel, None)
+                if self._subscriber is not None:
+                    await self.channels.remove_channels(self._subscriber, [channel])
+
     async def attach(self, sub: Subscription) -> None:
         """Route the topic's live events to `sub`; returns once the broker listens for it."""
         self._routes.setdefault(sub.topic, set()).add(sub)
-        async with self._lock:
-            if sub.topic in self._routes and sub.topic not in self._backend_topics:
-                assert self._subscriber is not None
-                await self.channels.add_channels(self._subscriber, [sub.topic])
-                self._backend_topics.add(sub.topic)
+        await self._acquire(sub.topic)
+        if sub.presence and sub.conn.viewer.id is not None:
+            sub.present_as = sub.conn.viewer.id
+            if await self.presence.join(sub.topic, sub.present_as):
+                await self._announce_presence(sub.topic)
 
     async def detach(self, sub: Subscription) -> None:
         routes = self._routes.get(sub.topic)
-        if routes is not None:
-            routes.discard(sub)
-            if not routes:
-                del self._routes[sub.topic]
-        async with self._lock:
-            if sub.topic not in self._routes and sub.topic in self._backend_topics:
-                self._backend_topics.discard(sub.topic)
-                self._seen.pop(sub.topic, None)
-                if self._subscriber is not None:
-                    await self.channels.remove_channels(self._subscriber, [sub.topic])
+        if routes is None or sub not in routes:
+            return
+        routes.discard(sub)
+        if not routes:
+            del self._routes[sub.topic]
+        if sub.present_as is not None:
+            user_id, sub.present_as = sub.present_as, None
+            if await self.presence.leave(sub.topic, user_id):
+                await self._announce_presence(sub.topic)
+        await self._release(sub.topic)
+
+    async def _announce_presence(self, topic: str) -> None:
+        from forum.realtime.topics import presence_payload
+
+        users = await self.presence.members(topic)
+        outbox.signal(self.publisher, topic, "presence", presence_payload(topic, users))
+
+    async def add_connection(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        if conn.viewer.id is not None:
+            self._users.setdefault(conn.viewer.id, set()).add(conn)
+            await self._acquire(user_channel(conn.viewer.id))
+
+    async def remove_connection(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        user_id = conn.listening_as
+        if user_id is not None and conn in self._users.get(user_id, ()):
+            self._users[user_id].discard(conn)
+            if not self._users[user_id]:
+                del self._users[user_id]
+            await self._release(user_channel(user_id))
 
     def local_subscriptions(self, topic: str) -> int:
         return len(self._routes.get(topic, ()))
@@ -117,6 +173,9 @@ class Hub:
     # --- delivery -------------------------------------------------------------------
 
     def dispatch(self, env: Envelope) -> None:
+        if env.topic.startswith(USER_PREFIX):
+            self._dispatch_to_user(env)
+            return
         if env.seq is not None and env.seq > self._seen.get(env.topic, 0):
             self._seen[env.topic] = env.seq
         for sub in list(self._routes.get(env.topic, ())):
@@ -124,6 +183,13 @@ class Hub:
                 sub.deliver_live(env)
             except Exception:  # one broken socket must not stop the others
                 log.exception("delivering %s #%s failed", env.topic, env.seq)
+
+    def _dispatch_to_user(self, env: Envelope) -> None:
+        if env.type != "account.suspended":
+            return
+        user_id = int(env.topic.removeprefix(USER_PREFIX))
+        for conn in list(self._users.get(user_id, ())):
+            conn.end_session(None)
 
     async def _pump(self) -> None:
         assert self._subscriber is not None
@@ -140,6 +206,7 @@ class Hub:
             await asyncio.sleep(TAIL_CHECK_SECONDS)
             try:
                 await self.check_tails()
+                await self.presence.refresh()
             except Exception:
                 log.exception("checking topic tails failed")
 

@@ -31,6 +31,8 @@ class TopicRule:
     # The event type a successful send appends; an idempotent repeat's ack finds it.
     created_type: str | None = None
     has_id: bool = True
+    # Subscribed signed-in sockets count as present; changes go out as `presence`.
+    presence: bool = False
 
 
 # --- threads ------------------------------------------------------------------------
@@ -112,10 +114,19 @@ async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -
 
 TOPICS: dict[str, TopicRule] = {
     "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created"),
-    "table": TopicRule(_table, send=_post_to_table, created_type="message.created"),
+    "table": TopicRule(_table, send=_post_to_table, created_type="message.created", presence=True),
     "cafe": TopicRule(_cafe),
     "moderation": TopicRule(_moderation, has_id=False),
 }
+
+
+def presence_payload(topic: str, user_ids: list[int]) -> dict:
+    """The data of a `presence` signal: who is subscribed to the table now."""
+    _kind, _, raw_id = topic.partition(":")
+    rooms = _rooms()
+    if rooms is not None and hasattr(rooms, "presence_data"):
+        return rooms.presence_data(int(raw_id), user_ids)
+    return {"table_id": int(raw_id), "user_ids": sorted(set(user_ids))}
 
 
 @dataclass(frozen=True)

@@ -251,3 +251,70 @@ async def test_unsubscribe_stops_the_topic(live: Live, cast: Cast) -> None:
     await live.post(cast.focal_point, thread["id"], "nobody listening")
     assert [f for f in await peer.quiet() if f.get("op") == "event"] == []
     assert live.app.state.hub.local_subscriptions(topic) == 0
+
+
+async def test_a_suspension_ends_the_users_sockets_at_once(live: Live, cast: Cast) -> None:
+    await make_space(live.http, cast.admin, "suspend")
+    thread = await make_thread_http(live, cast.focal_point, "suspend")
+    peer = await live.peer(cast.observer)
+    await peer.subscribe(f"thread:{thread['id']}")
+    bystander = await live.peer(cast.other_observer)
+    await bystander.subscribe(f"thread:{thread['id']}")
+    resp = await live.http.post(
+        f"/api/users/{cast.observer.id}/suspend",
+        json={"reason": "repeated abuse", "duration_seconds": 3600},
+        headers=cast.admin.headers,
+    )
+    assert resp.status_code == 200, resp.text
+    ended = await peer.expect("error")
+    assert ended["code"] == "unauthorized"
+    assert await peer.closed_code() == connection.ENDED_CODE
+    # Others keep their sockets and their events.
+    await live.post(cast.focal_point, thread["id"], "still here")
+    assert (await bystander.expect("event", seq=2))["data"]["body"] == "still here"
+
+
+async def test_cafe_tables_over_the_socket_send_messages_and_presence(live: Live, cast: Cast) -> None:
+    await make_space(live.http, cast.admin, "workshop-63", kind="workshop")
+    resp = await live.http.post(
+        "/api/spaces/workshop-63/cafes",
+        json={
+            "title": "World café",
+            "round_seconds": 600,
+            "tables": [{"topic": "SUBARU", "host_id": cast.focal_point.id}],
+        },
+        headers=cast.moderator.headers,
+    )
+    assert resp.status_code == 201, resp.text
+    cafe = resp.json()
+    table_id = cafe["tables"][0]["id"]
+    joined = await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=cast.observer.headers)
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["table_id"] == table_id
+    topic = f"table:{table_id}"
+
+    host = await live.peer(cast.focal_point)
+    await host.subscribe(topic)
+    first = await host.expect("event", topic=topic, type="presence")
+    assert first["seq"] is None and first["data"]["user_ids"] == [cast.focal_point.id]
+    guest = await live.peer(cast.observer)
+    await guest.subscribe(topic)
+    both = await host.expect("event", topic=topic, type="presence")
+    assert both["data"]["user_ids"] == sorted([cast.focal_point.id, cast.observer.id])
+
+    await guest.send(op="send", topic=topic, body="Matching cities and companies", client_id="t-1")
+    ack = await guest.expect("ack", client_id="t-1")
+    msg = await host.expect("event", topic=topic, type="message.created")
+    assert msg["seq"] == ack["seq"] and msg["data"]["body"] == "Matching cities and companies"
+    await guest.send(op="send", topic=topic, body="Matching cities and companies", client_id="t-1")
+    assert (await guest.expect("ack", client_id="t-1"))["seq"] == ack["seq"]
+
+    # Outsiders may not listen to the table; the café itself is open to its space's readers.
+    outsider = await live.peer(cast.other_observer)
+    await outsider.send(op="subscribe", topic=topic)
+    assert (await outsider.expect("error", ref=topic))["code"] == "not_found"
+    await outsider.subscribe(f"cafe:{cafe['id']}")
+
+    await guest.close()
+    left = await host.expect("event", topic=topic, type="presence")
+    assert left["data"]["user_ids"] == [cast.focal_point.id]
