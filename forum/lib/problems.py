@@ -174,6 +174,8 @@ EXCEPTION_HANDLERS = {
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     UnicodeDecodeError: encoding_error_handler,
+    # Anything else is our fault: still problem+json, and logged with its stack trace.
+    Exception: server_error_handler,
 }
 
 __all__ = ["CLIENT_ERRORS", "EXCEPTION_HANDLERS", "MediaType", "problem"]

@@ -31,11 +31,13 @@ class ThreadController(Controller):
     @post("/api/spaces/{slug:str}/threads", status_code=HTTP_201_CREATED, summary="Open a thread")
     async def open_thread(
         self, slug: str, data: ThreadIn, db_session: AsyncSession, viewer: Viewer
-    ) -> ThreadOut:
-        thread, _ = await services.open_thread(db_session, viewer, slug, data)
-        return await services.thread_view(
+    ) -> Response[ThreadOut]:
+        thread, _, created = await services.open_thread_once(db_session, viewer, slug, data)
+        view = await services.thread_view(
             db_session, await services.get_thread(db_session, viewer, thread.id)
         )
+        # A repeated client_id returns the thread it opened first, as for posts.
+        return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get("/api/spaces/{slug:str}/threads", summary="Threads of a space: pinned first, then latest activity")
     async def list_threads(

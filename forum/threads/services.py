@@ -17,6 +17,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib import markdown
 from forum.lib.db import utcnow
 from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
+from forum.lib.guards import check_text
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.moderation import audit
 from forum.realtime import outbox
@@ -157,6 +158,7 @@ async def _insert_post(
     first: bool = False,
 ) -> tuple[Post, bool]:
     user = viewer.require_user()
+    check_text(body, "body")
     status = (
         PostStatus.published.value if publishes_at_once(viewer, found.space) else PostStatus.pending.value
     )
@@ -208,8 +210,40 @@ async def _insert_post(
 async def open_thread(
     session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
 ) -> tuple[Thread, Post]:
+    thread, post, _ = await open_thread_once(session, viewer, slug, data)
+    return thread, post
+
+
+async def _thread_of_client_id(
+    session: AsyncSession, viewer: Viewer, client_id: str
+) -> tuple[Thread, Post] | None:
+    """The thread this author already opened with `client_id`, if any."""
+    user = viewer.require_user()
+    existing = await _existing_by_client_id(session, user.id, client_id)
+    if existing is None:
+        return None
+    if existing.number != 1:
+        raise Conflict("client_id: already used for a post in a thread", field="client_id")
+    thread = await session.get(Thread, existing.thread_id)
+    assert thread is not None
+    return thread, existing
+
+
+async def open_thread_once(
+    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
+) -> tuple[Thread, Post, bool]:
+    """Open a thread whose body is post 1; returns (thread, post, created).
+
+    A repeated `client_id` from the same author returns the thread it opened first.
+    """
     user = viewer.require_can_write()
     space = await spaces.get_space(session, viewer, slug)
+    if data.client_id is not None and (found := await _thread_of_client_id(session, viewer, data.client_id)):
+        if found[0].space_id != space.id:
+            raise Conflict("client_id: already used for a thread in another space", field="client_id")
+        return found[0], found[1], False
+    check_text(data.title, "title")
+    check_text(data.body, "body")
     pending = not publishes_at_once(viewer, space)
     thread = Thread(
         space_id=space.id,
@@ -219,7 +253,7 @@ async def open_thread(
     )
     session.add(thread)
     await session.flush()
-    post, _ = await _insert_post(
+    post, created = await _insert_post(
         session,
         viewer,
         VisibleThread(thread, space),
@@ -228,9 +262,15 @@ async def open_thread(
         client_id=data.client_id,
         first=True,
     )
+    if not created:
+        # The same client_id raced in from another request; this thread was rolled back.
+        assert data.client_id is not None
+        found = await _thread_of_client_id(session, viewer, data.client_id)
+        assert found is not None
+        return found[0], found[1], False
     await session.commit()
     await session.refresh(thread)
-    return thread, post
+    return thread, post, True
 
 
 def _visible_posts_clause(viewer: Viewer, space_id: int):
@@ -344,6 +384,7 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
         raise Conflict("this post was deleted and cannot be edited")
     if found.thread.locked and not viewer.moderates(found.space.id):
         raise Forbidden("this thread is locked: only its moderators may edit posts in it")
+    check_text(body, "body")
     if body == post.body:
         return post
     now = utcnow()
@@ -447,6 +488,8 @@ async def update_thread(
     if not viewer.moderates(found.space.id):
         raise Forbidden("only a moderator of this space may change this thread")
     changes: list[tuple[str, dict, dict]] = []
+    if patch.title is not UNSET:
+        check_text(patch.title, "title")
     if patch.title is not UNSET and patch.title.strip() != thread.title:
         changes.append(("thread.rename", {"title": thread.title}, {"title": patch.title.strip()}))
         thread.title = patch.title.strip()

@@ -327,3 +327,39 @@ async def test_fuzzed_json_bodies_never_get_a_5xx(client: AsyncTestClient, cast:
         if resp.status_code >= 400:
             assert resp.headers["content-type"].startswith(PROBLEM_JSON)
     assert seen
+
+
+async def test_nul_characters_are_refused_everywhere(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict
+) -> None:
+    """PostgreSQL cannot store U+0000: it is refused on every database alike, never a 5xx."""
+    tid, pid = world["thread"]["id"], world["post"]["id"]
+    before = await snapshot(db)
+    h = cast.observer.headers
+    for method, path, body, headers in [
+        ("POST", f"/api/threads/{tid}/posts", {"body": "a\u0000b"}, h),
+        ("PATCH", f"/api/posts/{pid}", {"body": "\u0000"}, h),
+        ("POST", "/api/spaces/agora/threads", {"title": "t\u0000", "body": "b"}, h),
+        ("PATCH", f"/api/threads/{tid}", {"title": "t\u0000"}, cast.admin.headers),
+        (
+            "POST",
+            "/api/auth/register",
+            {"email": "a\u0000@b.org", "password": "x" * 12, "display_name": "A"},
+            {},
+        ),
+        ("POST", "/api/auth/login", {"email": "a\u0000@b.org", "password": "x" * 12}, {}),
+        ("PATCH", f"/api/users/{cast.observer.id}", {"organisation": "\u0000"}, cast.admin.headers),
+    ]:
+        resp = await client.request(method, path, json=body, headers=headers)
+        assert_problem(resp, 400, names="NUL")
+    for path in (
+        "/api/spaces/a%00b",
+        "/api/spaces/agora/threads?cursor=%00",
+        f"/api/threads/{tid}/posts?x=%00",
+    ):
+        assert_problem(await client.get(path), 400, names="NUL")
+    assert await snapshot(db) == before
+    # The six characters of an escaped backslash followed by "u0000" are ordinary text.
+    resp = await client.post(f"/api/threads/{tid}/posts", json={"body": "C:\\u0000"}, headers=h)
+    assert resp.status_code == 201
+    assert resp.json()["body"] == "C:\\u0000"

@@ -304,6 +304,29 @@ async def test_client_id_makes_posting_idempotent(
     assert len(created) == 3
 
 
+async def test_client_id_makes_opening_a_thread_idempotent(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    body = {"title": "Once", "body": "only once", "client_id": "open-1"}
+    first = await client.post("/api/spaces/agora/threads", json=body, headers=cast.observer.headers)
+    assert first.status_code == 201, first.text
+    again = await client.post("/api/spaces/agora/threads", json=body, headers=cast.observer.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert await count(db, Thread) == 1
+    assert await count(db, Post) == 1
+    # A client_id that named a reply cannot open a thread.
+    await post(client, cast.observer, first.json()["id"], "reply", client_id="reply-1")
+    resp = await client.post(
+        "/api/spaces/agora/threads",
+        json={"title": "t", "body": "b", "client_id": "reply-1"},
+        headers=cast.observer.headers,
+    )
+    assert_problem(resp, 409, names="client_id")
+    assert await count(db, Thread) == 1
+
+
 async def test_client_id_from_another_thread_is_a_conflict(
     client: AsyncTestClient, db: AsyncSession, cast: Cast
 ) -> None:
@@ -362,6 +385,37 @@ async def test_pre_moderation_holds_observers_posts(
         headers=cast.lcipp.headers,
     )
     assert_problem(resp, (400, 404, 422), names="reply_to")
+
+
+async def test_hidden_posts_are_seen_only_by_their_author_and_the_space_moderators(
+    client: AsyncTestClient, cast: Cast, people
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    space_mod = await people.make("lcipp", name="Agora Mod")
+    await client.put(
+        "/api/spaces/agora/moderators", json={"user_ids": [space_mod.id]}, headers=cast.admin.headers
+    )
+    tid = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    p = await post(client, cast.observer, tid, "off-topic rant")
+    resp = await client.post(
+        f"/api/posts/{p['id']}/hide", json={"reason": "off topic"}, headers=space_mod.headers
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "hidden"
+    for who in (None, cast.other_observer, cast.focal_point, cast.lcipp):
+        h = who.headers if who else {}
+        items = (await client.get(f"/api/threads/{tid}/posts", headers=h)).json()["items"]
+        assert p["id"] not in [i["id"] for i in items]
+        assert "rant" not in str(items)
+        assert_problem(await client.get(f"/api/posts/{p['id']}", headers=h), 404)
+    for who in (cast.observer, space_mod, cast.moderator, cast.admin):
+        got = await client.get(f"/api/posts/{p['id']}", headers=who.headers)
+        assert got.status_code == 200 and got.json()["status"] == "hidden"
+        assert p["id"] in visible_ids(await client.get(f"/api/threads/{tid}/posts", headers=who.headers))
+
+
+def visible_ids(resp) -> list[int]:  # type: ignore[no-untyped-def]
+    return [i["id"] for i in resp.json()["items"]]
 
 
 async def test_post_moderation_publishes_every_post(client: AsyncTestClient, cast: Cast) -> None:
