@@ -63,7 +63,7 @@ async def test_table_chat_rounds_and_announcements_arrive_live(
     await speaker.subscribe(f"table:{a}")
     await speaker.send(op="send", topic=f"table:{a}", body="Hello *table*", client_id="c-1")
     ack = await speaker.expect("ack", client_id="c-1")
-    event = await listener.expect("event", topic=f"table:{a}")
+    event = await listener.expect("event", topic=f"table:{a}", type="message.created")
     assert event["type"] == "message.created" and event["seq"] == ack["seq"] == 1
     assert event["data"]["body"] == "Hello *table*" and event["data"]["author"]["id"] == ana.id
     # Someone who never sat at table a may not listen to it, nor speak there.
@@ -92,7 +92,7 @@ async def test_table_chat_rounds_and_announcements_arrive_live(
     assert said["data"]["text"] == "Ten minutes"
     # Now bo sits at table a: he may listen, and a resume from 0 replays what was said.
     await outsider.subscribe(f"table:{a}", after=0)
-    replay = await outsider.expect("event", topic=f"table:{a}")
+    replay = await outsider.expect("event", topic=f"table:{a}", type="message.created")
     assert replay["seq"] == 1 and replay["data"]["body"] == "Hello *table*"
     for peer in (listener, speaker, outsider):
         await peer.close()
