@@ -2,6 +2,7 @@
 
 import { api, get, post } from './api.js';
 import { live } from './live.js';
+import { remember } from './people.js';
 
 export const session = { user: null };
 const listeners = new Set();
@@ -13,6 +14,7 @@ function changed() { for (const fn of listeners) fn(session.user); }
 export async function loadMe() {
   try {
     session.user = await get('/api/me');
+    remember(session.user);
   } catch (err) {
     if (err.status === 401 || err.status === 403) session.user = null;
     else if (!err.isNetwork) session.user = null;

@@ -227,6 +227,20 @@ def test_world_cafe_round_moves_both_participants(new_page, server: Server, spac
     for page in (p1, p2):
         expect(page.locator(".announcements")).to_contain_text("Five minutes left", timeout=LIVE_TIMEOUT_MS)
 
+    # The host writes the harvest; the table sees it without reloading.
+    host = new_page("host1", path=f"#/cafe/{cafe_id}")
+    expect(host.locator("#table-h")).to_have_text("Finance for adaptation benefits")
+    host.get_by_label("What this table learned").fill("Adaptation benefits need certification that buyers trust.")
+    host.get_by_role("button", name="Save harvest").click()
+    at_finance = p1 if seats[p1] != "Finance for adaptation benefits" else p2
+    expect(at_finance.locator("#harvest-text")).to_have_text(
+        "Adaptation benefits need certification that buyers trust.", timeout=LIVE_TIMEOUT_MS)
+
+    # The workshop's page leads to the café.
+    p1.goto(f"/#/space/{spaces['workshop']}")
+    p1.get_by_role("link", name="World café on NMAs").click()
+    expect(p1.locator("#table-h")).to_be_visible()
+
     screenshot(p2, "cafe")
     assert_accessible(p2, "a café table")
     assert not p1.errors and not p2.errors, p1.errors + p2.errors

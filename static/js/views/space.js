@@ -16,7 +16,7 @@ export function slugOf(space) {
 
 function threadItem(th) {
   return h('li', {},
-    h('a', { href: `#/thread/${th.id}`, text: th.title }),
+    h('a', { href: `#/thread/${th.id}`, dir: 'auto', text: th.title }),
     th.pinned ? h('span', { class: 'badge pinned', text: t('pinned') }) : null,
     th.locked ? h('span', { class: 'badge locked', text: t('locked') }) : null,
     h('p', { class: 'muted small' },
@@ -78,7 +78,7 @@ async function cafeSection(slug, space) {
     h('h2', { id: 'cafes-h', text: t('cafes_title') }),
     cafes && cafes.length
       ? h('ul', { class: 'plain-list' }, cafes.map((c) => h('li', {},
-        h('a', { href: `#/cafe/${c.id}`, text: c.title || t('cafe_n', { id: c.id }) }), ' ',
+        h('a', { href: `#/cafe/${c.id}`, dir: 'auto', text: c.title || t('cafe_n', { id: c.id }) }), ' ',
         h('span', { class: 'badge', text: t(`cafe_state_${c.state || 'open'}`) }))))
       : h('p', { class: 'muted', text: cafes ? t('no_cafes') : t('cafes_by_number') }),
     cafes && cafes.length ? null : openForm(),
@@ -98,8 +98,8 @@ export async function render(main, [slug]) {
 
   mount(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ', h('span', { text: t(`kind_${space.kind}`) })),
-    h('h1', {}, space.title || space.slug, spaceBadges(space)),
-    space.description ? h('p', { text: space.description }) : null,
+    h('h1', {}, h('span', { dir: 'auto', text: space.title || space.slug }), spaceBadges(space)),
+    space.description ? h('p', { dir: 'auto', text: space.description }) : null,
     space.moderation === 'pre' ? h('p', { class: 'muted small', text: t('premoderated_explain') }) : null,
     cafes,
     h('section', { 'aria-labelledby': 'threads-h' },

@@ -29,9 +29,9 @@ export async function render(main) {
     groups.filter((g) => g.items.length).map((g) => h('section', { 'aria-labelledby': `kind-${g.kind}` },
       h('h2', { id: `kind-${g.kind}`, text: t(`kind_${g.kind}`) }),
       h('ul', { class: 'space-list' }, g.items.map((s) => h('li', {},
-        h('a', { href: `#/space/${encodeURIComponent(s.slug)}`, text: s.title || s.slug }),
+        h('a', { href: `#/space/${encodeURIComponent(s.slug)}`, dir: 'auto', text: s.title || s.slug }),
         spaceBadges(s),
-        s.description ? h('p', { class: 'muted small', text: s.description }) : null,
+        s.description ? h('p', { class: 'muted small', dir: 'auto', text: s.description }) : null,
       ))),
     )),
   );
