@@ -30,12 +30,13 @@ from websockets.exceptions import WebSocketException
 BENCH_RE = re.compile(r"BENCH:(\d+):(\d+)")
 # A table message of realistic length (a sentence or two), so frames are not toy-sized.
 FILLER = "our table heard how community forestry and clean cooking funds could share one registry"
-# Sockets a worker opens at once: enough to connect thousands in seconds, few enough not to
-# overflow the server's accept backlog.
-CONNECT_CONCURRENCY = 64
+# Sockets a worker opens at once unless told otherwise.
+CONNECT_CONCURRENCY = 16
 CONNECT_TIMEOUT = 60.0
 SUBSCRIBE_TIMEOUT = 60.0
 CLOSE_TIMEOUT = 15.0
+SLOW_NS = 250_000_000
+SLOW_KEEP = 5000
 
 
 def raise_nofile() -> int:
@@ -73,12 +74,20 @@ class Receiver:
 class ReceiverWorker:
     """Holds this process's sockets and the latencies they observed, bucketed by step."""
 
-    def __init__(self, url: str, clients: list[tuple[str | None, str]], compression: str | None) -> None:
+    def __init__(
+        self, url: str, clients: list[tuple[str | None, str]], compression: str | None, concurrency: int
+    ) -> None:
         self.url = url
+        self.concurrency = concurrency
         self.compression = compression
         self.receivers = [Receiver(token, topic) for token, topic in clients]
         self.buckets: dict[int, list[int]] = defaultdict(list)
         self.last_recv: dict[int, int] = {}
+        # Deliveries slower than SLOW_NS, to see when and where they happen: (recv ns, ns, topic).
+        self.slow: list[tuple[int, int, str]] = []
+        # Deliveries of steps already collected: they came too late to count.
+        self.taken_upto = 0
+        self.late = 0
         self.received = 0
         self.closed = 0
         self.errors: Counter[str] = Counter()
@@ -95,9 +104,15 @@ class ReceiverWorker:
                 m = match(raw)
                 if m is not None:
                     step = int(m.group(1))
-                    buckets[step].append(now - int(m.group(2)))
-                    last_recv[step] = now
+                    lat = now - int(m.group(2))
                     self.received += 1
+                    if step <= self.taken_upto:
+                        self.late += 1
+                        continue
+                    buckets[step].append(lat)
+                    last_recv[step] = now
+                    if lat > SLOW_NS and len(self.slow) < SLOW_KEEP:
+                        self.slow.append((now, lat, r.topic))
                 elif '"subscribed"' in raw:
                     r.subscribed.set()
                 elif '"error"' in raw:
@@ -137,7 +152,7 @@ class ReceiverWorker:
             return True
 
     async def connect_all(self, only_dead: bool = False) -> dict[str, Any]:
-        sem = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        sem = asyncio.Semaphore(self.concurrency)
         todo = [r for r in self.receivers if not (only_dead and r.alive)]
         started = time.monotonic()
         results = await asyncio.gather(*(self._open(r, sem) for r in todo))
@@ -153,11 +168,13 @@ class ReceiverWorker:
     def take(self, step: int) -> dict[str, Any]:
         lat = self.buckets.pop(step, [])
         last = self.last_recv.pop(step, None)
+        self.taken_upto = max(self.taken_upto, step)
+        slow, self.slow = self.slow, []
         # Stragglers of earlier steps arrived too late to count; drop them.
         for old in [s for s in self.buckets if s < step]:
             del self.buckets[old]
             self.last_recv.pop(old, None)
-        return {"lat": lat, "last": last, "closed": self.closed}
+        return {"lat": lat, "last": last, "closed": self.closed, "slow": slow, "late": self.late}
 
     def status(self) -> dict[str, Any]:
         return {
@@ -182,7 +199,11 @@ class ReceiverWorker:
 
 
 def worker_main(
-    conn: Connection, url: str, clients: list[tuple[str | None, str]], compression: str | None
+    conn: Connection,
+    url: str,
+    clients: list[tuple[str | None, str]],
+    compression: str | None,
+    concurrency: int = CONNECT_CONCURRENCY,
 ) -> None:
     """Entry point of a receiver process: answer the coordinator's commands until `stop`."""
     raise_nofile()
@@ -192,13 +213,17 @@ def worker_main(
         runner = uvloop.run
     except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
         runner = asyncio.run
-    runner(_serve_commands(conn, url, clients, compression))
+    runner(_serve_commands(conn, url, clients, compression, concurrency))
 
 
 async def _serve_commands(
-    conn: Connection, url: str, clients: list[tuple[str | None, str]], compression: str | None
+    conn: Connection,
+    url: str,
+    clients: list[tuple[str | None, str]],
+    compression: str | None,
+    concurrency: int,
 ) -> None:
-    worker = ReceiverWorker(url, clients, compression)
+    worker = ReceiverWorker(url, clients, compression, concurrency)
     loop = asyncio.get_running_loop()
     commands: asyncio.Queue[tuple] = asyncio.Queue()
 

@@ -67,6 +67,8 @@ BISECT_RATIO = 1.2
 DRAIN_SECONDS = 20.0
 QUIET_SECONDS = 1.0
 START_SECONDS = 90.0
+# The idle window in which the server's CPU with N open sockets is measured.
+IDLE_SECONDS = 5.0
 RPC_TIMEOUT = 240.0
 
 
@@ -88,6 +90,9 @@ class StepResult:
     closed: int
     ok: bool
     why: str
+    late: int = 0  # deliveries of earlier steps that arrived after those were collected
+    slow_topics: dict[str, int] = field(default_factory=dict)
+    slow_times: list[float] = field(default_factory=list)  # seconds since the server started
 
 
 @dataclass
@@ -101,6 +106,7 @@ class Point:
     rss_idle_mib: float = 0.0
     kib_per_connection: float | None = None
     connect_seconds: float = 0.0
+    idle_cpu: float | None = None  # the server's CPU with N sockets open and no traffic
     ramp: list[StepResult] = field(default_factory=list)
     max_rate: float | None = None
     at_max: list[StepResult] = field(default_factory=list)
@@ -130,6 +136,7 @@ class Server:
         self.log = log.open("ab")
         self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         self.ps = psutil.Process(self.proc.pid)
+        self.started = time.monotonic()
 
     @property
     def ws_url(self) -> str:
@@ -176,9 +183,13 @@ class Server:
         self.log.close()
 
 
-def start_forum(database_url: str, logdir: Path) -> Server:
+def start_forum(database_url: str, logdir: Path, prelude: str = "") -> Server:
     port = free_port()
-    argv = [sys.executable, "-m", "forum", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [sys.executable, "-m", "forum", *args]
+    if prelude:
+        code = f"{prelude}\nfrom forum.cli import main\nmain({args!r})"
+        argv = [sys.executable, "-c", code]
     return Server("forum", argv, seed.server_env(database_url), port, logdir / "forum.log")
 
 
@@ -202,7 +213,12 @@ class Workers:
     """The receiver processes of one point."""
 
     def __init__(
-        self, url: str, receivers: list[tuple[str | None, str]], procs: int, compression: str | None
+        self,
+        url: str,
+        receivers: list[tuple[str | None, str]],
+        procs: int,
+        compression: str | None,
+        concurrency: int,
     ):
         ctx = mp.get_context("spawn")  # lean children: no copy of the coordinator's state
         self.pipes: list[Connection] = []
@@ -212,7 +228,11 @@ class Workers:
             if not share:
                 continue
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=clients.worker_main, args=(child, url, share, compression), daemon=True)
+            p = ctx.Process(
+                target=clients.worker_main,
+                args=(child, url, share, compression, max(1, concurrency // procs)),
+                daemon=True,
+            )
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)
@@ -265,7 +285,7 @@ class Bench:
         self.step_id += 1
         step = self.step_id
         received0 = await self.received()
-        acks0 = self.senders.acks
+        acks0, errors0 = self.senders.acks, Counter(self.senders.errors)
         cpu0, ccpu0 = self.server.cpu(), self.workers.cpu()
         t0 = time.monotonic_ns()
         sent = await self.senders.run(step, rate, seconds)
@@ -285,6 +305,9 @@ class Bench:
                 break
             await asyncio.sleep(0.2)
         taken = await self.workers.call("take", step)
+        # Acks and errors of the last sends arrive after the senders stop: counted now.
+        errors = self.senders.errors - errors0
+        acks = self.senders.acks - acks0
         lat = sorted(x for t in taken for x in t["lat"])
         lasts = [t["last"] for t in taken if t["last"]]
         closed = sum(t["closed"] for t in taken)
@@ -298,8 +321,10 @@ class Bench:
             why.append(f"p99 {p99 and round(p99)} ms")
         if send_rate < SEND_RATE_SHARE * rate:
             why.append(f"senders reached {send_rate:.0f}/{rate:.0f} msg/s")
-        if sent.errors:
-            why.append(f"errors {dict(sent.errors)}")
+        if errors:
+            why.append(f"errors {dict(errors)}")
+        if acks < sent.sent * DELIVERED_SHARE:
+            why.append(f"acks {acks}/{sent.sent}")
         if closed > self.closed_before:
             why.append(f"{closed - self.closed_before} receivers disconnected")
         self.closed_before = closed
@@ -315,11 +340,16 @@ class Bench:
             max_ms=lat[-1] / 1e6 if lat else None,
             server_cpu=round((cpu1 - cpu0) / wall, 2),
             client_cpu=round((ccpu1 - ccpu0) / wall, 2),
-            acks=self.senders.acks - acks0,
-            errors=dict(sent.errors),
+            acks=acks,
+            errors=dict(errors),
             closed=closed,
             ok=not why,
             why="; ".join(why) or "ok",
+            late=sum(t["late"] for t in taken),
+            slow_topics=dict(Counter(topic for t in taken for _, _, topic in t["slow"])),
+            slow_times=sorted(
+                {round((at / 1e9) - self.server.started, 1) for t in taken for at, _, _ in t["slow"]}
+            ),
         )
         print(
             f"    step {step:>2}: {rate:8.1f} msg/s -> {result.deliveries_per_s:9.0f} deliveries/s, "
@@ -327,6 +357,13 @@ class Bench:
             f"clients CPU {result.client_cpu:.2f}: {result.why}",
             flush=True,
         )
+        if self.opts.verbose and result.slow_topics:
+            print(
+                f"      slow deliveries by topic {result.slow_topics}; at {result.slow_times[:40]}",
+                flush=True,
+            )
+        if errors and self.senders.error_samples:
+            print(f"    sender errors, e.g. {self.senders.error_samples[-1]}", flush=True)
         if result.closed and not result.ok:
             heal = await self.workers.call("heal")
             print(f"    reconnected {sum(h['ok'] for h in heal)} receivers", flush=True)
@@ -367,6 +404,19 @@ class Bench:
 # ---------------------------------------------------------------------------- a server x N
 
 
+def sender_sockets(layout: Layout, per_topic: int) -> list[tuple[str | None, str]]:
+    """The hosts, plus participants seated at each table, up to `per_topic` sockets a topic,
+    interleaved so a round robin over them visits every topic in turn."""
+    by_topic: dict[str, list[tuple[str | None, str]]] = {
+        topic: [(tok, topic)] for tok, topic in layout.senders
+    }
+    for tok, topic in layout.receivers:
+        if topic in by_topic and len(by_topic[topic]) < per_topic:
+            by_topic[topic].append((tok, topic))
+    columns = list(by_topic.values())
+    return [col[i] for i in range(per_topic) for col in columns if i < len(col)]
+
+
 async def measure_point(label: str, make_server, layout: Layout, n: int, opts, hint: float | None) -> Point:
     receivers = layout.receivers[:n]
     point = Point(server=label, connections=n, connected=0, mode=layout.mode, tables=len(layout.senders))
@@ -376,11 +426,13 @@ async def measure_point(label: str, make_server, layout: Layout, n: int, opts, h
     senders = workers = None
     try:
         await server.wait_ready()
-        senders = Senders(server.ws_url, layout.senders, opts.compression)
+        senders = Senders(server.ws_url, sender_sockets(layout, opts.senders_per_topic), opts.compression)
         await senders.open()
         await asyncio.sleep(1.0)
         rss0 = server.rss()
-        workers = Workers(server.ws_url, receivers, opts.client_procs, opts.compression)
+        workers = Workers(
+            server.ws_url, receivers, opts.client_procs, opts.compression, opts.connect_concurrency
+        )
         started = time.monotonic()
         connected = await workers.call("connect")
         point.connect_seconds = round(time.monotonic() - started, 1)
@@ -400,10 +452,17 @@ async def measure_point(label: str, make_server, layout: Layout, n: int, opts, h
             point.notes.append("no receiver could connect")
             return point
         await asyncio.sleep(2.0)  # idle: let allocations settle
+        cpu0, t0 = server.cpu(), time.monotonic()
+        await asyncio.sleep(IDLE_SECONDS)
+        point.idle_cpu = round((server.cpu() - cpu0) / (time.monotonic() - t0), 3)
         rss1 = server.rss()
         point.rss_before_mib = round(rss0 / 2**20, 1)
         point.rss_idle_mib = round(rss1 / 2**20, 1)
         point.kib_per_connection = round((rss1 - rss0) / 1024 / point.connected, 1)
+        print(
+            f"  idle: {point.kib_per_connection} KiB per connection, server CPU {point.idle_cpu:.2f}",
+            flush=True,
+        )
         bench = Bench(server, senders, workers, dict(subs), opts)
         bench.closed_before = sum(c.get("closed", 0) for c in await workers.call("status"))
         fanout = point.connected / max(1, len(subs))
@@ -611,7 +670,7 @@ async def run_all(opts) -> dict[str, Any]:
         print(f"== {label}: seeding", flush=True)
         try:
             layout = await seed_forum(url, opts, logdir)
-            await run_server(label, lambda url=url: start_forum(url, logdir), layout)
+            await run_server(label, lambda url=url: start_forum(url, logdir, opts.server_prelude), layout)
         finally:
             if pg_name:
                 await drop_pg_database(pg_name)
@@ -778,9 +837,24 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--client-procs", type=int, default=2, help="receiver processes")
     p.add_argument("--p99-limit-ms", type=float, default=250.0)
     p.add_argument("--start-deliveries", type=float, default=2000.0, help="first ramp step, deliveries/s")
+    p.add_argument(
+        "--connect-concurrency", type=int, default=32, help="receivers connecting at once, over all processes"
+    )
+    p.add_argument(
+        "--senders-per-topic",
+        type=int,
+        default=3,
+        help="sockets posting to each topic (the host and participants seated there)",
+    )
     p.add_argument("--topic", choices=["auto", "table", "thread"], default="auto")
     p.add_argument("--compression", choices=["deflate", "none"], default="deflate")
     p.add_argument("--profile-seconds", type=float, default=15.0, help="py-spy the forum at N=1000; 0: no")
+    p.add_argument("--verbose", action="store_true", help="where and when slow deliveries happen")
+    p.add_argument(
+        "--server-prelude",
+        default="",
+        help="Python run in the forum's process before it serves (for A/B experiments, e.g. a constant)",
+    )
     p.add_argument("--quick", action="store_true", help="about 2 minutes: 100 and 1,000 on SQLite, one run")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     p.add_argument("--json", help="also write every step as JSON to this file")

@@ -14,6 +14,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,10 @@ ADMIN_PASSWORD = "bench admin password, long enough"
 SPACE_SLUG = "bench-workshop"
 # Joins run this many at a time: the write path is serialised by the database anyway.
 JOIN_CONCURRENCY = 16
+# Participants seated through POST /api/cafes/{id}/join; the rest are seated in bulk (each
+# join re-reads every seat to pick the least full table and announces the whole café, so
+# joins slow down as the café fills: 5,000 of them would take minutes per backend).
+HTTP_JOINS = 1000
 HTTP_TIMEOUT = 60.0
 TOKEN_TTL = timedelta(days=2)
 
@@ -153,12 +158,16 @@ async def seed_over_http(
             if resp.status_code in (404, 405) and topic_mode == "auto":
                 return await _thread_layout(http, admin, hosts, people, tables)
             cafe = await _check(resp, "create café")
-            return await _table_layout(http, cafe, hosts, people)
+            return await _table_layout(http, database_url, cafe, hosts, people)
         return await _thread_layout(http, admin, hosts, people, tables)
 
 
 async def _table_layout(
-    http: httpx.AsyncClient, cafe: dict, hosts: list[tuple[int, str]], people: list[tuple[int, str]]
+    http: httpx.AsyncClient,
+    database_url: str,
+    cafe: dict,
+    hosts: list[tuple[int, str]],
+    people: list[tuple[int, str]],
 ) -> Layout:
     by_host = {t["host"]["id"] if isinstance(t["host"], dict) else t["host"]: t["id"] for t in cafe["tables"]}
     senders = [(token, f"table:{by_host[hid]}") for hid, token in hosts]
@@ -176,9 +185,60 @@ async def _table_layout(
 
     # Joined in order, so the first N participants are spread evenly over the tables too.
     receivers: list[tuple[str, str]] = []
-    for start in range(0, len(people), 500):
-        receivers += await asyncio.gather(*(join(tok) for _, tok in people[start : start + 500]))
+    http_people, bulk_people = people[:HTTP_JOINS], people[HTTP_JOINS:]
+    started = time.monotonic()
+    for start in range(0, len(http_people), 500):
+        receivers += await asyncio.gather(*(join(tok) for _, tok in http_people[start : start + 500]))
+    elapsed = time.monotonic() - started
+    print(f"  {len(http_people)} joins over HTTP at {len(http_people) / elapsed:.0f}/s", flush=True)
+    if bulk_people:
+        seats = await bulk_seat(database_url, cafe["id"], [uid for uid, _ in bulk_people])
+        receivers += [(tok, f"table:{seats[uid]}") for uid, tok in bulk_people]
     return Layout("table", receivers, senders)
+
+
+async def bulk_seat(database_url: str, cafe_id: int, user_ids: list[int]) -> dict[int, int]:
+    """Seat users as join would (the least full table, ties by position), in one transaction."""
+    from sqlalchemy import func, select
+
+    from forum.lib.db import create_engine, make_sessionmaker
+    from forum.rooms.models import Cafe, CafeSeat, CafeTable, CafeVisit
+    from forum.settings import Settings
+
+    engine = create_engine(Settings(database_url=database_url))
+    try:
+        async with make_sessionmaker(engine)() as session:
+            cafe = await session.get(Cafe, cafe_id)
+            assert cafe is not None
+            tables = (
+                await session.scalars(
+                    select(CafeTable).where(CafeTable.cafe_id == cafe_id).order_by(CafeTable.position)
+                )
+            ).all()
+            counts = dict(
+                (
+                    await session.execute(
+                        select(CafeSeat.table_id, func.count())
+                        .where(
+                            CafeSeat.cafe_id == cafe_id, CafeSeat.user_id.not_in([t.host_id for t in tables])
+                        )
+                        .group_by(CafeSeat.table_id)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            seats: dict[int, int] = {}
+            for uid in user_ids:
+                table = min(tables, key=lambda t: (counts.get(t.id, 0), t.position))
+                counts[table.id] = counts.get(table.id, 0) + 1
+                seats[uid] = table.id
+                session.add(CafeSeat(cafe_id=cafe_id, user_id=uid, table_id=table.id))
+                session.add(CafeVisit(cafe_id=cafe_id, user_id=uid, table_id=table.id, round=cafe.round))
+            await session.commit()
+            return seats
+    finally:
+        await engine.dispose()
 
 
 async def _thread_layout(
