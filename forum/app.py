@@ -25,7 +25,7 @@ from forum import __version__
 from forum.accounts.controllers import AccountController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import create_engine, make_sessionmaker, sqlalchemy_config
-from forum.lib.guards import reject_nul_characters
+from forum.lib.guards import check_raw_input
 from forum.lib.http import provide_viewer
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.ops.controllers import health
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             prometheus.middleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=reject_nul_characters,
+        before_request=check_raw_input,
         stores=_stores(settings),
         openapi_config=OpenAPIConfig(
             title="forum",

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from forum.lib.guards import Id
 from forum.spaces.models import Space
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]
@@ -23,7 +24,7 @@ class SpaceIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ModeratorsIn(msgspec.Struct, forbid_unknown_fields=True):
-    user_ids: Annotated[list[int], msgspec.Meta(max_length=100)]
+    user_ids: Annotated[list[Id], msgspec.Meta(max_length=100)]
 
 
 class SpaceOut(msgspec.Struct):

@@ -8,6 +8,7 @@ import msgspec
 
 from forum.accounts.models import User
 from forum.accounts.schemas import AuthorOut, author_out, iso
+from forum.lib.guards import Id
 from forum.threads.models import Post, PostStatus, Thread
 
 # A post is a conversation turn, not a document: 20,000 characters is about ten pages.
@@ -36,7 +37,7 @@ class ThreadPatchIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PostIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
-    reply_to: int | None = None
+    reply_to: Id | None = None
     client_id: ClientId | None = None
 
 

@@ -17,7 +17,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib import markdown
 from forum.lib.db import utcnow
 from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
-from forum.lib.guards import check_text
+from forum.lib.guards import MAX_INT32, check_text
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.moderation import audit
 from forum.realtime import outbox
@@ -287,6 +287,8 @@ async def list_posts(
 ) -> Page[PostOut]:
     if after < 0:
         raise BadRequest("after: must be 0 or more", field="after")
+    # Past the largest number a post can have there is nothing (and the column would overflow).
+    after = min(after, MAX_INT32)
     limit = check_limit(limit)
     found = await get_thread(session, viewer, thread_id)
     rows = (

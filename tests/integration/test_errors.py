@@ -363,3 +363,32 @@ async def test_nul_characters_are_refused_everywhere(
     resp = await client.post(f"/api/threads/{tid}/posts", json={"body": "C:\\u0000"}, headers=h)
     assert resp.status_code == 201
     assert resp.json()["body"] == "C:\\u0000"
+
+
+async def test_ids_and_numbers_beyond_any_column_are_refused(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, world: dict
+) -> None:
+    """Integers PostgreSQL's columns cannot hold are a 4xx on every database, never a 5xx."""
+    tid = world["thread"]["id"]
+    big = 2**63
+    for path in (f"/api/threads/{big}", f"/api/posts/{big}", f"/api/users/{big}", f"/api/posts/{big}/revisions",
+                 f"/api/threads/{big}/posts", "/api/threads/0", f"/api/threads/{2**40}"):  # fmt: skip
+        assert_problem(await client.get(path, headers=cast.admin.headers), 404)
+    for after in (2**31, 2**63, 10**30):
+        resp = await client.get(f"/api/threads/{tid}/posts?after={after}")
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["items"] == []
+    before = await snapshot(db)
+    h = cast.observer.headers
+    for reply_to in (big, 0, -5):
+        resp = await client.post(
+            f"/api/threads/{tid}/posts", json={"body": "x", "reply_to": reply_to}, headers=h
+        )
+        assert_problem(resp, 400, names="reply_to")
+    resp = await client.put(
+        "/api/spaces/agora/moderators", json={"user_ids": [big]}, headers=cast.admin.headers
+    )
+    assert_problem(resp, 400, names="user_ids")
+    resp = await client.patch(f"/api/posts/{big}", json={"body": "x"}, headers=h)
+    assert_problem(resp, 404)
+    assert await snapshot(db) == before
