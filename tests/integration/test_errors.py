@@ -6,6 +6,7 @@ written: each test counts the rows before and after.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -262,10 +263,13 @@ async def test_bad_query_parameters(client: AsyncTestClient, cast: Cast, world: 
 
 
 # Fuzzing: arbitrary JSON bodies against every write endpoint never get a 5xx.
+# More examples on demand: FORUM_FUZZ_EXAMPLES=2000 pytest -k fuzzed
+FUZZ_EXAMPLES = int(os.environ.get("FORUM_FUZZ_EXAMPLES", "60"))
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
+    | st.sampled_from([0, -1, 2**31, 2**63, -(2**63) - 1])
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40),
     lambda children: (
@@ -309,7 +313,7 @@ async def test_fuzzed_json_bodies_never_get_a_5xx(client: AsyncTestClient, cast:
     results: list[tuple[str, str, Any]] = []
 
     @settings(
-        max_examples=60,
+        max_examples=FUZZ_EXAMPLES,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
