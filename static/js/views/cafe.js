@@ -230,7 +230,8 @@ export async function render(main, [idText], ctx) {
     const body = h('div', { class: 'body', dir: 'auto' });
     if (m.html) setServerHtml(body, m.html); else body.textContent = m.body || '';
     return h('li', { dataset: { number: String(m.number) } },
-      h('div', { class: 'small' }, personBadge(m.author), ' ', h('time', { class: 'muted', datetime: m.created_at || '', text: formatDate(m.created_at) })),
+      h('div', { class: 'small' }, personBadge(m.author), ' ', h('time', { class: 'muted', datetime: m.created_at || '', text: formatDate(m.created_at) }),
+        m.status === 'hidden' ? h('span', { class: 'badge hidden', text: t('hidden_badge') }) : null),
       body);
   }
 
@@ -280,6 +281,19 @@ export async function render(main, [idText], ctx) {
   function onTableEvent(ev) {
     const data = ev.data || {};
     if (ev.type === 'message.created') addMessage(data, false);
+    else if (ev.type === 'message.updated') {
+      if (data.status === 'hidden' && !canModerate(space || {}) && Number(idOf(data.author)) !== Number(myId())) {
+        messages.delete(data.id); renderMessages();
+      } else if (messages.has(data.id)) { messages.set(data.id, { ...messages.get(data.id), ...data }); renderMessages(); }
+      else addMessage(data, true);
+    } else if (ev.type === 'message.hidden') {
+      // Readers get a stub: the message leaves the chat. Its author and moderators keep it, marked.
+      const known = messages.get(data.id);
+      if (known && (canModerate(space || {}) || Number(idOf(known.author)) === Number(myId()))) {
+        messages.set(data.id, { ...known, ...data, status: 'hidden' });
+      } else messages.delete(data.id);
+      renderMessages();
+    }
     else if (ev.type === 'presence') { present = presentIds(data); renderPresence(); }
     else if (ev.type === 'table.harvest') {
       const tb = tableById(tableId);
@@ -301,11 +315,22 @@ export async function render(main, [idText], ctx) {
   async function onCafeEvent(ev) {
     const data = ev.data || {};
     switch (ev.type) {
+      case 'cafe.updated':
+        // Someone joined or the café changed: new seat counts, same table.
+        if (data && Array.isArray(data.tables)) {
+          cafe = { ...cafe, ...data };
+          for (const tb of cafe.tables) remember(tb.host);
+          renderStatus();
+          renderTables();
+          if (tableId !== null) renderPresence();
+        }
+        break;
       case 'cafe.round_started': {
         cafe = { ...cafe, state: 'running', round: data.round ?? cafe.round, round_ends_at: data.ends_at ?? data.round_ends_at ?? cafe.round_ends_at };
         warned = false;
         let seat = seatOf(data.seating || data.seats || data.tables_by_user, myId());
-        await refreshCafe();
+        if (Array.isArray(data.tables)) cafe = { ...cafe, tables: data.tables };
+        else await refreshCafe();
         if (data.round !== undefined) cafe.round = data.round;
         if (seat === null) { const tb = seatedTable(); seat = tb ? tb.id : null; }
         renderStatus();
