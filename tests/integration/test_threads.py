@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -570,3 +572,34 @@ async def test_a_thread_cannot_be_moved_into_a_space_the_mover_cannot_see(
     )
     assert_problem(resp, (403, 404, 422))
     assert (await client.get(f"/api/threads/{tid}")).json()["space"] == "public-one"
+
+
+async def test_concurrent_posts_get_distinct_numbers(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, people
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    tid = (await make_thread(client, cast.observer, "agora"))["id"]
+    writers = [await people.make("observer") for _ in range(8)]
+
+    async def write(who: Persona, i: int):  # type: ignore[no-untyped-def]
+        return await client.post(f"/api/threads/{tid}/posts", json={"body": f"n{i}"}, headers=who.headers)
+
+    results = await asyncio.gather(*(write(w, i) for i, w in enumerate(writers)))
+    assert all(r.status_code == 201 for r in results), [r.text for r in results]
+    assert sorted(r.json()["number"] for r in results) == list(range(2, 10))
+    assert await numbers(client, tid) == list(range(1, 10))
+    # The same client_id sent many times at once is stored once.
+    same = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/threads/{tid}/posts",
+                json={"body": "once", "client_id": "burst"},
+                headers=cast.lcipp.headers,
+            )
+            for _ in range(6)
+        )
+    )
+    assert sorted(r.status_code for r in same) == [200] * 5 + [201], [r.text for r in same]
+    assert len({r.json()["id"] for r in same}) == 1
+    assert await count(db, Post, Post.client_id == "burst") == 1
+    assert await numbers(client, tid) == list(range(1, 11))
