@@ -130,8 +130,9 @@ class Hub:
         await self._acquire(sub.topic)
         if sub.presence and sub.conn.viewer.id is not None:
             sub.present_as = sub.conn.viewer.id
-            if await self.presence.join(sub.topic, sub.present_as):
-                await self._announce_presence(sub.topic)
+            await self.presence.join(sub.topic, sub.present_as)
+            # Always announced, so the socket that just arrived learns who is there too.
+            await self._announce_presence(sub.topic)
 
     async def detach(self, sub: Subscription) -> None:
         routes = self._routes.get(sub.topic)
