@@ -80,3 +80,14 @@ async def test_a_silenced_user_cannot_send_over_the_socket(live: Live, cast: Cas
     assert err["code"] == "forbidden" and "silenced" in err["detail"]
     listing = await live.http.get(f"/api/threads/{thread['id']}/posts")
     assert [p["body"] for p in listing.json()["items"]] == ["First"]
+
+
+async def test_a_suspension_ends_the_users_open_sockets(live: Live, cast: Cast) -> None:
+    peer = await live.peer(cast.observer)
+    resp = await live.http.post(
+        f"/api/users/{cast.observer.id}/suspend",
+        json={"reason": "abuse", "duration_seconds": 600},
+        headers=cast.moderator.headers,
+    )
+    assert resp.status_code == 200
+    assert await peer.closed_code() == 1008
