@@ -1,7 +1,7 @@
 // The moderators' page (#/moderation): the queue of pending and flagged posts with approve,
 // reject (with a reason) and hide, and the audit log of every moderator action.
 
-import { h, mount, setServerHtml, announce, field, uid } from '../dom.js';
+import { h, mount, append, setServerHtml, announce, field, uid } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { get, post, getAll, itemsOf } from '../api.js';
 import { session } from '../session.js';
@@ -58,7 +58,7 @@ export async function render(main, params, ctx) {
         loadLog();
       } catch (err) { error.textContent = err.detail || t('error_generic'); }
     };
-    li.append(
+    append(li, [
       h('header', {}, personBadge(p.author),
         p.status === 'pending' ? h('span', { class: 'badge pending', text: t('pending_badge') }) : null,
         flags.length || item.flag_count ? h('span', { class: 'badge hidden', text: t('flagged_n', { n: flags.length || item.flag_count }) }) : null,
@@ -72,7 +72,7 @@ export async function render(main, params, ctx) {
         p.status === 'pending' ? h('button', { type: 'button', class: 'small', text: t('approve'), onclick: () => act('approve', false) }) : null,
         p.status === 'pending' ? h('button', { type: 'button', class: 'danger small', text: t('reject'), onclick: () => act('reject', true) }) : null,
         p.status !== 'hidden' ? h('button', { type: 'button', class: 'danger small', text: t('hide'), onclick: () => act('hide', true) }) : null),
-      error);
+      error]);
     return li;
   }
 

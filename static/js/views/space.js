@@ -82,7 +82,6 @@ async function cafeSection(slug, space) {
         h('span', { class: 'badge', text: t(`cafe_state_${c.state || 'open'}`) }))))
       : h('p', { class: 'muted', text: cafes ? t('no_cafes') : t('cafes_by_number') }),
     cafes && cafes.length ? null : openForm(),
-    canModerate(space) ? h('p', { class: 'small muted', text: t('cafe_create_hint') }) : null,
   );
 }
 
