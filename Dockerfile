@@ -14,7 +14,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN mkdir forum && touch forum/__init__.py \
     && /opt/venv/bin/pip install . \
-    && /opt/venv/bin/pip uninstall -y forum
+    && /opt/venv/bin/pip uninstall -y forum \
+    && rm -rf forum build ./*.egg-info
 COPY alembic.ini ./
 COPY forum ./forum
 COPY migrations ./migrations
