@@ -106,6 +106,7 @@ class Point:
     rss_idle_mib: float = 0.0
     kib_per_connection: float | None = None
     connect_seconds: float = 0.0
+    capped: bool = False  # the ramp reached its own ceiling without a failing step
     idle_cpu: float | None = None  # the server's CPU with N sockets open and no traffic
     ramp: list[StepResult] = field(default_factory=list)
     max_rate: float | None = None
@@ -372,6 +373,8 @@ class Bench:
 
     closed_before = 0
 
+    capped = False
+
     async def ramp(self, fanout: float, start_deliveries: float) -> tuple[float | None, list[StepResult]]:
         """Double the rate until a step fails, then bisect; the highest passing rate."""
         rate = max(MIN_MESSAGES_PER_S, start_deliveries / fanout)
@@ -388,6 +391,7 @@ class Bench:
             if hi is None:
                 nxt = rate * 2
                 if nxt > MAX_MESSAGES_PER_S or nxt * fanout > MAX_DELIVERIES_PER_S:
+                    self.capped = True
                     break  # the ramp's ceiling: report it as a lower bound
             elif lo is None:
                 nxt = rate / 2
@@ -468,6 +472,7 @@ async def measure_point(label: str, make_server, layout: Layout, n: int, opts, h
         fanout = point.connected / max(1, len(subs))
         lo, point.ramp = await bench.ramp(fanout, hint or opts.start_deliveries)
         point.max_rate = lo
+        point.capped = bench.capped
         if lo is None:
             point.notes.append("no rate passed")
             return point
@@ -739,7 +744,7 @@ def report(points: list[Point], opts, started: dt.datetime, elapsed: float) -> s
             and (bd := b.median(b.at_max, "deliveries_per_s"))
         ):
             ratio = f"{dmax / bd:.2f}"
-        capped = p.max_rate is not None and p.ramp and p.ramp[-1].ok
+        capped = p.capped
         lines.append(
             f"| {p.server} | {p.connected:,}"
             + (f" of {p.connections:,}" if p.connected != p.connections else "")
