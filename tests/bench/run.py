@@ -90,6 +90,7 @@ class StepResult:
     closed: int
     ok: bool
     why: str
+    other_cpu: float = 0.0  # cores busy with everything else on the machine meanwhile
     late: int = 0  # deliveries of earlier steps that arrived after those were collected
     slow_topics: dict[str, int] = field(default_factory=dict)
     slow_times: list[float] = field(default_factory=list)  # seconds since the server started
@@ -260,6 +261,12 @@ class Workers:
                 p.join(5)
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy so far (every core, every process)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
 def percentile(sorted_values: list[int], q: float) -> float | None:
     if not sorted_values:
         return None
@@ -287,11 +294,11 @@ class Bench:
         step = self.step_id
         received0 = await self.received()
         acks0, errors0 = self.senders.acks, Counter(self.senders.errors)
-        cpu0, ccpu0 = self.server.cpu(), self.workers.cpu()
+        cpu0, ccpu0, mcpu0 = self.server.cpu(), self.workers.cpu(), machine_busy()
         t0 = time.monotonic_ns()
         sent = await self.senders.run(step, rate, seconds)
         wall = (time.monotonic_ns() - t0) / 1e9
-        cpu1, ccpu1 = self.server.cpu(), self.workers.cpu()
+        cpu1, ccpu1, mcpu1 = self.server.cpu(), self.workers.cpu(), machine_busy()
         expected = sum(n * self.subs.get(topic, 0) for topic, n in sent.per_topic.items())
         # Wait for what is still in flight: until all arrived, or nothing new for a while.
         deadline = time.monotonic() + DRAIN_SECONDS
@@ -346,6 +353,7 @@ class Bench:
             closed=closed,
             ok=not why,
             why="; ".join(why) or "ok",
+            other_cpu=round(max(0.0, (mcpu1 - mcpu0) - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / wall, 2),
             late=sum(t["late"] for t in taken),
             slow_topics=dict(Counter(topic for t in taken for _, _, topic in t["slow"])),
             slow_times=sorted(
@@ -355,7 +363,7 @@ class Bench:
         print(
             f"    step {step:>2}: {rate:8.1f} msg/s -> {result.deliveries_per_s:9.0f} deliveries/s, "
             f"p50 {fmt_ms(result.p50_ms)} p99 {fmt_ms(result.p99_ms)}, server CPU {result.server_cpu:.2f}, "
-            f"clients CPU {result.client_cpu:.2f}: {result.why}",
+            f"clients CPU {result.client_cpu:.2f}, other {result.other_cpu:.2f}: {result.why}",
             flush=True,
         )
         if self.opts.verbose and result.slow_topics:
@@ -731,8 +739,9 @@ def report(points: list[Point], opts, started: dt.datetime, elapsed: float) -> s
         f"({opts.duration:g} s each; medians shown), compression `{opts.compression or 'none'}`.",
         "",
         "| server | N | topic | max deliveries/s | vs bare | p50 / p99 at max | p50 / p99 at half max "
-        "| server CPU at max | client CPU at max | RSS idle | per idle connection |",
-        "| --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |",
+        "| server CPU at max | client CPU at max | other load at max | RSS idle | per idle connection "
+        "| idle server CPU |",
+        "| --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for p in points:
         dmax = p.median(p.at_max, "deliveries_per_s")
@@ -752,7 +761,9 @@ def report(points: list[Point], opts, started: dt.datetime, elapsed: float) -> s
             f"| {fmt_ms(p.median(p.at_max, 'p50_ms'))} / {fmt_ms(p.median(p.at_max, 'p99_ms'))} "
             f"| {fmt_ms(p.median(p.at_half, 'p50_ms'))} / {fmt_ms(p.median(p.at_half, 'p99_ms'))} "
             f"| {fmt_cpu(p.median(p.at_max, 'server_cpu'))} | {fmt_cpu(p.median(p.at_max, 'client_cpu'))} "
-            f"| {p.rss_idle_mib:.0f} MiB | {'–' if p.kib_per_connection is None else f'{p.kib_per_connection:.1f} KiB'} |"
+            f"| {fmt_cpu(p.median(p.at_max, 'other_cpu'))} "
+            f"| {p.rss_idle_mib:.0f} MiB | {'–' if p.kib_per_connection is None else f'{p.kib_per_connection:.1f} KiB'} "
+            f"| {fmt_cpu(p.idle_cpu)} |"
         )
     lines += ["", "Goals (at 1,000 connections):", ""]
     for p in points:
@@ -793,7 +804,8 @@ def report(points: list[Point], opts, started: dt.datetime, elapsed: float) -> s
                 lines.append(
                     f"- {kind}: {r.rate:.1f} msg/s for {r.seconds:g}s → {r.deliveries_per_s:,.0f} deliveries/s "
                     f"({r.delivered:,}/{r.expected:,}), p50 {fmt_ms(r.p50_ms)}, p99 {fmt_ms(r.p99_ms)}, "
-                    f"max {fmt_ms(r.max_ms)}, CPU server {r.server_cpu:.2f} / clients {r.client_cpu:.2f}: {r.why}"
+                    f"max {fmt_ms(r.max_ms)}, CPU server {r.server_cpu:.2f} / clients {r.client_cpu:.2f} "
+                    f"/ other {r.other_cpu:.2f}: {r.why}"
                 )
         lines.append("")
     lines.append("</details>")
