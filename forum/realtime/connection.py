@@ -346,7 +346,13 @@ class Connection:
         self.reply(frames.Subscribed(topic=topic.name, seq=latest))
         # Live events buffer in `sub` from here on; the catch-up then reads the log past
         # `start`, so whatever committed before the broker listened is not lost.
-        await self.hub.attach(sub)
+        try:
+            await self.hub.attach(sub)
+        except Exception:
+            # The broker refused: hold no half-made subscription.
+            self.subs.pop(topic.name, None)
+            await sub.stop()
+            raise
         sub.catch_up()
 
     async def unsubscribe(self, name: str) -> None:
