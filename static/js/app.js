@@ -59,15 +59,19 @@ async function render({ keepFocus = false } = {}) {
   }
   if (token !== renderToken) return;
   const ctx = { isCurrent: () => token === renderToken, requireSignIn };
+  // Each view draws into its own container: a slow view that was left behind writes into a
+  // detached element and never over the page that replaced it.
+  const root = h('div', { class: 'view' }, h('p', { class: 'loading muted', text: t('loading') }));
+  mount(main, root);
   try {
-    const result = await module.render(main, match.params, ctx);
+    const result = await module.render(root, match.params, ctx);
     if (token !== renderToken) { if (typeof result === 'function') result(); return; }
     cleanup = typeof result === 'function' ? result : null;
   } catch (err) {
     if (token !== renderToken) return;
     if (err.isNetwork) {
       // No connection while opening a page: say so, and open it again once the link is back.
-      mount(main, h('h1', { tabindex: '-1', text: t('error_title') }),
+      mount(root, h('h1', { tabindex: '-1', text: t('error_title') }),
         h('p', { class: 'notice', role: 'status', text: t('waiting_for_connection') }),
         h('p', {}, h('button', { type: 'button', text: t('retry_now'), onclick: () => render() })));
       let armed = false;
@@ -84,7 +88,7 @@ async function render({ keepFocus = false } = {}) {
       return;
     }
     console.error(err);
-    mount(main, h('h1', { tabindex: '-1', text: err.status === 404 ? t('not_found_title') : t('error_title') }),
+    mount(root, h('h1', { tabindex: '-1', text: err.status === 404 ? t('not_found_title') : t('error_title') }),
       h('p', { class: 'error', role: 'alert', text: err.status === 404 ? t('not_found_text') : (err.detail || t('error_generic')) }),
       h('p', {}, h('a', { href: '#/', text: t('back_to_spaces') })));
   }
@@ -118,8 +122,8 @@ function renderNav() {
 async function onSignOut() {
   try { await logout(); } catch (err) { announce(err.detail || t('error_generic')); }
   announce(t('signed_out'));
-  location.hash = '#/';
-  render();
+  if (location.hash === '#/' || location.hash === '') render();
+  else location.hash = '#/';
 }
 
 function renderConnection(status) {

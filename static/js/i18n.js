@@ -44,7 +44,7 @@ export async function setLanguage(code, { remember = false } = {}) {
 
 export function onLanguageChange(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 
-/** t('key', {name: 'x'}) -> the translated string with {name} replaced. */
+/** Translate a key, replacing {placeholders} from vars: t('round_n', {n: 2}). */
 export function t(key, vars) {
   let s = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k])));
