@@ -105,7 +105,11 @@ def _free_port() -> int:
 def _cli(env: dict[str, str], *args: str) -> str:
     res = subprocess.run(
         [sys.executable, "-m", "forum", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if res.returncode != 0:
         pytest.fail(f"`forum {' '.join(args[:2])}` failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
@@ -153,7 +157,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "forum", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -171,8 +178,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         for key, (email, name, role, party) in PEOPLE.items():
             if key == "admin":
                 continue
-            res = httpx.post(f"{base_url}/api/auth/register",
-                             json={"email": email, "password": PASSWORD, "display_name": name}, timeout=15)
+            res = httpx.post(
+                f"{base_url}/api/auth/register",
+                json={"email": email, "password": PASSWORD, "display_name": name},
+                timeout=15,
+            )
             assert res.status_code == 201, res.text
             if role != "observer":
                 change = {"role": role, **({"party": party} if party else {})}
@@ -197,12 +207,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def spaces(server: Server) -> dict[str, str]:
     """Spaces of the tests' own, so the tests do not depend on the demo's content."""
     made = {}
-    for key, kind, moderation in [("talk", "nma", "post"), ("workshop", "workshop", "post"), ("review", "general", "pre")]:
+    for key, kind, moderation in [
+        ("talk", "nma", "post"),
+        ("workshop", "workshop", "post"),
+        ("review", "general", "pre"),
+    ]:
         slug = f"e2e-{key}"
-        res = server.api("admin", "POST", "/api/spaces", json={
-            "slug": slug, "title": f"E2E {key} space", "kind": kind,
-            "moderation": moderation, "visibility": "public",
-        })
+        res = server.api(
+            "admin",
+            "POST",
+            "/api/spaces",
+            json={
+                "slug": slug,
+                "title": f"E2E {key} space",
+                "kind": kind,
+                "moderation": moderation,
+                "visibility": "public",
+            },
+        )
         assert res.status_code in (201, 409), res.text
         made[key] = slug
     return made
@@ -235,7 +257,9 @@ def new_page(request: pytest.FixtureRequest, server: Server, browser) -> Iterato
     pages = []
 
     def make(who: str | None = None, locale: str = "en-US", path: str = "#/"):
-        context = browser.new_context(base_url=server.base_url, locale=locale, viewport={"width": 1100, "height": 760})
+        context = browser.new_context(
+            base_url=server.base_url, locale=locale, viewport={"width": 1100, "height": 760}
+        )
         context.set_default_timeout(UI_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -263,7 +287,9 @@ def new_page(request: pytest.FixtureRequest, server: Server, browser) -> Iterato
                 text = page.locator("main").inner_text(timeout=2000)
             except Exception as exc:
                 text = f"<unreadable: {exc}>"
-            print(f"\n--- page {i}: {page.url}\n{text[:3000]}\n--- console:\n" + "\n".join(page.console[-30:]))
+            print(
+                f"\n--- page {i}: {page.url}\n{text[:3000]}\n--- console:\n" + "\n".join(page.console[-30:])
+            )
     for context in contexts:
         context.close()
 
@@ -283,9 +309,14 @@ def run_axe(page) -> list[dict]:
     page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 
@@ -298,4 +329,6 @@ def screenshot(page, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=False)
     if shutil.which("pngquant"):
-        subprocess.run(["pngquant", "--force", "--skip-if-larger", "--output", str(path), "64", str(path)], check=False)
+        subprocess.run(
+            ["pngquant", "--force", "--skip-if-larger", "--output", str(path), "64", str(path)], check=False
+        )

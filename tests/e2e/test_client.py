@@ -3,6 +3,7 @@ right-to-left Arabic, an offline period, and accessibility checks with axe-core.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 
@@ -11,7 +12,7 @@ import pytest
 from .conftest import Server, run_axe, screenshot, sign_in
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 LIVE_TIMEOUT_MS = 10_000
 
@@ -23,8 +24,9 @@ def make_thread(server: Server, who: str, slug: str, title: str, body: str = "Op
 
 
 def add_post(server: Server, who: str, thread_id: int, body: str) -> dict:
-    res = server.api(who, "POST", f"/api/threads/{thread_id}/posts",
-                     json={"body": body, "client_id": str(uuid.uuid4())})
+    res = server.api(
+        who, "POST", f"/api/threads/{thread_id}/posts", json={"body": body, "client_id": str(uuid.uuid4())}
+    )
     assert res.status_code in (200, 201), res.text
     return res.json()
 
@@ -130,7 +132,9 @@ def test_post_appears_live_in_a_second_context(new_page, server: Server, spaces)
     # Bob edits his reply; Alice sees the new text in place.
     mine = post_item(page_b, "Agreed, and the SUBARU")
     mine.get_by_role("button", name=re.compile(r"^Edit post")).click()
-    page_b.get_by_label(re.compile(r"^Edit post #")).fill("Agreed, and the SUBARU matching events helped too.")
+    page_b.get_by_label(re.compile(r"^Edit post #")).fill(
+        "Agreed, and the SUBARU matching events helped too."
+    )
     page_b.get_by_role("button", name="Save").click()
     expect(post_item(page_a, "matching events helped too")).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
 
@@ -176,6 +180,15 @@ def test_moderator_hides_a_post_and_it_vanishes_for_a_reader(new_page, server: S
     expect(spam).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
     expect(post_item(reader, "Brazil's proposal")).to_have_count(1)
 
+    # Pinned and locked: the reader's composer gives way to a notice, live.
+    tools = mod.get_by_role("group", name="Moderator tools")
+    tools.get_by_role("button", name="Pin").click()
+    expect(mod.get_by_role("heading", level=1)).to_contain_text("Pinned")
+    mod.get_by_role("group", name="Moderator tools").get_by_role("button", name="Lock").click()
+    expect(reader.get_by_text("This thread is locked")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(reader.get_by_label("Your post")).to_have_count(0)
+    expect(reader.get_by_role("heading", level=1)).to_contain_text("Locked")
+
     # The moderator's log records it; the page passes axe.
     mod.goto("/#/moderation")
     expect(mod.locator("table.log")).to_contain_text("hide")
@@ -185,14 +198,19 @@ def test_moderator_hides_a_post_and_it_vanishes_for_a_reader(new_page, server: S
 def test_world_cafe_round_moves_both_participants(new_page, server: Server, spaces) -> None:
     host1 = server.users["host1"]
     host2 = server.users["host2"]
-    res = server.api("moderator", "POST", f"/api/spaces/{spaces['workshop']}/cafes", json={
-        "title": "World café on NMAs",
-        "round_seconds": 600,
-        "tables": [
-            {"topic": "Finance for adaptation benefits", "host_id": host1.id},
-            {"topic": "Safeguards and indigenous knowledge", "host_id": host2.id},
-        ],
-    })
+    res = server.api(
+        "moderator",
+        "POST",
+        f"/api/spaces/{spaces['workshop']}/cafes",
+        json={
+            "title": "World café on NMAs",
+            "round_seconds": 600,
+            "tables": [
+                {"topic": "Finance for adaptation benefits", "host_id": host1.id},
+                {"topic": "Safeguards and indigenous knowledge", "host_id": host2.id},
+            ],
+        },
+    )
     assert res.status_code == 201, res.text
     cafe_id = res.json()["id"]
     topics = {"Finance for adaptation benefits", "Safeguards and indigenous knowledge"}
@@ -222,7 +240,9 @@ def test_world_cafe_round_moves_both_participants(new_page, server: Server, spac
         expect(page.locator(".countdown")).to_have_text(re.compile(r"\d+:\d\d"))
     expect(p1.get_by_label("Message to your table")).to_have_value("A line I am still typing")
 
-    res = server.api("moderator", "POST", f"/api/cafes/{cafe_id}/announce", json={"text": "Five minutes left"})
+    res = server.api(
+        "moderator", "POST", f"/api/cafes/{cafe_id}/announce", json={"text": "Five minutes left"}
+    )
     assert res.status_code in (200, 204), res.text
     for page in (p1, p2):
         expect(page.locator(".announcements")).to_contain_text("Five minutes left", timeout=LIVE_TIMEOUT_MS)
@@ -230,11 +250,14 @@ def test_world_cafe_round_moves_both_participants(new_page, server: Server, spac
     # The host writes the harvest; the table sees it without reloading.
     host = new_page("host1", path=f"#/cafe/{cafe_id}")
     expect(host.locator("#table-h")).to_have_text("Finance for adaptation benefits")
-    host.get_by_label("What this table learned").fill("Adaptation benefits need certification that buyers trust.")
+    host.get_by_label("What this table learned").fill(
+        "Adaptation benefits need certification that buyers trust."
+    )
     host.get_by_role("button", name="Save harvest").click()
     at_finance = p1 if seats[p1] != "Finance for adaptation benefits" else p2
     expect(at_finance.locator("#harvest-text")).to_have_text(
-        "Adaptation benefits need certification that buyers trust.", timeout=LIVE_TIMEOUT_MS)
+        "Adaptation benefits need certification that buyers trust.", timeout=LIVE_TIMEOUT_MS
+    )
 
     # The workshop's page leads to the café.
     p1.goto(f"/#/space/{spaces['workshop']}")
@@ -347,10 +370,9 @@ def test_first_screen_is_small(new_page, server: Server) -> None:
 
     def record(response) -> None:
         if response.url.startswith(server.base_url) and "/api/" not in response.url:
-            try:
+            # A response without a body (a redirect, the websocket upgrade) is not counted.
+            with contextlib.suppress(Exception):
                 sizes[response.url] = len(response.body())
-            except Exception:  # a response without a body (redirect, websocket upgrade)
-                pass
 
     page.on("response", record)
     page.reload()

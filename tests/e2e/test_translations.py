@@ -21,7 +21,9 @@ def load(lang: str) -> dict[str, str]:
 def test_same_keys_and_placeholders_as_english(lang: str) -> None:
     english, other = load("en"), load(lang)
     assert set(other) == set(english), {
-        "missing": sorted(set(english) - set(other)), "extra": sorted(set(other) - set(english))}
+        "missing": sorted(set(english) - set(other)),
+        "extra": sorted(set(other) - set(english)),
+    }
     for key, text in english.items():
         assert set(PLACEHOLDER.findall(other[key])) == set(PLACEHOLDER.findall(text)), (lang, key)
         assert other[key].strip(), (lang, key)
