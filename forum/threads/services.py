@@ -73,10 +73,19 @@ async def post_view(session: AsyncSession, post: Post) -> PostOut:
 
 
 async def announce_post(session: AsyncSession, type_: str, post: Post, space_id: int) -> None:
-    """Append a post event; a post others may not see reaches them only as a stub."""
+    """Append a post event; a post others may not see reaches them only as a stub.
+
+    The post's earlier events follow its new state, since a client that resubscribes
+    replays them: once deleted they lose its text, once hidden or pending again they are
+    restricted to its author and the space's moderators like the new event.
+    """
     author = await session.get(User, post.author_id)
     assert author is not None
     visible_to_all = post.status in (PostStatus.published.value, PostStatus.deleted.value)
+    if post.status == PostStatus.deleted.value:
+        await _redact_post_events(session, post, author)
+    elif not visible_to_all and type_ != "post.created":
+        await _restrict_post_events(session, post, space_id)
     await outbox.append(
         session,
         thread_topic(post.thread_id),
@@ -87,6 +96,38 @@ async def announce_post(session: AsyncSession, type_: str, post: Post, space_id:
         public_type=None if visible_to_all else "post.hidden",
         public_data=None if visible_to_all else post_stub(post),
     )
+
+
+async def _earlier_post_events(session: AsyncSession, post: Post) -> list[Event]:
+    rows = await session.scalars(
+        select(Event).where(
+            Event.topic == thread_topic(post.thread_id),
+            Event.type.like("post.%"),
+            Event.data["id"].as_integer() == post.id,
+        )
+    )
+    return list(rows.all())
+
+
+async def _redact_post_events(session: AsyncSession, post: Post, author: User) -> None:
+    """Earlier events of a now-deleted post keep their seq and type, but not its text."""
+    gone = post_data(post, author)  # a deleted post's data has no body and no html
+    for ev in await _earlier_post_events(session, post):
+        if "body" in ev.data or "html" in ev.data:
+            ev.data = gone
+        if ev.public_data and ("body" in ev.public_data or "html" in ev.public_data):
+            ev.public_data = gone
+
+
+async def _restrict_post_events(session: AsyncSession, post: Post, space_id: int) -> None:
+    """Earlier events of a now-hidden post reach others only as a stub."""
+    for ev in await _earlier_post_events(session, post):
+        if not ev.restricted:
+            ev.restricted = True
+            ev.owner_id = post.author_id
+            ev.space_id = space_id
+            ev.public_type = "post.hidden"
+            ev.public_data = post_stub(post)
 
 
 async def announce_thread(session: AsyncSession, found: VisibleThread) -> None:
@@ -436,32 +477,8 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
             before=before,
             after={"status": post.status},
         )
-    await _redact_post_events(session, post)
     await announce_post(session, "post.deleted", post, found.space.id)
     await session.commit()
-
-
-async def _redact_post_events(session: AsyncSession, post: Post) -> None:
-    """Earlier events of a now-deleted post stop carrying its text.
-
-    A client that resubscribes with an old `after` replays them; the events keep their
-    seq and type (no gap), but their data becomes the deleted post: no body, no html.
-    """
-    author = await session.get(User, post.author_id)
-    assert author is not None
-    gone = post_data(post, author)
-    events = await session.scalars(
-        select(Event).where(
-            Event.topic == thread_topic(post.thread_id),
-            Event.type.like("post.%"),
-            Event.data["id"].as_integer() == post.id,
-        )
-    )
-    for ev in events.all():
-        if "body" in ev.data or "html" in ev.data:
-            ev.data = gone
-        if ev.public_data and ("body" in ev.public_data or "html" in ev.public_data):
-            ev.public_data = gone
 
 
 async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:

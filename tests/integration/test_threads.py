@@ -390,7 +390,7 @@ async def test_pre_moderation_holds_observers_posts(
 
 
 async def test_hidden_posts_are_seen_only_by_their_author_and_the_space_moderators(
-    client: AsyncTestClient, cast: Cast, people
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, people
 ) -> None:
     await make_space(client, cast.admin, "agora")
     space_mod = await people.make("lcipp", name="Agora Mod")
@@ -414,6 +414,17 @@ async def test_hidden_posts_are_seen_only_by_their_author_and_the_space_moderato
         got = await client.get(f"/api/posts/{p['id']}", headers=who.headers)
         assert got.status_code == 200 and got.json()["status"] == "hidden"
         assert p["id"] in visible_ids(await client.get(f"/api/threads/{tid}/posts", headers=who.headers))
+    # A client replaying the thread's events from the start learns of it only as a stub.
+    events = (await db.scalars(select(Event).where(Event.topic == f"thread:{tid}"))).all()
+    about = [ev for ev in events if ev.type.startswith("post.") and ev.data.get("id") == p["id"]]
+    assert len(about) == 2
+    for ev in about:
+        assert ev.restricted and ev.owner_id == cast.observer.id
+        assert "rant" not in str(ev.public_data)
+    # Unhidden, it is everyone's again.
+    resp = await client.post(f"/api/posts/{p['id']}/unhide", headers=space_mod.headers)
+    assert resp.status_code == 200, resp.text
+    assert p["id"] in visible_ids(await client.get(f"/api/threads/{tid}/posts"))
 
 
 def visible_ids(resp) -> list[int]:  # type: ignore[no-untyped-def]
