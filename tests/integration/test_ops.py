@@ -108,3 +108,14 @@ async def test_unknown_paths_and_methods_are_problems(client: AsyncTestClient) -
     resp = await client.put("/api/me", json={})
     assert resp.status_code == 405
     assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_health_is_503_naming_the_broker_when_redis_is_unreachable(settings: Settings) -> None:
+    app = create_app(replace(settings, redis_url="redis://127.0.0.1:1/0"))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        resp = await c.get("/health")
+    assert resp.status_code == 503, resp.text
+    body = resp.json()
+    assert body["database"] == "ok"
+    assert body["broker"] != "ok"
+    assert body["status"] != "ok"
