@@ -6,13 +6,17 @@ written: each test counts the rows before and after.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -396,3 +400,43 @@ async def test_ids_and_numbers_beyond_any_column_are_refused(
     resp = await client.patch(f"/api/posts/{big}", json={"body": "x"}, headers=h)
     assert_problem(resp, 404)
     assert await snapshot(db) == before
+
+
+@pytest.fixture
+async def served(app: Litestar) -> AsyncIterator[str]:
+    """The app under a real uvicorn server on loopback; its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.02)
+    assert server.started
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+async def test_a_streamed_body_over_one_mebibyte_is_413(served: str, db: AsyncSession, cast: Cast) -> None:
+    """Without a Content-Length (chunked), the limit still holds while the body streams in."""
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        h = {**cast.admin.headers, "content-type": "application/json"}
+        resp = await http.post(
+            "/api/spaces",
+            json={"slug": "agora", "title": "A", "kind": "nma", "moderation": "post", "visibility": "public"},
+            headers=cast.admin.headers,
+        )
+        assert resp.status_code == 201
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"title": "t", "body": "'
+            for _ in range(12):
+                yield b"x" * 100_000
+            yield b'"}'
+
+        before = await snapshot(db)
+        resp = await http.post("/api/spaces/agora/threads", content=chunks(), headers=h)
+        assert "content-length" not in resp.request.headers
+        assert_problem(resp, 413)
+        assert await snapshot(db) == before
