@@ -139,7 +139,8 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response:
         extra["code"] = "bad_request"
         # Raised while decoding the body, before any field could be named.
         if detail.startswith("JSON is malformed") or detail == "Input data was truncated":
-            detail = f"the request body is not valid JSON ({detail[0].lower()}{detail[1:]})"
+            reason = detail.removeprefix("JSON is malformed: ")
+            detail = f"the request body is not valid JSON ({reason[0].lower()}{reason[1:]})"
     if status == 413:
         detail = "the request body is larger than 1 MiB"
     elif status == 404 and detail == "Not Found":
