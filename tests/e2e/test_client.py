@@ -140,6 +140,13 @@ def test_post_appears_live_in_a_second_context(new_page, server: Server, spaces)
 
     screenshot(page_b, "thread")
     assert_accessible(page_b, "a thread")
+
+    # Bob deletes his reply: Alice sees it marked as removed, in place.
+    post_item(page_b, "matching events helped too").get_by_role(
+        "button", name=re.compile(r"^Delete post")
+    ).click()
+    expect(post_item(page_a, "This post was removed.")).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
+    expect(post_item(page_a, "matching events helped too")).to_have_count(0)
     assert not page_a.errors and not page_b.errors, page_a.errors + page_b.errors
 
 
