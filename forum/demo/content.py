@@ -312,9 +312,9 @@ DEMO_THREADS: tuple[DemoThread, ...] = (
             ),
             DemoPost(
                 "moderator",
-                "Thank you all. Participants said the informal format encouraged lively exchange "
-                "and a shared sense of understanding and cooperation. The café format will be used "
-                "again.",
+                "Thank you all. The informal format encouraged lively exchange, and a better "
+                "mutual understanding of the issues and sense of cooperation. In their reflections, "
+                "Parties appreciated the continued use of the world café.",
             ),
         ),
     ),
