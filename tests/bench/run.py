@@ -240,8 +240,8 @@ class Workers:
             self.procs.append(p)
         self.ps = [psutil.Process(p.pid) for p in self.procs]
 
-    async def call(self, *msg: Any) -> list[Any]:
-        return await asyncio.gather(*(asyncio.to_thread(rpc, c, msg) for c in self.pipes))
+    async def call(self, *msg: Any, wait: float = RPC_TIMEOUT) -> list[Any]:
+        return await asyncio.gather(*(asyncio.to_thread(rpc, c, msg, wait) for c in self.pipes))
 
     def cpu(self) -> float:
         total = 0.0
@@ -446,7 +446,7 @@ async def measure_point(label: str, make_server, layout: Layout, n: int, opts, h
             server.ws_url, receivers, opts.client_procs, opts.compression, opts.connect_concurrency
         )
         started = time.monotonic()
-        connected = await workers.call("connect")
+        connected = await workers.call("connect", wait=clients.CONNECT_DEADLINE + RPC_TIMEOUT)
         point.connect_seconds = round(time.monotonic() - started, 1)
         point.connected = sum(c["ok"] for c in connected)
         subs: Counter[str] = Counter()
@@ -455,6 +455,11 @@ async def measure_point(label: str, make_server, layout: Layout, n: int, opts, h
         errors = Counter()
         for c in connected:
             errors.update(c["errors"])
+        timed_out = sum(c.get("timed_out", 0) for c in connected)
+        if timed_out:
+            point.notes.append(
+                f"{timed_out} receivers still connecting at the {clients.CONNECT_DEADLINE:.0f} s deadline"
+            )
         print(
             f"  {label} N={n}: {point.connected} connected in {point.connect_seconds}s"
             + (f", errors {dict(errors)} e.g. {connected[0]['error_samples'][:1]}" if errors else ""),
@@ -635,6 +640,10 @@ async def seed_forum(database_url: str, opts, logdir: Path) -> Layout:
     return layout
 
 
+def dump_json(path: str, points: list[Point]) -> None:
+    Path(path).write_text(json.dumps([asdict(p) for p in points], indent=1, default=str))
+
+
 def fresh_sqlite(path: Path) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -658,8 +667,15 @@ async def run_all(opts) -> dict[str, Any]:
     async def run_server(label: str, make_server, layout: Layout) -> None:
         for n in opts.connections:
             print(f"== {label}, {n} connections", flush=True)
-            point = await measure_point(label, make_server, layout, n, opts, hint(label, n))
+            try:
+                point = await measure_point(label, make_server, layout, n, opts, hint(label, n))
+            except Exception as exc:  # one broken point must not lose the others
+                print(f"  {label} N={n} failed: {exc!r}", flush=True)
+                point = Point(server=label, connections=n, connected=0, mode=layout.mode, tables=opts.tables)
+                point.notes.append(f"failed: {exc!r}"[:300])
             points.append(point)
+            if opts.json:
+                await asyncio.to_thread(dump_json, opts.json, points)
             if point.at_max:
                 best[(label, n)] = statistics.median(r.deliveries_per_s for r in point.at_max)
 
@@ -893,6 +909,8 @@ def parse_args(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
+    # A SIGTERM unwinds like an error, so the servers and client processes are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     nofile = clients.raise_nofile()
     if nofile < max(opts.connections) + 200:
         print(f"open-files limit is {nofile}; {max(opts.connections)} connections need more", file=sys.stderr)
@@ -910,7 +928,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(block)
     if opts.json:
-        Path(opts.json).write_text(json.dumps([asdict(p) for p in outcome["points"]], indent=1, default=str))
+        dump_json(opts.json, outcome["points"])
     if not opts.no_write:
         write_docs(DOCS, block)
         print(f"written to {DOCS.relative_to(ROOT)}")
