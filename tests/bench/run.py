@@ -480,6 +480,8 @@ async def measure_point(label: str, make_server, layout: Layout, n: int, opts, h
             f"  idle: {point.kib_per_connection} KiB per connection, server CPU {point.idle_cpu:.2f}",
             flush=True,
         )
+        if opts.memory_only:
+            return point
         bench = Bench(server, senders, workers, dict(subs), opts)
         bench.closed_before = sum(c.get("closed", 0) for c in await workers.call("status"))
         fanout = point.connected / max(1, len(subs))
@@ -882,6 +884,9 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--topic", choices=["auto", "table", "thread"], default="auto")
     p.add_argument("--compression", choices=["deflate", "none"], default="deflate")
     p.add_argument("--profile-seconds", type=float, default=15.0, help="py-spy the forum at N=1000; 0: no")
+    p.add_argument(
+        "--memory-only", action="store_true", help="connect, measure memory and idle CPU, no traffic"
+    )
     p.add_argument("--verbose", action="store_true", help="where and when slow deliveries happen")
     p.add_argument(
         "--server-prelude",
