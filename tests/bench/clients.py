@@ -309,6 +309,23 @@ class Senders:
             self.sockets.append((ws, topic))
             self.tasks.append(asyncio.create_task(self._read(ws)))
 
+    async def reopen(self) -> int:
+        """Replace sender sockets the server closed (an overloaded step can end them)."""
+        from websockets.protocol import State
+
+        reopened = 0
+        for i, ((token, topic), (ws, _)) in enumerate(zip(self.spec, self.sockets, strict=True)):
+            if ws.state is State.OPEN:
+                continue
+            try:
+                fresh = await connect(self.url, **connect_kwargs(token, self.compression))
+            except (WebSocketException, OSError, TimeoutError):
+                continue
+            self.sockets[i] = (fresh, topic)
+            self.tasks.append(asyncio.create_task(self._read(fresh)))
+            reopened += 1
+        return reopened
+
     async def _read(self, ws: ClientConnection) -> None:
         try:
             async for raw in ws:
