@@ -44,6 +44,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+    # Playwright's sync API keeps an event loop running in this thread until the session
+    # ends, which would break every asyncio test after it: the browser tests go last.
+    items.sort(key=lambda item: E2E_DIR in Path(str(item.fspath)).parents)
 
 
 def _missing_requirement() -> str | None:
