@@ -11,6 +11,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_SQLITE_FILE = "forum.db"
+# Where the secret key lives when FORUM_SECRET_KEY is unset: made once, then reused, so
+# browser sessions survive restarts and every worker process signs with the same key.
+SECRET_KEY_FILE = "forum-secret.key"
+
+
+def _secret_key() -> str:
+    from_env = os.environ.get("FORUM_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = Path.cwd() / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
 
 
 def _int(name: str, default: int) -> int:
@@ -58,7 +76,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         defaults = cls()
-        secret = os.environ.get("FORUM_SECRET_KEY") or defaults.secret_key
+        secret = _secret_key()
         return cls(
             database_url=os.environ.get("FORUM_DATABASE_URL") or defaults.database_url,
             redis_url=os.environ.get("FORUM_REDIS_URL") or None,
