@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+            formatters={"standard": {"()": "forum.lib.logs.JsonFormatter"}},
             log_exceptions="always",
             disable_stack_trace=CLIENT_ERRORS,
         ),

@@ -28,6 +28,22 @@ def _run_with_session(work: Callable[..., Awaitable[T]], settings: Settings) -> 
     return asyncio.run(_go())
 
 
+# uvicorn's own lines (start, stop, access) as JSON, like the service's.
+UVICORN_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "forum.lib.logs.JsonFormatter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
 @click.group()
 def main() -> None:
     """forum: the discussion forum and live world café of the NMA community."""
@@ -69,6 +85,7 @@ def serve(host: str, port: int, workers: int) -> None:
         timeout_graceful_shutdown=8,
         proxy_headers=True,
         log_level=settings.log_level.lower(),
+        log_config=UVICORN_LOG_CONFIG,
     )
 
 
