@@ -3,8 +3,10 @@
 
 import { h } from './dom.js';
 import { t, roleLabel } from './i18n.js';
+import { get } from './api.js';
 
 const names = new Map();
+const asked = new Set();
 
 /** Remember a user object (or ignore anything else). Returns its id or null. */
 export function remember(user) {
@@ -16,6 +18,16 @@ export function remember(user) {
 }
 
 export function userById(id) { return names.get(Number(id)) || null; }
+
+/** Look up the public profiles of ids not seen yet (once each). Resolves to true if any
+ * name was learnt, so the caller can render again. */
+export async function learn(ids) {
+  const unknown = [...new Set(ids.map(Number))].filter((id) => !names.has(id) && !asked.has(id));
+  if (!unknown.length) return false;
+  unknown.forEach((id) => asked.add(id));
+  const found = await Promise.all(unknown.map((id) => get(`/api/users/${id}`).catch(() => null)));
+  return found.map(remember).some((id) => id !== null);
+}
 
 /** A user field may be an object or an id: return a display name either way. */
 export function nameOf(user) {

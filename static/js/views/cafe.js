@@ -7,7 +7,7 @@ import { t, formatDate, formatDuration, formatNumber } from '../i18n.js';
 import { get, post, put, getNumbered, clockOffset } from '../api.js';
 import { session, canModerate, userId, noteModerator } from '../session.js';
 import { live } from '../live.js';
-import { nameOf, remember, personBadge } from '../people.js';
+import { nameOf, remember, personBadge, learn } from '../people.js';
 import { createComposer } from '../composer.js';
 import { slugOf } from './space.js';
 
@@ -215,7 +215,9 @@ export async function render(main, [idText], ctx) {
     if (!el) return;
     const tb = tableById(tableId);
     const ids = present.length ? present : (tb ? [Number(idOf(tb.host)), ...(tb.participant_ids || []).map(Number)] : []);
-    mount(el, [...new Set(ids)].map((id) => h('li', {}, personBadge(id))));
+    const unique = [...new Set(ids)];
+    mount(el, unique.map((id) => h('li', {}, personBadge(id))));
+    learn(unique).then((learnt) => { if (learnt) renderPresence(); });
   }
 
   function renderMessages() {
