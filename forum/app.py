@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     publisher = ChannelsPublisher(channels)
     db_config = sqlalchemy_config(engine, publisher)
     # Live delivery: one hub per process, started once the channels plugin runs.
-    hub = Hub(channels, make_sessionmaker(engine, publisher), settings)
+    reader = create_engine(settings, autocommit=True)
+    hub = Hub(channels, make_sessionmaker(engine, publisher), settings, reader=make_sessionmaker(reader))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await engine.dispose()
+            await reader.dispose()
 
     prometheus = PrometheusConfig(app_name="forum", group_path=True, exclude=["/metrics"])
 

@@ -16,7 +16,6 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from forum.settings import Settings
 
@@ -42,16 +41,26 @@ def utcnow() -> datetime:
 
 
 def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
-    """The engine; `autocommit=True` makes each statement its own transaction (used by
-    tests to look at the database without holding SQLite's write lock or a snapshot)."""
+    """The engine for transactions that may write.
+
+    `autocommit=True` makes each statement its own transaction: the live-delivery reads
+    (authorizing, replaying) use such an engine, so on SQLite they run beside the writer
+    (WAL) instead of queueing for its lock; tests use it to look at the database.
+    """
     if settings.is_sqlite:
-        engine = create_async_engine(
-            settings.database_url, poolclass=NullPool if ":memory:" not in settings.database_url else None
-        )
+        # Pooled connections: opening the file (a thread and four PRAGMAs) per session
+        # costs more than the query.
+        engine = create_async_engine(settings.database_url, pool_size=5, max_overflow=10)
         _configure_sqlite(engine, immediate=not autocommit)
         return engine
     if autocommit:
-        return create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+        return create_async_engine(
+            settings.database_url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=5,
+            max_overflow=10,
+            pool_pre_ping=True,
+        )
     return create_async_engine(
         settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800
     )

@@ -120,7 +120,7 @@ class Subscription:
         try:
             while self.state is State.CATCHING_UP:
                 self.overflowed = False
-                async with self.conn.hub.sessionmaker() as session:
+                async with self.conn.hub.reader() as session:
                     page = await replay.events_after(session, self.topic, self.last_sent)
                 for env in page:
                     if env.seq is not None and env.seq > self.last_sent:
@@ -332,7 +332,7 @@ class Connection:
         topic = topics.parse(name)
         if topic.name not in self.subs and len(self.subs) >= MAX_SUBSCRIPTIONS:
             raise BadRequest(f"one socket may hold at most {MAX_SUBSCRIPTIONS} topics: unsubscribe one first")
-        async with self.hub.sessionmaker() as session:
+        async with self.hub.reader() as session:
             await topics.authorize(session, self.viewer, topic)
             latest = await replay.latest_seq(session, topic.name)
         old = self.subs.pop(topic.name, None)
@@ -379,13 +379,14 @@ class Connection:
         if self.token is None:
             raise Unauthorized("sign in to send: connect with a Bearer token or the session cookie")
         self._check_send_rate()
-        async with self.hub.sessionmaker() as session:
+        async with self.hub.reader() as session:
             # Each send re-reads who is sending: a revoked token or a suspension stops it now.
             user = await accounts.authenticate(session, self.token)
             if user is None:
                 self.end_session(frame.client_id)
                 return
             self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
+        async with self.hub.sessionmaker() as session:
             object_id, created = await topics.send(
                 session, self.viewer, topic, frame.body, frame.client_id, frame.reply_to
             )
@@ -401,7 +402,7 @@ class Connection:
         """Stop a socket whose session ended; drop topics it may no longer read."""
         if self.token is None:
             return
-        async with self.hub.sessionmaker() as session:
+        async with self.hub.reader() as session:
             user = await accounts.authenticate(session, self.token)
             if user is None:
                 self.end_session(None)

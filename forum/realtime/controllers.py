@@ -35,7 +35,7 @@ async def live_socket(socket: WebSocket) -> None:
             return
     viewer = ANONYMOUS
     if token is not None:
-        async with hub.sessionmaker() as session:
+        async with hub.reader() as session:
             user = await accounts.authenticate(session, token)
             if user is None:
                 # As over HTTP, a stale token reads as anonymous: public topics still work,

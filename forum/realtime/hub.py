@@ -54,10 +54,18 @@ def user_channel(user_id: int) -> str:
 
 class Hub:
     def __init__(
-        self, channels: ForumChannels, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+        self,
+        channels: ForumChannels,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        reader: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.channels = channels
+        # Sessions that write (a `send`), and sessions that only read (authorize, replay,
+        # revalidate): on SQLite the readers never wait for the write lock.
         self.sessionmaker = sessionmaker
+        self.reader = reader or sessionmaker
         self.settings = settings
         self.connections: set[Connection] = set()
         self.closing = False
@@ -71,6 +79,8 @@ class Hub:
         # Serializes backend subscribe/unsubscribe so a topic is never half-registered.
         self._lock = asyncio.Lock()
         self._seen: dict[str, int] = {}
+        # Topics whose log was ahead of what the hub had seen live at the last tail check.
+        self._ahead: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- life -----------------------------------------------------------------------
@@ -212,13 +222,26 @@ class Hub:
                 log.exception("checking topic tails failed")
 
     async def check_tails(self) -> None:
+        """Poke the subscriptions of a topic whose log was already ahead of what arrived
+        live at the previous check: its broker message had a whole period to come.
+
+        Being ahead at one check alone is normal on a busy topic (an event committed but
+        not yet dispatched); poking then would send every subscriber to the log at once.
+        """
         topics = list(self._routes)
+        ahead: dict[str, int] = {}
         for start in range(0, len(topics), TAIL_CHECK_BATCH):
             batch = topics[start : start + TAIL_CHECK_BATCH]
-            async with self.sessionmaker() as session:
+            async with self.reader() as session:
                 latest = await replay.latest_seqs(session, batch)
             for topic, seq in latest.items():
-                if seq > self._seen.get(topic, 0):
+                if seq <= self._seen.get(topic, 0):
+                    continue
+                overdue = self._ahead.get(topic)
+                if overdue is not None and overdue > self._seen.get(topic, 0):
                     self._seen[topic] = seq
                     for sub in list(self._routes.get(topic, ())):
                         sub.poke(seq)
+                else:
+                    ahead[topic] = seq
+        self._ahead = ahead

@@ -134,6 +134,8 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
         async with make_sessionmaker(engine)() as quiet_session:
             await outbox.append(quiet_session, topic, "thread.note", {"text": "the tail"})
             await quiet_session.commit()
+        # The first check sees the log ahead; the next, a period later, pokes.
+        await live.app.state.hub.check_tails()
         await live.app.state.hub.check_tails()
         (tail,) = await peer.events_until(topic, 4)
         assert tail["data"] == {"text": "the tail"}
