@@ -723,6 +723,21 @@ def fmt_n(v: float | None) -> str:
     return "–" if v is None else f"{v:,.0f}"
 
 
+def git_head() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
 def machine() -> dict[str, str]:
     model = platform.processor() or ""
     with contextlib.suppress(OSError):
@@ -749,6 +764,13 @@ def report(points: list[Point], opts, started: dt.datetime, elapsed: float) -> s
         f"Measured {started:%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} minutes with",
         "",
         f"    {opts.command}",
+        "",
+        f"Code: commit {opts.head_at_start}"
+        + (
+            f" at the start, {head} at the end: servers started after the change ran the new code."
+            if (head := git_head()) != opts.head_at_start
+            else " (unchanged during the run)."
+        ),
         "",
         f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory']}, {m['os']}, Python {m['python']}, "
         f"websockets {m['websockets']}. The client processes ({opts.client_procs} receiver processes "
@@ -925,6 +947,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"open-files limit is {nofile}; {max(opts.connections)} connections need more", file=sys.stderr)
         return 2
     started = dt.datetime.now(dt.UTC)
+    opts.head_at_start = git_head()
     t0 = time.monotonic()
     print(f"logs in {opts.logdir}", flush=True)
     try:
