@@ -80,6 +80,9 @@ def serve(host: str, port: int, workers: int) -> None:
         # Frames above the service's own limit (frames.MAX_FRAME_BYTES) get `too_large`;
         # this is the protocol ceiling beyond which the socket is closed with 1009.
         ws_max_size=WS_MAX_SIZE,
+        # permessage-deflate costs a compressor per socket (memory) and per frame (CPU);
+        # chat frames are small, so it is off unless FORUM_WS_COMPRESSION asks for it.
+        ws_per_message_deflate=settings.ws_compression,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=8,

@@ -69,6 +69,7 @@ class Settings:
     # Posts and table messages per connection over the websocket, per 10 seconds.
     ws_send_per_10s: int = 20
     flag_hide_threshold: int = 3
+    ws_compression: bool = False
     static_dir: str = str(Path(__file__).resolve().parent.parent / "static")
     log_level: str = "INFO"
     auto_migrate: bool = True
@@ -88,6 +89,7 @@ class Settings:
             login_window_seconds=_int("FORUM_LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
             rate_limit_per_minute=_int("FORUM_RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             ws_send_per_10s=_int("FORUM_WS_SEND_PER_10S", defaults.ws_send_per_10s),
+            ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},
             flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),
             static_dir=os.environ.get("FORUM_STATIC_DIR") or defaults.static_dir,
             log_level=os.environ.get("FORUM_LOG_LEVEL") or defaults.log_level,

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import random
 import time
 from collections import deque
 from typing import TYPE_CHECKING
@@ -47,7 +48,9 @@ PENDING_MAX = 1000
 # Topics one socket may hold at once.
 MAX_SUBSCRIPTIONS = 200
 # How often a signed-in socket re-checks its token, its user and its topics.
-REVALIDATE_SECONDS = 30.0
+# It is a safety net: suspensions end sockets at once through the hub, and every `send`
+# re-reads its sender; so it can be rare, which matters with thousands of idle sockets.
+REVALIDATE_SECONDS = 120.0
 # How long closing a socket may take before the connection is dropped anyway (a client
 # that stopped reading only gets the close frame once it reads what was queued before).
 CLOSE_TIMEOUT_SECONDS = 10.0
@@ -292,7 +295,8 @@ class Connection:
 
     async def _revalidate_loop(self) -> None:
         while True:
-            await asyncio.sleep(REVALIDATE_SECONDS)
+            # Jittered, so sockets that connected together do not revalidate together.
+            await asyncio.sleep(REVALIDATE_SECONDS * random.uniform(0.75, 1.25))
             try:
                 await self.revalidate()
             except asyncio.CancelledError:
