@@ -267,7 +267,8 @@ async def _thread_layout(
 def server_env(database_url: str) -> dict[str, str]:
     """The service's environment for a run: limits that guard real users are lifted, since
     every benchmark client comes from 127.0.0.1 and each sender posts far above a person's pace."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    # FORUM_WS_COMPRESSION passes through: run.py sets it when the clients offer deflate.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_") or k == "FORUM_WS_COMPRESSION"}
     env.update(
         FORUM_DATABASE_URL=database_url,
         FORUM_SECRET_KEY=secrets.token_urlsafe(32),
