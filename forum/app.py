@@ -25,7 +25,7 @@ from litestar.stores.registry import StoreRegistry
 from forum import __version__
 from forum.accounts.controllers import AccountController
 from forum.lib.csrf import SessionCSRFMiddleware
-from forum.lib.db import create_engine, make_sessionmaker, sqlalchemy_config
+from forum.lib.db import ReadIntentMiddleware, create_engine, make_sessionmaker, sqlalchemy_config
 from forum.lib.guards import check_raw_input
 from forum.lib.http import provide_viewer
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
         },
         middleware=[
+            ReadIntentMiddleware,
             DefineMiddleware(SessionCSRFMiddleware, config=csrf),
             rate_limit.middleware,
             prometheus.middleware,

@@ -8,12 +8,14 @@ with "database is locked" when a reader tries to upgrade.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.base import IdentityBase
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
 from advanced_alchemy.types import DateTimeUTC, JsonB
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -84,7 +86,32 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+# Whether a transaction begun now may write. HTTP reads (GET, HEAD) clear it, so on SQLite
+# they begin DEFERRED and read beside the writer (WAL) instead of queueing for its lock;
+# everything else begins IMMEDIATE, so a writer never fails on upgrading a stale snapshot.
+write_intent: ContextVar[bool] = ContextVar("forum_write_intent", default=True)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadIntentMiddleware:
+    """ASGI: mark safe HTTP requests as read-only for the database's begin."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in READ_METHODS:
+            await self.app(scope, receive, send)
+            return
+        token = write_intent.set(False)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            write_intent.reset(token)
 
 
 def session_info(publisher: Any) -> dict[str, Any]:
