@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, or_, true
+
 from forum.accounts.viewer import Viewer
 from forum.spaces.models import ModerationMode, Space
 from forum.threads.models import Post, PostStatus, Thread
@@ -18,6 +20,16 @@ def can_see_post(viewer: Viewer, post: Post, space_id: int) -> bool:
     if post.status in PUBLIC_STATUSES:
         return True
     return viewer.id == post.author_id or viewer.moderates(space_id)
+
+
+def visible_posts_clause(viewer: Viewer, space_id: int) -> ColumnElement[bool]:
+    """`can_see_post` as a SQL condition, for lists of one space's posts."""
+    if viewer.moderates(space_id):
+        return true()
+    public = Post.status.in_(PUBLIC_STATUSES)
+    if viewer.id is None:
+        return public
+    return or_(public, Post.author_id == viewer.id)
 
 
 def publishes_at_once(viewer: Viewer, space: Space) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 from msgspec import UNSET
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,14 @@ from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
-from forum.threads.policy import can_edit_post, can_see_post, can_see_thread, publishes_at_once
+from forum.threads.policy import (
+    PUBLIC_STATUSES,
+    can_edit_post,
+    can_see_post,
+    can_see_thread,
+    publishes_at_once,
+    visible_posts_clause,
+)
 from forum.threads.schemas import (
     PostOut,
     RevisionOut,
@@ -81,7 +88,7 @@ async def announce_post(session: AsyncSession, type_: str, post: Post, space_id:
     """
     author = await session.get(User, post.author_id)
     assert author is not None
-    visible_to_all = post.status in (PostStatus.published.value, PostStatus.deleted.value)
+    visible_to_all = post.status in PUBLIC_STATUSES
     if post.status == PostStatus.deleted.value:
         await _redact_post_events(session, post, author)
     elif not visible_to_all and type_ != "post.created":
@@ -314,15 +321,6 @@ async def open_thread_once(
     return thread, post, True
 
 
-def _visible_posts_clause(viewer: Viewer, space_id: int):
-    if viewer.moderates(space_id):
-        return True
-    public = Post.status.in_((PostStatus.published.value, PostStatus.deleted.value))
-    if viewer.id is None:
-        return public
-    return or_(public, Post.author_id == viewer.id)
-
-
 async def list_posts(
     session: AsyncSession, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
 ) -> Page[PostOut]:
@@ -339,7 +337,7 @@ async def list_posts(
             .where(
                 Post.thread_id == thread_id,
                 Post.number > after,
-                _visible_posts_clause(viewer, found.space.id),
+                visible_posts_clause(viewer, found.space.id),
             )
             .order_by(Post.number)
             .limit(limit + 1)
@@ -462,10 +460,7 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
     # The text is gone from every read, revisions included.
     post.body = ""
     post.html = ""
-    for revision in (
-        await session.scalars(select(PostRevision).where(PostRevision.post_id == post.id))
-    ).all():
-        await session.delete(revision)
+    await session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
     if actor.id != post.author_id:
         await audit.record(
             session,
