@@ -64,7 +64,7 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from forum.lib.migrate import upgrade
-    from forum.realtime.frames import WS_MAX_SIZE
+    from forum.realtime.wire import uvicorn_options
 
     settings = Settings.from_env()
     if workers > 1 and not settings.redis_url:
@@ -77,14 +77,7 @@ def serve(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        # Frames above the service's own limit (frames.MAX_FRAME_BYTES) get `too_large`;
-        # this is the protocol ceiling beyond which the socket is closed with 1009.
-        ws_max_size=WS_MAX_SIZE,
-        # permessage-deflate costs a compressor per socket (memory) and per frame (CPU);
-        # chat frames are small, so it is off unless FORUM_WS_COMPRESSION asks for it.
-        ws_per_message_deflate=settings.ws_compression,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
+        **uvicorn_options(settings),
         timeout_graceful_shutdown=8,
         proxy_headers=True,
         log_level=settings.log_level.lower(),

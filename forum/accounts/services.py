@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from litestar.stores.base import Store
 from msgspec import UNSET
@@ -20,6 +20,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from forum.moderation import audit
+from forum.realtime import signals
 from forum.settings import Settings
 
 
@@ -139,24 +140,36 @@ async def logout(session: AsyncSession, viewer: Viewer) -> None:
         update(AuthToken).where(AuthToken.token_hash == viewer.token_hash).values(revoked_at=utcnow())
     )
     await session.commit()
+    # A live socket signed in with this token ends now, not at its next periodic check.
+    signals.account_changed(session, viewer.require_user().id)
 
 
 async def authenticate(session: AsyncSession, raw_token: str) -> User | None:
     """The user a token belongs to, if the token is live and the user not suspended."""
+    found = await authenticate_until(session, raw_token)
+    return found[0] if found is not None else None
+
+
+async def authenticate_until(session: AsyncSession, raw_token: str) -> tuple[User, datetime] | None:
+    """As `authenticate`, with the moment the token expires (a live socket ends then)."""
     now = utcnow()
-    row = await session.execute(
-        select(User)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .where(
-            AuthToken.token_hash == token_digest(raw_token),
-            AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > now,
+    row = (
+        await session.execute(
+            select(User, AuthToken.expires_at)
+            .join(AuthToken, AuthToken.user_id == User.id)
+            .where(
+                AuthToken.token_hash == token_digest(raw_token),
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
         )
-    )
-    user = row.scalar_one_or_none()
-    if user is None or (user.suspended_until is not None and user.suspended_until > now):
+    ).one_or_none()
+    if row is None:
         return None
-    return user
+    user, expires_at = row
+    if user.suspended_until is not None and user.suspended_until > now:
+        return None
+    return user, expires_at
 
 
 async def revoke_all_tokens(session: AsyncSession, user_id: int) -> None:
@@ -216,4 +229,7 @@ async def update_user(session: AsyncSession, viewer: Viewer, user_id: int, patch
             after=after,
         )
     await session.commit()
+    if before["role"] != after["role"]:
+        # The role decides what a live socket may read and moderate: it re-reads it now.
+        signals.account_changed(session, user.id)
     return user

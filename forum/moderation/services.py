@@ -15,6 +15,7 @@ Live delivery (all through `forum.realtime.outbox`):
   `moderation.resolved` (`{post_id, space, action, status, by}` when a moderator deals
   with a waiting post).
 - A suspension sends the passing signal `account.suspended` on `user:{id}` after commit
+  (a silence, or lifting either, sends `account.changed`)
   (its tokens are already revoked, so every later request and frame of theirs is refused).
 
 Flags from `flag_hide_threshold` different people hide a published post until a moderator
@@ -55,7 +56,7 @@ from forum.moderation.schemas import (
     TargetRef,
     ThreadRef,
 )
-from forum.realtime import outbox
+from forum.realtime import outbox, signals
 from forum.spaces import services as spaces
 from forum.spaces.models import Space, SpaceModerator
 from forum.threads import services as threads
@@ -593,7 +594,10 @@ async def restrict_user(
     if kind is policy.Restriction.suspend:
         # Live sockets of this user: the hub ends them on this signal (and refuses the
         # revoked token on any new frame or connection regardless).
-        outbox.signal(session, f"user:{target.id}", "account.suspended", {"user_id": target.id})
+        signals.account_suspended(session, target.id)
+    else:
+        # A silenced user's sockets re-read their session, so a `send` is refused now.
+        signals.account_changed(session, target.id)
     return target
 
 
@@ -625,6 +629,7 @@ async def lift_restriction(
         after=_restriction_state(target, kind),
     )
     await session.commit()
+    signals.account_changed(session, target.id)
     return target
 
 

@@ -1,9 +1,11 @@
 """One websocket: its viewer, its bounded send queue, its subscriptions, its frames.
 
-A connection runs three tasks: the reader (one client frame at a time, each with a short
-database session of its own), the writer (drains the send queue onto the socket), and,
-for signed-in sockets, the revalidator (is the token still live, the user not suspended,
-every subscribed topic still readable?). Whatever ends first ends the connection.
+A connection runs one task of its own while idle: the reader (one client frame at a time,
+each with a short database session of its own). Frames go straight onto the socket when it
+can take them (`push`); only a socket that falls behind gets a writer task and a backlog,
+bounded so that a client that stops reading is cut off instead of slowing anyone else.
+The session behind a signed-in socket (token live, user not suspended, every subscribed
+topic still readable) is re-read when the account changes and periodically by the hub.
 
 A subscription never loses or repeats an event. It starts by catching up from the event
 log (seq > after) while the hub already buffers its live events; then it drains that
@@ -20,16 +22,18 @@ import logging
 import random
 import time
 from collections import deque
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from litestar import WebSocket
 
 from forum.accounts import services as accounts
 from forum.accounts.viewer import Viewer, load_viewer
+from forum.lib.db import utcnow
 from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized
-from forum.realtime import frames, replay, topics
+from forum.realtime import frames, replay, topics, wire
 from forum.realtime.envelope import Envelope
-from forum.realtime.frames import BadFrame
+from forum.realtime.frames import BadFrame, Outgoing
 
 if TYPE_CHECKING:
     from forum.realtime.hub import Hub
@@ -47,9 +51,9 @@ REPLAY_HIGH_WATER = SEND_QUEUE_MAX // 2
 PENDING_MAX = 1000
 # Topics one socket may hold at once.
 MAX_SUBSCRIPTIONS = 200
-# How often a signed-in socket re-checks its token, its user and its topics.
-# It is a safety net: suspensions end sockets at once through the hub, and every `send`
-# re-reads its sender; so it can be rare, which matters with thousands of idle sockets.
+# How often the hub re-reads a signed-in socket's token, user and topics. A safety net:
+# account changes reach the socket's owner at once over `user:{id}` (see revalidate_soon),
+# so it can be rare, which matters with thousands of idle sockets.
 REVALIDATE_SECONDS = 120.0
 # How long closing a socket may take before the connection is dropped anyway (a client
 # that stopped reading only gets the close frame once it reads what was queued before).
@@ -118,6 +122,12 @@ class Subscription:
         self.state = State.CATCHING_UP
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._catch_up(), name=f"catch-up {self.topic}")
+            self.task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        # A finished task would otherwise stay referenced for the life of the socket.
+        if self.task is task:
+            self.task = None
 
     async def _catch_up(self) -> None:
         try:
@@ -165,13 +175,26 @@ class Subscription:
 
 
 class Connection:
-    def __init__(self, socket: WebSocket, hub: Hub, viewer: Viewer, token: str | None) -> None:
+    def __init__(
+        self,
+        socket: WebSocket,
+        hub: Hub,
+        viewer: Viewer,
+        token: str | None,
+        token_expires_at: datetime | None = None,
+    ) -> None:
         self.socket = socket
         self.hub = hub
         self.viewer = viewer
         self.token = token
+        self.token_expires_at = token_expires_at
         self.subs: dict[str, Subscription] = {}
-        self.out: asyncio.Queue[str] = asyncio.Queue(maxsize=SEND_QUEUE_MAX)
+        # Frames the socket has not taken yet, oldest first; the first one is in flight
+        # while the writer sends it. Empty almost always: see `push`.
+        self._backlog: deque[Outgoing] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        # `forum.wire`'s write, when the server offers it (forum.realtime.wire).
+        self._write_now = ((socket.scope.get("extensions") or {}).get(wire.EXTENSION) or {}).get("write")
         self.finished = asyncio.Event()
         self._drained = asyncio.Event()
         self._closing = asyncio.Event()
@@ -180,27 +203,65 @@ class Connection:
         self._flush = False
         self._sends: deque[float] = deque()
         self.listening_as: int | None = None
+        # When the hub next re-reads this socket's session (Hub.revalidate_due).
+        self.revalidate_at = time.monotonic() + REVALIDATE_SECONDS * random.uniform(0.5, 1.0)
+        self._refresh: asyncio.Task[None] | None = None
+        self._refresh_again = False
 
     # --- the send queue -------------------------------------------------------------
 
-    def push(self, frame: str) -> None:
-        """Queue a frame for the socket, or cut the socket off if it is not reading."""
+    def push(self, frame: Outgoing) -> None:
+        """Send a frame now if the socket can take it, else queue it; cut the socket off if
+        it lets SEND_QUEUE_MAX frames pile up."""
         if self._closing.is_set():
             return
-        try:
-            self.out.put_nowait(frame)
-        except asyncio.QueueFull:
+        # Straight onto the transport when nothing is waiting before it (order is kept).
+        if not self._backlog and self._write_now is not None and self._write_now(frame.wire):
+            return
+        if len(self._backlog) >= SEND_QUEUE_MAX:
             self.close(SLOW_CODE, SLOW_REASON)
+            return
+        self._backlog.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_backlog(), name="ws-writer")
 
     def reply(self, frame: frames.ServerFrame) -> None:
         self.push(frames.encode(frame))
 
-    async def push_paced(self, frame: str) -> None:
+    async def push_paced(self, frame: Outgoing) -> None:
         """Queue a replayed frame once the client has read enough of what is queued."""
-        while self.out.qsize() >= REPLAY_HIGH_WATER and not self._closing.is_set():
+        while len(self._backlog) >= REPLAY_HIGH_WATER and not self._closing.is_set():
             self._drained.clear()
             await self._drained.wait()
         self.push(frame)
+
+    async def _write_backlog(self) -> None:
+        """Send the backlog in order, then end (a socket that keeps up needs no writer)."""
+        try:
+            while self._backlog:
+                frame = self._backlog[0]
+                if self._write_now is None or not self._write_now(frame.wire):
+                    await self.socket.send_text(frame.text)
+                self._backlog.popleft()
+                if len(self._backlog) < REPLAY_HIGH_WATER:
+                    self._drained.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the peer is gone
+            self._backlog.clear()
+            self._closing.set()
+        finally:
+            self._writer = None
+
+    @property
+    def writes_directly(self) -> bool:
+        """Whether the server offers `forum.wire`'s write (forum serve's protocol does)."""
+        return self._write_now is not None
+
+    @property
+    def backlog(self) -> int:
+        """Frames waiting for this socket."""
+        return len(self._backlog)
 
     @property
     def close_code(self) -> int | None:
@@ -230,23 +291,20 @@ class Connection:
         # The user this socket listens for on `user:{id}` (fixed at connect).
         self.listening_as = self.viewer.id
         await self.hub.add_connection(self)
-        tasks = [
-            asyncio.create_task(self._read_loop(), name="ws-reader"),
-            asyncio.create_task(self._write_loop(), name="ws-writer"),
-        ]
-        if self.token is not None:
-            tasks.append(asyncio.create_task(self._revalidate_loop(), name="ws-revalidate"))
+        reader = asyncio.create_task(self._read_loop(), name="ws-reader")
         try:
             await self._closing.wait()
-            if self._flush:
+            writer = self._writer
+            if self._flush and writer is not None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.out.join(), CLOSE_TIMEOUT_SECONDS)
+                    await asyncio.wait_for(asyncio.shield(writer), CLOSE_TIMEOUT_SECONDS)
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            for task in (reader, self._writer, self._refresh):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            self._backlog.clear()
             for sub in list(self.subs.values()):
                 with contextlib.suppress(Exception):
                     await sub.stop()
@@ -260,21 +318,6 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.hub.remove_connection(self)
             self.finished.set()
-
-    async def _write_loop(self) -> None:
-        try:
-            while True:
-                frame = await self.out.get()
-                if self.out.qsize() < REPLAY_HIGH_WATER:
-                    self._drained.set()
-                try:
-                    await self.socket.send_text(frame)
-                finally:
-                    self.out.task_done()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the peer is gone
-            self._closing.set()
 
     async def _read_loop(self) -> None:
         try:
@@ -293,16 +336,29 @@ class Connection:
         finally:
             self._closing.set()
 
-    async def _revalidate_loop(self) -> None:
-        while True:
-            # Jittered, so sockets that connected together do not revalidate together.
-            await asyncio.sleep(REVALIDATE_SECONDS * random.uniform(0.75, 1.25))
-            try:
+    def revalidate_soon(self) -> None:
+        """The user's account changed (a signal on `user:{id}`): re-read the session now."""
+        if self._closing.is_set():
+            return
+        if self._refresh is not None:
+            # A re-read under way may have read before this change: read once more after it.
+            self._refresh_again = True
+            return
+        self._refresh = asyncio.create_task(self._revalidate_now(), name="ws-revalidate")
+
+    async def _revalidate_now(self) -> None:
+        try:
+            again = True
+            while again and not self._closing.is_set():
+                self._refresh_again = False
                 await self.revalidate()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("revalidating a socket failed")
+                again = self._refresh_again
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("revalidating a socket failed")
+        finally:
+            self._refresh = None
 
     # --- frames ---------------------------------------------------------------------
 
@@ -383,13 +439,17 @@ class Connection:
         if self.token is None:
             raise Unauthorized("sign in to send: connect with a Bearer token or the session cookie")
         self._check_send_rate()
-        async with self.hub.reader() as session:
-            # Each send re-reads who is sending: a revoked token or a suspension stops it now.
-            user = await accounts.authenticate(session, self.token)
-            if user is None:
-                self.end_session(frame.client_id)
-                return
-            self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
+        # The socket's viewer is current: a change to the account (silence, role, spaces
+        # moderated, sign-out) re-reads it at once (`revalidate_soon`), a suspension ends
+        # the socket, and the hub re-reads every session periodically besides. A re-read
+        # already under way finishes first.
+        if self._refresh is not None:
+            await asyncio.shield(self._refresh)
+        if self.token_expires_at is not None and utcnow() >= self.token_expires_at:
+            self.end_session(frame.client_id)
+            return
+        if self._closing.is_set():
+            return
         async with self.hub.sessionmaker() as session:
             object_id, created = await topics.send(
                 session, self.viewer, topic, frame.body, frame.client_id, frame.reply_to
@@ -407,10 +467,11 @@ class Connection:
         if self.token is None:
             return
         async with self.hub.reader() as session:
-            user = await accounts.authenticate(session, self.token)
-            if user is None:
+            found = await accounts.authenticate_until(session, self.token)
+            if found is None:
                 self.end_session(None)
                 return
+            user, self.token_expires_at = found
             self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
             lost: list[tuple[str, NotFound]] = []
             for name in list(self.subs):

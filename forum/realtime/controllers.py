@@ -34,14 +34,16 @@ async def live_socket(socket: WebSocket) -> None:
             await _refuse(socket, POLICY_CODE, "origin not allowed")
             return
     viewer = ANONYMOUS
+    expires_at = None
     if token is not None:
         async with hub.reader() as session:
-            user = await accounts.authenticate(session, token)
-            if user is None:
+            found = await accounts.authenticate_until(session, token)
+            if found is None:
                 # As over HTTP, a stale token reads as anonymous: public topics still work,
                 # and `send` answers `unauthorized`.
                 token = None
             else:
+                user, expires_at = found
                 viewer = await load_viewer(session, user, accounts.token_digest(token))
     await socket.accept()
-    await Connection(socket, hub, viewer, token).run()
+    await Connection(socket, hub, viewer, token, expires_at).run()

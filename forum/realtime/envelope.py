@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from forum.accounts.viewer import Viewer
-from forum.realtime.frames import EventFrame, encode
+from forum.realtime.frames import EventFrame, Outgoing, encode
 from forum.realtime.models import Event
 
 
@@ -55,8 +55,8 @@ class Envelope:
         self.space_id = space_id
         self.public_type = public_type
         self.public_data = public_data
-        self._full: str | None = None
-        self._public: str | None = None
+        self._full: Outgoing | None = None
+        self._public: Outgoing | None = None
 
     @classmethod
     def from_wire(cls, raw: bytes) -> Envelope:
@@ -94,7 +94,7 @@ class Envelope:
             return True
         return self.space_id is not None and viewer.moderates(self.space_id)
 
-    def frame_for(self, viewer: Viewer) -> str:
+    def frame_for(self, viewer: Viewer) -> Outgoing:
         """The encoded `event` frame this viewer receives."""
         if self.sees_in_full(viewer):
             if self._full is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
+from websockets.frames import Frame, Opcode
 
 from forum.lib.errors import ForumError
 from forum.threads.schemas import MAX_POST_CHARS
@@ -158,8 +159,36 @@ ServerFrame = Subscribed | Unsubscribed | EventFrame | Ack | Error | Pong
 _encoder = msgspec.json.Encoder()
 
 
-def encode(frame: ServerFrame) -> str:
-    return _encoder.encode(frame).decode()
+class Outgoing:
+    """One encoded server frame: text for the ASGI send, wire bytes for `forum.wire`'s write.
+
+    Both are made once, when first asked for, however many sockets receive the frame.
+    """
+
+    __slots__ = ("_text", "_wire", "payload")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self._text: str | None = None
+        self._wire: bytes | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.payload.decode()
+        return self._text
+
+    @property
+    def wire(self) -> bytes:
+        """The complete websocket text frame: a server's frames are unmasked, so the same
+        bytes serve every uncompressed socket."""
+        if self._wire is None:
+            self._wire = Frame(Opcode.TEXT, self.payload).serialize(mask=False)
+        return self._wire
+
+
+def encode(frame: ServerFrame) -> Outgoing:
+    return Outgoing(_encoder.encode(frame))
 
 
 def error_for(exc: ForumError, ref: str | None) -> Error:

@@ -11,7 +11,9 @@ counter in the database with the highest seq it saw live, and pokes the subscrip
 a topic that is ahead, so an event whose broker message was lost still arrives.
 
 Besides the topics clients subscribe to, the hub listens on `user:{id}` for each
-signed-in socket: `account.suspended` there ends that user's sockets at once. And it
+signed-in socket (`forum.realtime.signals`): `account.suspended` there ends that user's
+sockets at once, `account.changed` makes them re-read their session. It also re-reads
+every signed-in socket's session every few minutes, one timer for all sockets. And it
 keeps the presence of each table (`forum.realtime.presence`), announced as `presence`.
 """
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -30,6 +34,7 @@ from forum.realtime import outbox, replay
 from forum.realtime.bus import ChannelsPublisher, ForumChannels
 from forum.realtime.envelope import Envelope
 from forum.realtime.presence import Presence
+from forum.realtime.signals import ACCOUNT_CHANGED, ACCOUNT_SUSPENDED, USER_PREFIX, user_channel
 from forum.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,12 +49,8 @@ TAIL_CHECK_BATCH = 500
 # Close code and reason every socket gets when the process shuts down.
 RESTART_CODE = 1012
 RESTART_REASON = "server restarting: reconnect and resume with after="
-# The internal channel of one user's sockets (not a topic clients may subscribe to).
-USER_PREFIX = "user:"
-
-
-def user_channel(user_id: int) -> str:
-    return f"{USER_PREFIX}{user_id}"
+# How often the hub looks for sockets whose periodic re-read is due.
+REVALIDATE_TICK_SECONDS = 5.0
 
 
 class Hub:
@@ -91,6 +92,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._pump(), name="hub-pump"),
             asyncio.create_task(self._watch_tails(), name="hub-tails"),
+            asyncio.create_task(self._revalidate_loop(), name="hub-revalidate"),
         ]
 
     async def stop(self) -> None:
@@ -196,11 +198,30 @@ class Hub:
                 log.exception("delivering %s #%s failed", env.topic, env.seq)
 
     def _dispatch_to_user(self, env: Envelope) -> None:
-        if env.type != "account.suspended":
-            return
         user_id = int(env.topic.removeprefix(USER_PREFIX))
         for conn in list(self._users.get(user_id, ())):
-            conn.end_session(None)
+            if env.type == ACCOUNT_SUSPENDED:
+                conn.end_session(None)
+            elif env.type == ACCOUNT_CHANGED:
+                conn.revalidate_soon()
+
+    async def _revalidate_loop(self) -> None:
+        """Re-read each signed-in socket's session when its time comes (a safety net)."""
+        from forum.realtime.connection import REVALIDATE_SECONDS
+
+        while True:
+            await asyncio.sleep(REVALIDATE_TICK_SECONDS)
+            now = time.monotonic()
+            for conn in list(self.connections):
+                if conn.token is None or conn.revalidate_at > now:
+                    continue
+                conn.revalidate_at = now + REVALIDATE_SECONDS * random.uniform(0.75, 1.25)
+                try:
+                    await conn.revalidate()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("revalidating a socket failed")
 
     async def _pump(self) -> None:
         assert self._subscriber is not None

@@ -11,6 +11,7 @@ from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
 from forum.lib.errors import Conflict, Invalid, NotFound
 from forum.moderation import audit
+from forum.realtime import signals
 from forum.spaces.models import Space, SpaceModerator
 from forum.spaces.policy import can_see_space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
@@ -100,4 +101,7 @@ async def set_moderators(session: AsyncSession, viewer: Viewer, slug: str, data:
             after={"moderator_ids": wanted},
         )
     await session.commit()
+    # Who moderates a space decides what their live sockets may read: they re-read it now.
+    for user_id in set(before) ^ set(wanted):
+        signals.account_changed(session, user_id)
     return space

@@ -528,7 +528,8 @@ async def profile(server: Server, bench: Bench, rate: float, opts) -> dict[str, 
     out = Path(opts.logdir) / "profile.txt"
     svg = Path(opts.logdir) / "profile.svg"
     seconds = opts.profile_seconds
-    argv = [spy, "record", "--pid", str(server.proc.pid), "--rate", "200", "--duration"]
+    # --gil: only the thread holding the GIL, so idle database threads do not fill the profile.
+    argv = [spy, "record", "--pid", str(server.proc.pid), "--gil", "--rate", "200", "--duration"]
     raw = await asyncio.create_subprocess_exec(
         *argv,
         str(int(seconds)),

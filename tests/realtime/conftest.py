@@ -28,7 +28,8 @@ from litestar import Litestar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from forum.realtime.frames import WS_MAX_SIZE
+from forum.realtime.wire import uvicorn_options
+from forum.settings import Settings
 from tests.conftest import ORIGIN, Persona
 
 # Every wait in these tests is bounded by this; none asserts how fast anything was.
@@ -134,16 +135,16 @@ class Peer:
         return self.ws.close_code
 
 
-@pytest.fixture
-async def live(app: Litestar) -> AsyncIterator[Live]:
+@contextlib.asynccontextmanager
+async def serving(app: Litestar, settings: Settings) -> AsyncIterator[Live]:
+    """The app under a real uvicorn on a free loopback port, as `forum serve` runs it."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=0,
         lifespan="on",
-        ws_max_size=WS_MAX_SIZE,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
+        # forum.realtime.wire's protocol, compression as the settings say.
+        **uvicorn_options(settings),
         timeout_graceful_shutdown=8,
         log_level="warning",
     )
@@ -160,6 +161,12 @@ async def live(app: Litestar) -> AsyncIterator[Live]:
         yield Live(base_url=base, ws_url=f"ws://127.0.0.1:{port}/ws", http=http, app=app)
     server.should_exit = True
     await asyncio.wait_for(task, WAIT)
+
+
+@pytest.fixture
+async def live(app: Litestar, settings: Settings) -> AsyncIterator[Live]:
+    async with serving(app, settings) as running:
+        yield running
 
 
 def free_port() -> int:

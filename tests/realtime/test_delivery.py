@@ -209,10 +209,8 @@ async def test_cookie_auth_from_our_origin_and_bearer_from_anywhere_are_accepted
     assert (await script.expect("ack", client_id="s-1"))["seq"] == 3
 
 
-async def test_a_revoked_session_stops_receiving(
-    live: Live, cast: Cast, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(connection, "REVALIDATE_SECONDS", 0.2)
+async def test_a_revoked_session_stops_receiving(live: Live, cast: Cast, db: AsyncSession) -> None:
+    # The logout announces the change on `user:{id}`: the socket ends at once.
     await make_space(live.http, cast.admin, "revoked")
     thread = await make_thread_http(live, cast.focal_point, "revoked")
     topic = f"thread:{thread['id']}"
@@ -234,7 +232,9 @@ async def test_a_send_on_a_revoked_session_is_refused_and_closes(live: Live, cas
     assert resp.status_code == 204
     await peer.send(op="send", topic=topic, body="after logout", client_id="r-1")
     err = await peer.expect("error")
-    assert err["code"] == "unauthorized" and err["ref"] == "r-1"
+    # The logout's signal may end the session before the send arrives (ref None), or the
+    # send may find it ended: either way it is refused and the socket closes.
+    assert err["code"] == "unauthorized" and err["ref"] in ("r-1", None)
     assert await peer.closed_code() == connection.ENDED_CODE
     posts = await live.http.get(f"/api/threads/{thread['id']}/posts")
     assert [p["body"] for p in posts.json()["items"]] == ["First"]

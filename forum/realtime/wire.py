@@ -1,0 +1,72 @@
+"""The socket's wire: how `forum serve` runs websockets, and one frame written to many sockets.
+
+Fan-out is the hot path of live delivery: one event goes to every socket at a table. Through
+ASGI each of those writes is a task wake-up, five wrapping coroutines (Litestar's and the
+server's) and a new websocket frame built for every socket, although a server's frames are
+unmasked and so byte-for-byte the same for every recipient of an event.
+
+`WireProtocol` is uvicorn's own websocket protocol (the sans-I/O one over the `websockets`
+library) that offers one more ASGI extension, `forum.wire`: `write(frame)` puts an already
+built text frame on the socket's transport at once, and answers False whenever it must not
+(a compressed socket, whose frames differ per socket; a transport whose buffer is full; a
+socket that is closing), in which case the caller uses the ordinary ASGI send. Under any
+other server (or Litestar's test client) the extension is absent and everything goes
+through ASGI: the protocol is an optimisation, never a second behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+from forum.realtime.frames import WS_MAX_SIZE
+from forum.settings import Settings
+
+EXTENSION = "forum.wire"
+PROTOCOL = "forum.realtime.wire:WireProtocol"
+# Seconds between pings, and how long a pong may take before the peer counts as dead.
+PING_SECONDS = 20.0
+
+
+class WireProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websocket protocol, plus the `forum.wire` extension (see the module)."""
+
+    async def run_asgi(self) -> None:
+        self.scope["extensions"][EXTENSION] = {"write": self.write_frame}  # type: ignore[index]
+        await super().run_asgi()
+
+    def write_frame(self, frame: bytes) -> bool:
+        """Write a complete frame (`frames.Outgoing.wire`) now; False if the ASGI send must carry it."""
+        if (
+            self.close_sent
+            or self.disconnected
+            or not self.handshake_complete
+            or self.initial_response is not None
+            # Compressed sockets keep a compression context per socket: frames differ.
+            or self.conn.extensions
+            or self.conn.state is not State.OPEN
+            # The transport's buffer is full (the peer reads slowly): the caller queues,
+            # and its bounded queue decides when the peer is too slow.
+            or not self.writable.is_set()
+        ):
+            return False
+        self.transport.write(frame)
+        return True
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The websocket options of uvicorn for the service (`forum serve` and the tests)."""
+    return {
+        "ws": PROTOCOL,
+        # Frames above the service's own limit (frames.MAX_FRAME_BYTES) get `too_large`;
+        # this is the protocol ceiling beyond which the socket is closed with 1009.
+        "ws_max_size": WS_MAX_SIZE,
+        # permessage-deflate costs a compressor per socket (memory) and per frame (CPU), and
+        # a compressed socket cannot share the fan-out's frames; chat frames are small, so it
+        # is off unless FORUM_WS_COMPRESSION asks for it.
+        "ws_per_message_deflate": settings.ws_compression,
+        "ws_ping_interval": PING_SECONDS,
+        "ws_ping_timeout": PING_SECONDS,
+    }
