@@ -77,6 +77,18 @@ class State(enum.Enum):
 class Subscription:
     """One topic on one socket, with the last seq handed to that socket."""
 
+    __slots__ = (
+        "conn",
+        "last_sent",
+        "overflowed",
+        "pending",
+        "presence",
+        "present_as",
+        "state",
+        "task",
+        "topic",
+    )
+
     def __init__(self, conn: Connection, topic: str, after: int, *, presence: bool = False) -> None:
         self.conn = conn
         self.topic = topic
@@ -175,6 +187,32 @@ class Subscription:
 
 
 class Connection:
+    # Thousands of idle sockets: no per-instance dict, and queues and events are made only
+    # when a socket needs them (a backlog, a replay to pace, a send to count).
+    __slots__ = (
+        "_backlog",
+        "_close_code",
+        "_close_reason",
+        "_closing",
+        "_drained",
+        "_ended",
+        "_finished",
+        "_flush",
+        "_refresh",
+        "_refresh_again",
+        "_sends",
+        "_write_now",
+        "_writer",
+        "hub",
+        "listening_as",
+        "revalidate_at",
+        "socket",
+        "subs",
+        "token",
+        "token_expires_at",
+        "viewer",
+    )
+
     def __init__(
         self,
         socket: WebSocket,
@@ -190,18 +228,19 @@ class Connection:
         self.token_expires_at = token_expires_at
         self.subs: dict[str, Subscription] = {}
         # Frames the socket has not taken yet, oldest first; the first one is in flight
-        # while the writer sends it. Empty almost always: see `push`.
-        self._backlog: deque[Outgoing] = deque()
+        # while the writer sends it. None almost always: see `push`.
+        self._backlog: deque[Outgoing] | None = None
         self._writer: asyncio.Task[None] | None = None
         # `forum.wire`'s write, when the server offers it (forum.realtime.wire).
         self._write_now = ((socket.scope.get("extensions") or {}).get(wire.EXTENSION) or {}).get("write")
-        self.finished = asyncio.Event()
-        self._drained = asyncio.Event()
+        self._ended = False
+        self._finished: asyncio.Future[None] | None = None
+        self._drained: asyncio.Event | None = None
         self._closing = asyncio.Event()
         self._close_code: int | None = None
         self._close_reason = ""
         self._flush = False
-        self._sends: deque[float] = deque()
+        self._sends: deque[float] | None = None
         self.listening_as: int | None = None
         # When the hub next re-reads this socket's session (Hub.revalidate_due).
         self.revalidate_at = time.monotonic() + REVALIDATE_SECONDS * random.uniform(0.5, 1.0)
@@ -218,7 +257,9 @@ class Connection:
         # Straight onto the transport when nothing is waiting before it (order is kept).
         if not self._backlog and self._write_now is not None and self._write_now(frame.wire):
             return
-        if len(self._backlog) >= SEND_QUEUE_MAX:
+        if self._backlog is None:
+            self._backlog = deque()
+        elif len(self._backlog) >= SEND_QUEUE_MAX:
             self.close(SLOW_CODE, SLOW_REASON)
             return
         self._backlog.append(frame)
@@ -230,28 +271,32 @@ class Connection:
 
     async def push_paced(self, frame: Outgoing) -> None:
         """Queue a replayed frame once the client has read enough of what is queued."""
-        while len(self._backlog) >= REPLAY_HIGH_WATER and not self._closing.is_set():
+        while self.backlog >= REPLAY_HIGH_WATER and not self._closing.is_set():
+            if self._drained is None:
+                self._drained = asyncio.Event()
             self._drained.clear()
             await self._drained.wait()
         self.push(frame)
 
     async def _write_backlog(self) -> None:
         """Send the backlog in order, then end (a socket that keeps up needs no writer)."""
+        backlog = self._backlog
         try:
-            while self._backlog:
-                frame = self._backlog[0]
+            while backlog:
+                frame = backlog[0]
                 if self._write_now is None or not self._write_now(frame.wire):
                     await self.socket.send_text(frame.text)
-                self._backlog.popleft()
-                if len(self._backlog) < REPLAY_HIGH_WATER:
+                backlog.popleft()
+                if self._drained is not None and len(backlog) < REPLAY_HIGH_WATER:
                     self._drained.set()
         except asyncio.CancelledError:
             raise
         except Exception:  # the peer is gone
-            self._backlog.clear()
             self._closing.set()
         finally:
             self._writer = None
+            if self._backlog is backlog and not backlog:
+                self._backlog = None
 
     @property
     def writes_directly(self) -> bool:
@@ -261,7 +306,7 @@ class Connection:
     @property
     def backlog(self) -> int:
         """Frames waiting for this socket."""
-        return len(self._backlog)
+        return len(self._backlog) if self._backlog is not None else 0
 
     @property
     def close_code(self) -> int | None:
@@ -278,7 +323,16 @@ class Connection:
             self._close_reason = reason
             self._flush = flush
             self._closing.set()
-            self._drained.set()
+            if self._drained is not None:
+                self._drained.set()
+
+    async def wait_finished(self) -> None:
+        """Return once the connection has ended and let go of everything it held."""
+        if self._ended:
+            return
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._finished)
 
     def end_session(self, ref: str | None) -> None:
         """The token was revoked or the user suspended: say so, then close."""
@@ -304,7 +358,7 @@ class Connection:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
-            self._backlog.clear()
+            self._backlog = None
             for sub in list(self.subs.values()):
                 with contextlib.suppress(Exception):
                     await sub.stop()
@@ -317,7 +371,9 @@ class Connection:
                     )
             with contextlib.suppress(Exception):
                 await self.hub.remove_connection(self)
-            self.finished.set()
+            self._ended = True
+            if self._finished is not None and not self._finished.done():
+                self._finished.set_result(None)
 
     async def _read_loop(self) -> None:
         try:
@@ -424,6 +480,8 @@ class Connection:
     def _check_send_rate(self) -> None:
         limit = self.hub.settings.ws_send_per_10s
         now = time.monotonic()
+        if self._sends is None:
+            self._sends = deque()
         while self._sends and now - self._sends[0] >= SEND_WINDOW_SECONDS:
             self._sends.popleft()
         if len(self._sends) >= limit:

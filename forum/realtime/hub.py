@@ -100,7 +100,7 @@ class Hub:
         self.closing = True
         for conn in list(self.connections):
             conn.close(RESTART_CODE, RESTART_REASON)
-        waiting = [conn.finished.wait() for conn in list(self.connections)]
+        waiting = [conn.wait_finished() for conn in list(self.connections)]
         if waiting:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
