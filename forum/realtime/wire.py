@@ -37,6 +37,14 @@ class WireProtocol(WebSocketsSansIOProtocol):
         self.scope["extensions"][EXTENSION] = {"write": self.write_frame}  # type: ignore[index]
         await super().run_asgi()
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # The handshake's request and response (headers and all) are not read again:
+            # an idle socket need not keep them for hours.
+            self.request = None  # type: ignore[assignment]
+            self.response = None  # type: ignore[assignment]
+
     def write_frame(self, frame: bytes) -> bool:
         """Write a complete frame (`frames.Outgoing.wire`) now; False if the ASGI send must carry it."""
         if (
