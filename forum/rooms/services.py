@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
@@ -470,12 +472,65 @@ async def _existing_message(session: AsyncSession, author_id: int, client_id: st
     )
 
 
+# The write path's statements, built once: SQLAlchemy finds a statement's compiled form by
+# its cache key, and a statement object built per call computes that key again each time.
+
+# Everything a message needs to know in one read: the table, its café (FOR SHARE on
+# PostgreSQL, so a closing café waits for this message or refuses it; SQLite serializes
+# writers with BEGIN IMMEDIATE and ignores it), its space, and where the writer sits in
+# that café now. populate_existing: a café already in the session is read afresh under
+# the lock.
+_WRITE_CONTEXT = (
+    select(CafeTable, Cafe, Space, CafeSeat.table_id)
+    .join(Cafe, Cafe.id == CafeTable.cafe_id)
+    .join(Space, Space.id == Cafe.space_id)
+    .outerjoin(CafeSeat, and_(CafeSeat.cafe_id == Cafe.id, CafeSeat.user_id == bindparam("writer_id")))
+    .where(CafeTable.id == bindparam("table_id"))
+    .with_for_update(read=True, of=Cafe)
+    .execution_options(populate_existing=True)
+)
+_cafe_tables = CafeTable.__table__
+_table_messages = TableMessage.__table__
+# The table's next message number; its row lock orders the writers of one table.
+_NEXT_NUMBER = (
+    update(_cafe_tables)
+    .where(_cafe_tables.c.id == bindparam("numbered_table_id"))
+    .values(message_count=_cafe_tables.c.message_count + 1)
+    .returning(_cafe_tables.c.message_count)
+)
+_INSERT_MESSAGE = insert(_table_messages).returning(_table_messages.c.id)
+
+
+def _repeat(existing: TableMessage, table_id: int) -> tuple[TableMessage, bool]:
+    """A client_id sent again: the stored message if it was said at this table."""
+    if existing.table_id != table_id:
+        raise Conflict("this client_id was already used for a message at another table", field="client_id")
+    return existing, False
+
+
+async def _refuse(
+    session: AsyncSession, author_id: int, table_id: int, client_id: str | None, refusal: Exception
+) -> tuple[TableMessage, bool]:
+    """Raise `refusal`, unless the send repeats one stored before (the writer has moved or
+    the café closed since): a repeat is answered with the stored message, whatever now."""
+    existing = await _existing_message(session, author_id, client_id) if client_id is not None else None
+    if existing is None:
+        raise refusal
+    return _repeat(existing, table_id)
+
+
 async def post_message(
     session: AsyncSession, viewer: Viewer, table_id: int, body: str, client_id: str | None = None
 ) -> tuple[TableMessage, bool]:
     """Say something at a table; returns (message, created). A repeated client_id returns
     the first message. Allowed to who sits at the table now, its host and the space's
-    moderators, if not silenced, while the café is not closed."""
+    moderators, if not silenced, while the café is not closed.
+
+    The hot path of the live café: one read, the two counters, the two inserts. A repeated
+    client_id is caught by the unique (author_id, client_id) constraint, not by a read
+    before every send; refusals look for a stored repeat before they are raised. A new
+    message is returned detached (not in the session), as if loaded and the session closed.
+    """
     user = viewer.require_can_write()
     if not isinstance(body, str) or not body.strip():
         raise Invalid("body: a message needs some text", field="body")
@@ -485,51 +540,55 @@ async def post_message(
         isinstance(client_id, str) and 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS
     ):
         raise Invalid(f"client_id: 1 to {MAX_CLIENT_ID_CHARS} characters", field="client_id")
-    if client_id is not None:
-        existing = await _existing_message(session, user.id, client_id)
-        if existing is not None:
-            if existing.table_id != table_id:
-                raise Conflict(
-                    "this client_id was already used for a message at another table", field="client_id"
-                )
-            return existing, False
-    found = await _find_table(session, viewer, table_id)
-    table, space = found.table, found.space
-    seat = await _seat_of(session, table.cafe_id, user.id)
-    seated_now = seat is not None and seat.table_id == table.id
-    if not policy.can_write_table(viewer, table, space.id, seated_now=seated_now):
-        raise Forbidden("you no longer sit at this table: write at the table where you sit now")
-    cafe = await _lock_cafe(session, table.cafe_id, shared=True)
-    _require_open(cafe)
-    number = (
-        await session.execute(
-            update(CafeTable)
-            .where(CafeTable.id == table.id)
-            .values(message_count=CafeTable.message_count + 1)
-            .returning(CafeTable.message_count)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
-    message = TableMessage(
-        table_id=table.id,
-        number=number,
-        author_id=user.id,
-        body=body,
-        html=markdown.render(body),
-        client_id=client_id,
-        status="published",
-        created_at=utcnow(),
+    row = (
+        (await session.execute(_WRITE_CONTEXT, {"table_id": table_id, "writer_id": user.id})).first()
+        if isinstance(table_id, int)
+        else None
     )
-    session.add(message)
+    if row is None or not can_see_space(viewer, row[2]):
+        return await _refuse(session, user.id, table_id, client_id, NotFound(f"no table with id {table_id}"))
+    table, cafe, space, seat_table_id = row
+    if not policy.can_write_table(viewer, table, space.id, seated_now=seat_table_id == table.id):
+        # Refused either way; whether the table exists for the writer decides how. Writing
+        # needs a seat there now, which implies having sat there, so only a refusal asks.
+        sat = await _has_sat_at(session, user.id, table.id)
+        refusal: Exception = (
+            Forbidden("you no longer sit at this table: write at the table where you sit now")
+            if policy.can_read_table(viewer, table, space.id, has_sat_there=sat)
+            else NotFound(f"no table with id {table_id}")
+        )
+        return await _refuse(session, user.id, table_id, client_id, refusal)
     try:
-        await session.flush()
+        _require_open(cafe)
+    except Conflict as closed:
+        return await _refuse(session, user.id, table_id, client_id, closed)
+    number = (await session.execute(_NEXT_NUMBER, {"numbered_table_id": table.id})).scalar_one()
+    # The table in the session keeps its count as stored, without a write of its own.
+    set_committed_value(table, "message_count", number)
+    author_id = user.id
+    values = {
+        "table_id": table_id,
+        "number": number,
+        "author_id": author_id,
+        "body": body,
+        "html": markdown.render(body),
+        "client_id": client_id,
+        "status": "published",
+        "moderation_reason": None,
+        "created_at": utcnow(),
+    }
+    try:
+        message_id = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
     except IntegrityError:
-        # The same client_id raced in from another request: return the stored one.
+        # This client_id was used before, or raced in from another request just now. The
+        # rollback expires what the session holds, the user too: use the ids kept above.
         await session.rollback()
-        existing = await _existing_message(session, user.id, client_id) if client_id else None
+        existing = await _existing_message(session, author_id, client_id) if client_id else None
         if existing is None:
             raise
-        return existing, False
+        return _repeat(existing, table_id)
+    message = TableMessage(id=message_id, **values)
+    make_transient_to_detached(message)
     await outbox.append(
         session,
         table_topic(table.id),
