@@ -508,15 +508,12 @@ class Connection:
             return
         if self._closing.is_set():
             return
-        async with self.hub.sessionmaker() as session:
-            object_id, created = await topics.send(
-                session, self.viewer, topic, frame.body, frame.client_id, frame.reply_to
-            )
-            if created:
-                seq = session.info.get("last_seq", {}).get(topic.name)
-            else:
+        sent = await topics.send(self.hub, self.viewer, topic, frame.body, frame.client_id, frame.reply_to)
+        seq = sent.seq
+        if seq is None:  # a repeated client_id: the ack names the first send's event
+            async with self.hub.reader() as session:
                 seq = await replay.seq_of_created(
-                    session, topic.name, topic.rule.created_type or "", object_id
+                    session, topic.name, topic.rule.created_type or "", sent.object_id
                 )
         self.reply(frames.Ack(client_id=frame.client_id, seq=seq))
 

@@ -39,6 +39,7 @@ from forum.settings import Settings
 
 if TYPE_CHECKING:
     from forum.realtime.connection import Connection, Subscription
+    from forum.rooms.writer import TableWriter
 
 log = logging.getLogger("forum.realtime")
 
@@ -53,6 +54,12 @@ RESTART_REASON = "server restarting: reconnect and resume with after="
 REVALIDATE_TICK_SECONDS = 5.0
 
 
+def _table_writer(sessionmaker: async_sessionmaker[AsyncSession]) -> TableWriter:
+    from forum.rooms.writer import TableWriter
+
+    return TableWriter(sessionmaker)
+
+
 class Hub:
     def __init__(
         self,
@@ -61,12 +68,15 @@ class Hub:
         settings: Settings,
         *,
         reader: async_sessionmaker[AsyncSession] | None = None,
+        table_writer: TableWriter | None = None,
     ) -> None:
         self.channels = channels
         # Sessions that write (a `send`), and sessions that only read (authorize, replay,
         # revalidate): on SQLite the readers never wait for the write lock.
         self.sessionmaker = sessionmaker
         self.reader = reader or sessionmaker
+        # Table messages of every socket, written together (forum.rooms.writer).
+        self.table_writer = table_writer if table_writer is not None else _table_writer(sessionmaker)
         self.settings = settings
         self.connections: set[Connection] = set()
         self.closing = False
@@ -104,6 +114,7 @@ class Hub:
         if waiting:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
+        await self.table_writer.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

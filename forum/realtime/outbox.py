@@ -7,6 +7,7 @@ change announces nothing). `signal()` sends a passing signal (presence) with no 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, event, insert, update
@@ -32,7 +33,7 @@ _events = Event.__table__
 _BUMP_SEQ = (
     update(_counters)
     .where(_counters.c.topic == bindparam("counter_topic"))
-    .values(seq=_counters.c.seq + 1)
+    .values(seq=_counters.c.seq + bindparam("how_many"))
     .returning(_counters.c.seq)
 )
 # A topic's first event makes its counter row; a concurrent first writer may make it too.
@@ -42,21 +43,24 @@ _CREATE_COUNTER = {
     .on_conflict_do_nothing(index_elements=["topic"])
     for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_INSERT_EVENT = insert(_events)
+# Several rows in one statement where the database allows (SQLAlchemy's insertmanyvalues),
+# their ids in the order given.
+_INSERT_EVENTS = insert(_events).returning(_events.c.id, sort_by_parameter_order=True)
 
 
 class Publisher(Protocol):
     def publish(self, envelopes: list[dict[str, Any]]) -> None: ...
 
 
-async def next_seq(session: AsyncSession, topic: str) -> int:
-    """Bump the topic's counter; the row lock serializes writers of one topic."""
-    params = {"counter_topic": topic}
+async def next_seq(session: AsyncSession, topic: str, how_many: int = 1) -> int:
+    """Bump the topic's counter by `how_many`; the last seq handed out. The row lock
+    serializes writers of one topic."""
+    params = {"counter_topic": topic, "how_many": how_many}
     seq = (await session.execute(_BUMP_SEQ, params)).scalar_one_or_none()
     if seq is not None:
         return seq
     assert session.bind is not None
-    await session.execute(_CREATE_COUNTER[session.bind.dialect.name], params)
+    await session.execute(_CREATE_COUNTER[session.bind.dialect.name], {"counter_topic": topic})
     return (await session.execute(_BUMP_SEQ, params)).scalar_one()
 
 
@@ -72,6 +76,19 @@ def envelope(ev: Event) -> dict[str, Any]:
         "public_type": ev.public_type,
         "public_data": ev.public_data,
     }
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """One event to append (see `append`)."""
+
+    topic: str
+    type: str
+    data: dict[str, Any]
+    owner_id: int | None = None
+    space_id: int | None = None
+    public_type: str | None = None
+    public_data: dict[str, Any] | None = None
 
 
 async def append(
@@ -93,26 +110,53 @@ async def append(
     The row is written at once; the Event returned is detached (not in the session), as
     if loaded and the session closed.
     """
-    seq = await next_seq(session, topic)
-    values = {
-        "topic": topic,
-        "seq": seq,
-        "type": type_,
-        "data": data,
-        "restricted": public_type is not None,
-        "owner_id": owner_id,
-        "space_id": space_id,
-        "public_type": public_type,
-        "public_data": public_data,
-        "created_at": utcnow(),
-    }
-    result = await session.execute(_INSERT_EVENT, values)
-    ev = Event(id=result.inserted_primary_key[0], **values)
-    make_transient_to_detached(ev)
-    session.info.setdefault(OUTBOX_KEY, []).append(envelope(ev))
-    # The last seq each topic got in this session: the websocket's `ack` reports it.
-    session.info.setdefault(LAST_SEQ_KEY, {})[topic] = seq
+    draft = EventDraft(topic, type_, data, owner_id, space_id, public_type, public_data)
+    (ev,) = await append_many(session, [draft])
     return ev
+
+
+async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[Event]:
+    """`append` for several events at once, in order: one counter bump per topic and one
+    insert for all (a batch of table messages shares them, see forum.rooms.writer)."""
+    if not drafts:
+        return []
+    per_topic: dict[str, int] = {}
+    for draft in drafts:
+        per_topic[draft.topic] = per_topic.get(draft.topic, 0) + 1
+    next_seq_of: dict[str, int] = {}
+    for topic, how_many in per_topic.items():
+        next_seq_of[topic] = await next_seq(session, topic, how_many) - how_many + 1
+    now = utcnow()
+    rows = []
+    for draft in drafts:
+        seq = next_seq_of[draft.topic]
+        next_seq_of[draft.topic] = seq + 1
+        rows.append(
+            {
+                "topic": draft.topic,
+                "seq": seq,
+                "type": draft.type,
+                "data": draft.data,
+                "restricted": draft.public_type is not None,
+                "owner_id": draft.owner_id,
+                "space_id": draft.space_id,
+                "public_type": draft.public_type,
+                "public_data": draft.public_data,
+                "created_at": now,
+            }
+        )
+    ids = (await session.execute(_INSERT_EVENTS, rows)).scalars().all()
+    events = []
+    for event_id, values in zip(ids, rows, strict=True):
+        ev = Event(id=event_id, **values)
+        make_transient_to_detached(ev)
+        events.append(ev)
+    session.info.setdefault(OUTBOX_KEY, []).extend(envelope(ev) for ev in events)
+    # The last seq each topic got in this session: the websocket's `ack` reports it.
+    last_seqs = session.info.setdefault(LAST_SEQ_KEY, {})
+    for ev in events:
+        last_seqs[ev.topic] = ev.seq
+    return events
 
 
 def signal(

@@ -4,8 +4,10 @@
 entry here. A topic is `kind:{id}` (`thread:42`) or a bare `kind` (`moderation`).
 Authorizers use the same service reads as HTTP, so a subscription is allowed exactly
 where the HTTP read would be, and raise NotFound otherwise (a restricted space is not
-revealed). Senders call the same service as the HTTP write and return (id, created) of
-the stored object, whose `created_type` event the `ack` points at.
+revealed). Senders call the same service as the HTTP write and return what they stored
+(`Sent`): the object's id, whether it is new, and the seq of the `created_type` event the
+`ack` points at. Table messages go through the process's `TableWriter`, which writes the
+messages of many sockets in one transaction with the same service function.
 """
 
 from __future__ import annotations
@@ -13,15 +15,35 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
 from forum.lib.errors import BadRequest, Forbidden, NotFound
 
+if TYPE_CHECKING:
+    from forum.rooms.writer import TableWriter
+
+
+class Writers(Protocol):
+    """What a sender writes with (the hub of the process offers both)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    table_writer: TableWriter
+
+
+@dataclass(frozen=True)
+class Sent:
+    object_id: int
+    created: bool
+    # The seq of the event that announced the object, when the sender knows it.
+    seq: int | None
+
+
 Authorizer = Callable[[AsyncSession, Viewer, int | None], Awaitable[object]]
-# (session, viewer, topic id, body, client_id, reply_to) -> (stored object's id, created)
-Sender = Callable[[AsyncSession, Viewer, int | None, str, str, int | None], Awaitable[tuple[int, bool]]]
+# (writers, viewer, topic id, body, client_id, reply_to) -> what was stored
+Sender = Callable[[Writers, Viewer, int | None, str, str, int | None], Awaitable[Sent]]
 
 
 @dataclass(frozen=True)
@@ -45,19 +67,22 @@ async def _thread(session: AsyncSession, viewer: Viewer, thread_id: int | None) 
 
 
 async def _post_to_thread(
-    session: AsyncSession,
+    writers: Writers,
     viewer: Viewer,
     thread_id: int | None,
     body: str,
     client_id: str,
     reply_to: int | None,
-) -> tuple[int, bool]:
+) -> Sent:
+    from forum.realtime.outbox import LAST_SEQ_KEY
     from forum.threads import services as threads
 
-    post, created = await threads.create_post(
-        session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
-    )
-    return post.id, created
+    async with writers.sessionmaker() as session:
+        post, created = await threads.create_post(
+            session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
+        )
+        seq = session.info.get(LAST_SEQ_KEY, {}).get(f"thread:{thread_id}") if created else None
+    return Sent(post.id, created, seq)
 
 
 # --- world cafés (forum.rooms provides the services; until then these topics are absent) ---
@@ -79,20 +104,17 @@ async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) ->
 
 
 async def _post_to_table(
-    session: AsyncSession,
+    writers: Writers,
     viewer: Viewer,
     table_id: int | None,
     body: str,
     client_id: str,
     reply_to: int | None,
-) -> tuple[int, bool]:
-    rooms = _rooms()
-    if rooms is None or not hasattr(rooms, "post_message"):
-        raise NotFound(f"no table with id {table_id}")
+) -> Sent:
     if reply_to is not None:
         raise BadRequest("reply_to: table messages do not answer one another", field="reply_to")
-    message, created = await rooms.post_message(session, viewer, table_id, body, client_id=client_id)
-    return message.id, created
+    posted = await writers.table_writer.post(viewer, table_id or 0, body, client_id)
+    return Sent(posted.message.id, posted.created, posted.seq)
 
 
 async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> object:
@@ -159,8 +181,8 @@ async def authorize(session: AsyncSession, viewer: Viewer, topic: Topic) -> None
 
 
 async def send(
-    session: AsyncSession, viewer: Viewer, topic: Topic, body: str, client_id: str, reply_to: int | None
-) -> tuple[int, bool]:
+    writers: Writers, viewer: Viewer, topic: Topic, body: str, client_id: str, reply_to: int | None
+) -> Sent:
     if topic.rule.send is None:
         raise Forbidden(f"nothing can be sent to {topic.name}")
-    return await topic.rule.send(session, viewer, topic.id, body, client_id, reply_to)
+    return await topic.rule.send(writers, viewer, topic.id, body, client_id, reply_to)

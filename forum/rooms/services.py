@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -32,7 +32,7 @@ from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer, load_viewer
 from forum.lib import markdown
 from forum.lib.db import utcnow
-from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.moderation import audit
 from forum.realtime import outbox
@@ -472,133 +472,273 @@ async def _existing_message(session: AsyncSession, author_id: int, client_id: st
     )
 
 
-# The write path's statements, built once: SQLAlchemy finds a statement's compiled form by
-# its cache key, and a statement object built per call computes that key again each time.
+@dataclass(frozen=True)
+class MessageDraft:
+    """One message someone asks to say at a table (see `post_messages`)."""
 
-# Everything a message needs to know in one read: the table, its café (FOR SHARE on
-# PostgreSQL, so a closing café waits for this message or refuses it; SQLite serializes
-# writers with BEGIN IMMEDIATE and ignores it), its space, and where the writer sits in
-# that café now. populate_existing: a café already in the session is read afresh under
-# the lock.
-_WRITE_CONTEXT = (
-    select(CafeTable, Cafe, Space, CafeSeat.table_id)
-    .join(Cafe, Cafe.id == CafeTable.cafe_id)
-    .join(Space, Space.id == Cafe.space_id)
-    .outerjoin(CafeSeat, and_(CafeSeat.cafe_id == Cafe.id, CafeSeat.user_id == bindparam("writer_id")))
-    .where(CafeTable.id == bindparam("table_id"))
-    .with_for_update(read=True, of=Cafe)
-    .execution_options(populate_existing=True)
-)
-_cafe_tables = CafeTable.__table__
-_table_messages = TableMessage.__table__
-# The table's next message number; its row lock orders the writers of one table.
-_NEXT_NUMBER = (
-    update(_cafe_tables)
-    .where(_cafe_tables.c.id == bindparam("numbered_table_id"))
-    .values(message_count=_cafe_tables.c.message_count + 1)
-    .returning(_cafe_tables.c.message_count)
-)
-_INSERT_MESSAGE = insert(_table_messages).returning(_table_messages.c.id)
+    viewer: Viewer
+    table_id: int
+    body: str
+    client_id: str | None = None
 
 
-def _repeat(existing: TableMessage, table_id: int) -> tuple[TableMessage, bool]:
+@dataclass(frozen=True)
+class Posted:
+    """What became of a draft: the stored message, whether it is new, and for a new one the
+    seq of its `message.created` event (None for a repeat: the first send's event has it)."""
+
+    message: TableMessage
+    created: bool
+    seq: int | None = None
+
+
+def _check_draft(draft: MessageDraft) -> User:
+    """What needs no database: the writer may write, the body and client_id are well formed."""
+    user = draft.viewer.require_can_write()
+    if not isinstance(draft.body, str) or not draft.body.strip():
+        raise Invalid("body: a message needs some text", field="body")
+    if len(draft.body) > MAX_MESSAGE_CHARS:
+        raise Invalid(f"body: at most {MAX_MESSAGE_CHARS} characters", field="body")
+    client_id = draft.client_id
+    if client_id is not None and not (
+        isinstance(client_id, str) and 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS
+    ):
+        raise Invalid(f"client_id: 1 to {MAX_CLIENT_ID_CHARS} characters", field="client_id")
+    if not isinstance(draft.table_id, int):
+        raise NotFound(f"no table with id {draft.table_id}")
+    return user
+
+
+def _repeat(existing: TableMessage, table_id: int) -> Posted:
     """A client_id sent again: the stored message if it was said at this table."""
     if existing.table_id != table_id:
         raise Conflict("this client_id was already used for a message at another table", field="client_id")
-    return existing, False
+    return Posted(existing, False)
 
 
-async def _refuse(
-    session: AsyncSession, author_id: int, table_id: int, client_id: str | None, refusal: Exception
-) -> tuple[TableMessage, bool]:
-    """Raise `refusal`, unless the send repeats one stored before (the writer has moved or
-    the café closed since): a repeat is answered with the stored message, whatever now."""
-    existing = await _existing_message(session, author_id, client_id) if client_id is not None else None
-    if existing is None:
-        raise refusal
-    return _repeat(existing, table_id)
+# The write path's reads, built once: SQLAlchemy finds a statement's compiled form by its
+# cache key, and a statement object built per call computes that key again each time.
+
+# The tables written to, with their cafés (FOR SHARE on PostgreSQL, so a closing café waits
+# for these messages or refuses them; SQLite serializes writers with BEGIN IMMEDIATE and
+# ignores it) and spaces. populate_existing: a café already in the session is read afresh.
+_WRITE_CONTEXT = (
+    select(CafeTable, Cafe, Space)
+    .join(Cafe, Cafe.id == CafeTable.cafe_id)
+    .join(Space, Space.id == Cafe.space_id)
+    .where(CafeTable.id.in_(bindparam("table_ids", expanding=True)))
+    .with_for_update(read=True, of=Cafe)
+    .execution_options(populate_existing=True)
+)
+# Where the writers sit now in those cafés.
+_WRITER_SEATS = select(CafeSeat.cafe_id, CafeSeat.user_id, CafeSeat.table_id).where(
+    CafeSeat.cafe_id.in_(bindparam("cafe_ids", expanding=True)),
+    CafeSeat.user_id.in_(bindparam("user_ids", expanding=True)),
+)
+# Messages stored before under the drafts' client_ids (pairs are matched in Python).
+_EARLIER_SENDS = select(TableMessage).where(
+    TableMessage.author_id.in_(bindparam("author_ids", expanding=True)),
+    TableMessage.client_id.in_(bindparam("client_ids", expanding=True)),
+)
+_cafe_tables = CafeTable.__table__
+_table_messages = TableMessage.__table__
+# A table's next message numbers; its row lock orders the writers of one table.
+_NEXT_NUMBERS = (
+    update(_cafe_tables)
+    .where(_cafe_tables.c.id == bindparam("numbered_table_id"))
+    .values(message_count=_cafe_tables.c.message_count + bindparam("how_many"))
+    .returning(_cafe_tables.c.message_count)
+)
+_INSERT_MESSAGES = insert(_table_messages).returning(_table_messages.c.id, sort_by_parameter_order=True)
 
 
 async def post_message(
     session: AsyncSession, viewer: Viewer, table_id: int, body: str, client_id: str | None = None
 ) -> tuple[TableMessage, bool]:
-    """Say something at a table; returns (message, created). A repeated client_id returns
-    the first message. Allowed to who sits at the table now, its host and the space's
-    moderators, if not silenced, while the café is not closed.
+    """Say something at a table; returns (message, created). See `post_messages`."""
+    (result,) = await post_messages(session, [MessageDraft(viewer, table_id, body, client_id)])
+    if isinstance(result, ForumError):
+        raise result
+    return result.message, result.created
 
-    The hot path of the live café: one read, the two counters, the two inserts. A repeated
-    client_id is caught by the unique (author_id, client_id) constraint, not by a read
-    before every send; refusals look for a stored repeat before they are raised. A new
-    message is returned detached (not in the session), as if loaded and the session closed.
+
+async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> list[Posted | ForumError]:
+    """Say several things at tables in one transaction; one result or error per draft, in order.
+
+    Each draft follows the rules of one message: allowed to who sits at the table now, its
+    host and the space's moderators, if not silenced, while the café is not closed. A
+    repeated client_id (stored before, or earlier in the same call) returns the first
+    message, whatever has changed since, or a Conflict if it was said at another table.
+
+    Three reads for the whole call (the tables with their cafés and spaces, the writers'
+    seats, earlier sends of the client_ids), then per table one counter update, and one
+    insert for all messages and one per topic for their events (`outbox.append_many`): the
+    cost of a transaction is shared by everything written in it (`forum.rooms.writer`).
+    New messages are returned detached (not in the session), as if loaded and the session
+    closed.
     """
-    user = viewer.require_can_write()
-    if not isinstance(body, str) or not body.strip():
-        raise Invalid("body: a message needs some text", field="body")
-    if len(body) > MAX_MESSAGE_CHARS:
-        raise Invalid(f"body: at most {MAX_MESSAGE_CHARS} characters", field="body")
-    if client_id is not None and not (
-        isinstance(client_id, str) and 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS
-    ):
-        raise Invalid(f"client_id: 1 to {MAX_CLIENT_ID_CHARS} characters", field="client_id")
-    row = (
-        (await session.execute(_WRITE_CONTEXT, {"table_id": table_id, "writer_id": user.id})).first()
-        if isinstance(table_id, int)
-        else None
-    )
-    if row is None or not can_see_space(viewer, row[2]):
-        return await _refuse(session, user.id, table_id, client_id, NotFound(f"no table with id {table_id}"))
-    table, cafe, space, seat_table_id = row
-    if not policy.can_write_table(viewer, table, space.id, seated_now=seat_table_id == table.id):
-        # Refused either way; whether the table exists for the writer decides how. Writing
-        # needs a seat there now, which implies having sat there, so only a refusal asks.
-        sat = await _has_sat_at(session, user.id, table.id)
-        refusal: Exception = (
-            Forbidden("you no longer sit at this table: write at the table where you sit now")
-            if policy.can_read_table(viewer, table, space.id, has_sat_there=sat)
-            else NotFound(f"no table with id {table_id}")
-        )
-        return await _refuse(session, user.id, table_id, client_id, refusal)
-    try:
-        _require_open(cafe)
-    except Conflict as closed:
-        return await _refuse(session, user.id, table_id, client_id, closed)
-    number = (await session.execute(_NEXT_NUMBER, {"numbered_table_id": table.id})).scalar_one()
-    # The table in the session keeps its count as stored, without a write of its own.
-    set_committed_value(table, "message_count", number)
-    author_id = user.id
-    values = {
-        "table_id": table_id,
-        "number": number,
-        "author_id": author_id,
-        "body": body,
-        "html": markdown.render(body),
-        "client_id": client_id,
-        "status": "published",
-        "moderation_reason": None,
-        "created_at": utcnow(),
+    results: list[Posted | ForumError | None] = [None] * len(drafts)
+    writers: dict[int, User] = {}
+    for i, draft in enumerate(drafts):
+        try:
+            writers[i] = _check_draft(draft)
+        except ForumError as exc:
+            results[i] = exc
+    if not writers:
+        return _all_answered(results)
+
+    table_ids = sorted({drafts[i].table_id for i in writers})
+    tables = {
+        table.id: (table, cafe, space)
+        for table, cafe, space in (await session.execute(_WRITE_CONTEXT, {"table_ids": table_ids})).all()
     }
-    try:
-        message_id = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
-    except IntegrityError:
-        # This client_id was used before, or raced in from another request just now. The
-        # rollback expires what the session holds, the user too: use the ids kept above.
-        await session.rollback()
-        existing = await _existing_message(session, author_id, client_id) if client_id else None
-        if existing is None:
-            raise
-        return _repeat(existing, table_id)
-    message = TableMessage(id=message_id, **values)
-    make_transient_to_detached(message)
-    await outbox.append(
-        session,
-        table_topic(table.id),
-        "message.created",
-        msgspec.to_builtins(message_out(message, user)),
-        owner_id=user.id,
-        space_id=space.id,
+    cafe_ids = sorted({cafe.id for _, cafe, _ in tables.values()})
+    user_ids = sorted({user.id for user in writers.values()})
+    seats = (
+        {
+            (cafe_id, user_id): table_id
+            for cafe_id, user_id, table_id in (
+                await session.execute(_WRITER_SEATS, {"cafe_ids": cafe_ids, "user_ids": user_ids})
+            ).all()
+        }
+        if cafe_ids
+        else {}
     )
+    client_ids = sorted({drafts[i].client_id for i in writers if drafts[i].client_id is not None})
+    earlier: dict[tuple[int, str], TableMessage] = {}
+    if client_ids:
+        for message in (
+            await session.scalars(_EARLIER_SENDS, {"author_ids": user_ids, "client_ids": client_ids})
+        ).all():
+            earlier[(message.author_id, message.client_id or "")] = message
+
+    accepted: list[int] = []
+    first_of: dict[tuple[int, str], int] = {}  # a client_id's first draft in this call
+    repeats: dict[int, int] = {}  # a later draft -> that first draft
+    for i, user in writers.items():
+        draft = drafts[i]
+        key = (user.id, draft.client_id) if draft.client_id is not None else None
+        try:
+            if key is not None and key in earlier:
+                results[i] = _repeat(earlier[key], draft.table_id)
+                continue
+            if key is not None and key in first_of:
+                repeats[i] = first_of[key]
+                continue
+            found = tables.get(draft.table_id)
+            if found is None or not can_see_space(draft.viewer, found[2]):
+                raise NotFound(f"no table with id {draft.table_id}")
+            table, cafe, space = found
+            seated_now = seats.get((cafe.id, user.id)) == table.id
+            if not policy.can_write_table(draft.viewer, table, space.id, seated_now=seated_now):
+                # Refused either way; whether the table exists for the writer decides how.
+                # Writing needs a seat there now, which implies having sat there, so only a
+                # refusal asks.
+                sat = await _has_sat_at(session, user.id, table.id)
+                if policy.can_read_table(draft.viewer, table, space.id, has_sat_there=sat):
+                    raise Forbidden("you no longer sit at this table: write at the table where you sit now")
+                raise NotFound(f"no table with id {draft.table_id}")
+            _require_open(cafe)
+        except ForumError as exc:
+            results[i] = exc
+            continue
+        accepted.append(i)
+        if key is not None:
+            first_of[key] = i
+
+    if accepted:
+        try:
+            created = await _store(
+                session, [(drafts[i], writers[i], tables[drafts[i].table_id]) for i in accepted]
+            )
+        except IntegrityError:
+            # A client_id raced in from another process after the read above: the rollback
+            # ends this call's transaction.
+            await session.rollback()
+            if len(drafts) > 1:
+                # Alone, each draft finds what is stored now.
+                return [(await post_messages(session, [draft]))[0] for draft in drafts]
+            (i,) = accepted
+            draft = drafts[i]
+            existing = (
+                await _existing_message(session, writers[i].id, draft.client_id) if draft.client_id else None
+            )
+            if existing is None:
+                raise
+            try:
+                return [_repeat(existing, draft.table_id)]
+            except ForumError as exc:
+                return [exc]
+        for i, posted in zip(accepted, created, strict=True):
+            results[i] = posted
+    for i, first in repeats.items():
+        first_result = results[first]
+        results[i] = Posted(first_result.message, False) if isinstance(first_result, Posted) else first_result
     await session.commit()
-    return message, True
+    return _all_answered(results)
+
+
+def _all_answered(results: list[Posted | ForumError | None]) -> list[Posted | ForumError]:
+    answered = [r for r in results if r is not None]
+    assert len(answered) == len(results), "every draft gets a result or an error"
+    return answered
+
+
+async def _store(
+    session: AsyncSession, accepted: list[tuple[MessageDraft, User, tuple[CafeTable, Cafe, Space]]]
+) -> list[Posted]:
+    """Number, insert and announce the accepted drafts, in order, in the open transaction."""
+    per_table: dict[int, int] = {}
+    for draft, _, _ in accepted:
+        per_table[draft.table_id] = per_table.get(draft.table_id, 0) + 1
+    next_number: dict[int, int] = {}
+    for table_id, how_many in per_table.items():
+        last = (
+            await session.execute(_NEXT_NUMBERS, {"numbered_table_id": table_id, "how_many": how_many})
+        ).scalar_one()
+        next_number[table_id] = last - how_many + 1
+    now = utcnow()
+    rows = []
+    for draft, user, (table, _, _) in accepted:
+        number = next_number[table.id]
+        next_number[table.id] = number + 1
+        rows.append(
+            {
+                "table_id": table.id,
+                "number": number,
+                "author_id": user.id,
+                "body": draft.body,
+                "html": markdown.render(draft.body),
+                "client_id": draft.client_id,
+                "status": "published",
+                "moderation_reason": None,
+                "created_at": now,
+            }
+        )
+    ids = (await session.execute(_INSERT_MESSAGES, rows)).scalars().all()
+    messages = []
+    for message_id, values in zip(ids, rows, strict=True):
+        message = TableMessage(id=message_id, **values)
+        make_transient_to_detached(message)
+        messages.append(message)
+    for table_id in per_table:
+        # The tables in the session keep their counts as stored, without a write of their own.
+        table = next(t for _, _, (t, _, _) in accepted if t.id == table_id)
+        set_committed_value(table, "message_count", next_number[table_id] - 1)
+    events = await outbox.append_many(
+        session,
+        [
+            outbox.EventDraft(
+                table_topic(message.table_id),
+                "message.created",
+                msgspec.to_builtins(message_out(message, user)),
+                owner_id=user.id,
+                space_id=space.id,
+            )
+            for message, (_, user, (_, _, space)) in zip(messages, accepted, strict=True)
+        ],
+    )
+    return [Posted(message, True, ev.seq) for message, ev in zip(messages, events, strict=True)]
 
 
 async def list_messages(

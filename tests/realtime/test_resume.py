@@ -175,3 +175,38 @@ async def test_a_long_replay_is_sent_whole_in_pages(live: Live, cast: Cast, sett
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic, after=0)
     assert seqs(await peer.events_until(topic, 1201)) == list(range(1, 1202))
+
+
+async def test_concurrent_senders_at_a_cafe_table_are_written_together_in_order(
+    live: Live, cast: Cast, people
+) -> None:
+    from tests.integration.test_cafes import join, setup
+
+    cafe, hosts = await setup(live.http, cast, people, tables=1)
+    participants = [await people.make("observer") for _ in range(2)]
+    table_ids = {await join(live.http, cafe["id"], who) for who in participants}
+    (table_id,) = table_ids
+    topic = f"table:{table_id}"
+    reader = await live.peer(hosts[0])
+    await reader.subscribe(topic, after=0)
+    senders = [await live.peer(who) for who in (hosts[0], *participants)]
+    # Every sender fires its whole burst before reading an ack, so the process's table
+    # writer gets many messages at once and stores them in shared transactions.
+    for n in range(EACH):
+        for s, peer in enumerate(senders):
+            await peer.send(op="send", topic=topic, body=f"s{s} #{n}", client_id=f"s{s}-{n}")
+    acks = {
+        f"s{s}-{n}": (await peer.expect("ack", client_id=f"s{s}-{n}"))["seq"]
+        for s, peer in enumerate(senders)
+        for n in range(EACH)
+    }
+    got = [f for f in await reader.events_until(topic, max(acks.values())) if f["type"] == "message.created"]
+    by_client = {f["data"]["client_id"]: f for f in got}
+    assert set(by_client) == set(acks)
+    # Each ack names its own message's event; numbers run 1..N with no gap or repeat.
+    assert all(by_client[cid]["seq"] == seq for cid, seq in acks.items())
+    assert sorted(f["data"]["number"] for f in got) == list(range(1, len(acks) + 1))
+    # One sender's messages keep the order it sent them in.
+    for s in range(len(senders)):
+        numbers = [by_client[f"s{s}-{n}"]["data"]["number"] for n in range(EACH)]
+        assert numbers == sorted(numbers)

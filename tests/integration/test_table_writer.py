@@ -1,0 +1,144 @@
+"""Table messages written together: `post_messages` and the process's `TableWriter`.
+
+Several drafts in one call follow exactly the rules of one message each; they share the
+reads, one counter update per table and one insert, and every draft gets its own result
+or error, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from forum.lib.db import create_engine, make_sessionmaker
+from forum.lib.errors import Conflict, Invalid, NotFound
+from forum.rooms import services
+from forum.rooms.models import TableMessage
+from forum.rooms.services import MessageDraft, Posted
+from forum.rooms.writer import TableWriter
+from forum.settings import Settings
+from tests.conftest import Cast, People
+from tests.integration.test_cafes import assert_gap_free, events, fetch, join, say, setup
+from tests.integration.test_send_path import RecordingPublisher, viewer_of
+
+
+class CountingPublisher(RecordingPublisher):
+    """Also counts commits: the outbox publishes once per committed transaction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+
+    def publish(self, envelopes: list) -> None:
+        self.commits += 1
+        super().publish(envelopes)
+
+
+@pytest.fixture
+def counting() -> CountingPublisher:
+    return CountingPublisher()
+
+
+@pytest.fixture
+async def writer(settings: Settings, counting: CountingPublisher) -> AsyncIterator[async_sessionmaker]:
+    engine = create_engine(settings)
+    yield make_sessionmaker(engine, counting)
+    await engine.dispose()
+
+
+async def test_one_call_answers_every_draft_in_order_by_the_rules_of_one(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession, writer: async_sessionmaker
+) -> None:
+    cafe, _ = await setup(client, cast, people, tables=2)
+    here = await join(client, cafe["id"], cast.observer)
+    there = await join(client, cafe["id"], cast.other_observer)
+    assert here != there
+    stored = await say(client, here, cast.observer, "said before", client_id="old")
+    assert stored.status_code == 201
+    observer = await viewer_of(writer, cast.observer)
+    second = await viewer_of(writer, cast.other_observer)
+    drafts = [
+        MessageDraft(observer, here, "one", "a-1"),
+        MessageDraft(second, there, "over there", "b-1"),
+        MessageDraft(observer, there, "not my table", "a-2"),  # never sat there: 404
+        MessageDraft(observer, here, "   ", "a-3"),  # no text: 400
+        MessageDraft(observer, here, "two", None),
+        MessageDraft(observer, here, "one again", "a-1"),  # a repeat within the call
+        MessageDraft(observer, here, "said before, again", "old"),  # a repeat of a stored one
+        MessageDraft(observer, there, "elsewhere", "old"),  # that client_id at another table
+        MessageDraft(observer, 999_999, "nowhere", "a-4"),  # no such table
+    ]
+    async with writer() as session:
+        results = await services.post_messages(session, drafts)
+    assert len(results) == len(drafts)
+    one, over, moved, empty, two, again, before, clash, nowhere = results
+    assert isinstance(one, Posted) and one.created and one.message.body == "one"
+    assert isinstance(over, Posted) and over.created and over.message.table_id == there
+    assert isinstance(moved, NotFound)
+    assert isinstance(empty, Invalid) and empty.field == "body"
+    assert isinstance(two, Posted) and two.created
+    assert isinstance(again, Posted) and not again.created and again.message.id == one.message.id
+    assert isinstance(before, Posted) and not before.created and before.message.body == "said before"
+    assert isinstance(clash, Conflict) and clash.field == "client_id"
+    assert isinstance(nowhere, NotFound)
+
+    # Numbers and seqs follow the drafts' order, with no gap and nothing for the refused.
+    assert [one.message.number, two.message.number] == [2, 3]
+    assert over.message.number == 1
+    here_events = await events(db, f"table:{here}")
+    assert_gap_free(here_events)
+    created = [e for e in here_events if e.type == "message.created"]
+    assert [e.data["body"] for e in created] == ["said before", "one", "two"]
+    assert [one.seq, two.seq] == [created[1].seq, created[2].seq]
+    rows = await fetch(db, select(TableMessage).where(TableMessage.table_id == here))
+    assert sorted(m.body for m in rows) == ["one", "said before", "two"]
+
+
+async def test_the_writer_puts_concurrent_sends_in_shared_transactions(
+    client: AsyncTestClient,
+    cast: Cast,
+    people: People,
+    db: AsyncSession,
+    writer: async_sessionmaker,
+    counting: CountingPublisher,
+) -> None:
+    cafe, hosts = await setup(client, cast, people, tables=1)
+    table = await join(client, cafe["id"], cast.observer)
+    assert await join(client, cafe["id"], cast.other_observer) == table
+    observer = await viewer_of(writer, cast.observer)
+    second = await viewer_of(writer, cast.other_observer)
+    host = await viewer_of(writer, hosts[0])
+    tables = TableWriter(writer)
+    sends = [
+        tables.post(who, table, f"{name} {i}", f"{name}-{i}")
+        for i in range(20)
+        for who, name in ((observer, "o"), (second, "s"), (host, "h"))
+    ]
+    results = await asyncio.gather(*sends)
+    assert all(r.created for r in results)
+    # Sixty sends submitted together did not take sixty transactions.
+    assert 1 <= counting.commits < 60
+    assert len(counting.published) == 60
+    # Every message got its own number and event, in the order the sends were submitted.
+    assert [r.message.number for r in results] == list(range(1, 61))
+    assert [r.seq for r in results] == sorted(r.seq for r in results)
+    table_events = await events(db, f"table:{table}")
+    assert_gap_free(table_events)
+    by_seq = {e.seq: e for e in table_events}
+    assert [by_seq[r.seq].data["id"] for r in results] == [r.message.id for r in results]
+
+    # A refusal in a shared transaction is that send's alone.
+    results = await asyncio.gather(
+        tables.post(observer, table, "fine", "late-1"),
+        tables.post(observer, table, "", "late-2"),
+        tables.post(second, table, "fine too", "late-3"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Posted) and isinstance(results[2], Posted)
+    assert isinstance(results[1], Invalid)
+    assert [results[0].message.number, results[2].message.number] == [61, 62]
