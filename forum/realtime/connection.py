@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,8 @@ REVALIDATE_SECONDS = 120.0
 # How long closing a socket may take before the connection is dropped anyway (a client
 # that stopped reading only gets the close frame once it reads what was queued before).
 CLOSE_TIMEOUT_SECONDS = 10.0
+# Table messages one socket may have being stored at once; reading waits beyond this.
+MAX_SENDS_UNDER_WAY = 32
 # The window of the per-connection `send` limit (settings.ws_send_per_10s).
 SEND_WINDOW_SECONDS = 10.0
 
@@ -200,6 +203,7 @@ class Connection:
         "_flush",
         "_refresh",
         "_refresh_again",
+        "_sending",
         "_sends",
         "_write_now",
         "_writer",
@@ -241,6 +245,8 @@ class Connection:
         self._close_reason = ""
         self._flush = False
         self._sends: deque[float] | None = None
+        # Pipelined sends being stored (TopicRule.pipelined).
+        self._sending: set[asyncio.Task[None]] | None = None
         self.listening_as: int | None = None
         # When the hub next re-reads this socket's session (Hub.revalidate_due).
         self.revalidate_at = time.monotonic() + REVALIDATE_SECONDS * random.uniform(0.5, 1.0)
@@ -353,7 +359,7 @@ class Connection:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(writer), CLOSE_TIMEOUT_SECONDS)
         finally:
-            for task in (reader, self._writer, self._refresh):
+            for task in (reader, self._writer, self._refresh, *(self._sending or ())):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -508,7 +514,24 @@ class Connection:
             return
         if self._closing.is_set():
             return
-        sent = await topics.send(self.hub, self.viewer, topic, frame.body, frame.client_id, frame.reply_to)
+        storing = topics.send(self.hub, self.viewer, topic, frame.body, frame.client_id, frame.reply_to)
+        if not topic.rule.pipelined:
+            await self._acknowledge(frame, topic, storing)
+            return
+        # The next frame is read while this one is stored: a busy socket's messages then
+        # share the table writer's transactions. At most MAX_SENDS_UNDER_WAY at once.
+        if self._sending is None:
+            self._sending = set()
+        while len(self._sending) >= MAX_SENDS_UNDER_WAY:
+            await asyncio.wait(self._sending, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self._acknowledge_safely(frame, topic, storing), name="ws-send")
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _acknowledge(
+        self, frame: frames.Send, topic: topics.Topic, storing: Awaitable[topics.Sent]
+    ) -> None:
+        sent = await storing
         seq = sent.seq
         if seq is None:  # a repeated client_id: the ack names the first send's event
             async with self.hub.reader() as session:
@@ -516,6 +539,22 @@ class Connection:
                     session, topic.name, topic.rule.created_type or "", sent.object_id
                 )
         self.reply(frames.Ack(client_id=frame.client_id, seq=seq))
+
+    async def _acknowledge_safely(
+        self, frame: frames.Send, topic: topics.Topic, storing: Awaitable[topics.Sent]
+    ) -> None:
+        """`_acknowledge` in a task of its own: its failures become `error` frames here."""
+        try:
+            await self._acknowledge(frame, topic, storing)
+        except ForumError as exc:
+            self.reply(frames.error_for(exc, frame.client_id))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a websocket send failed")
+            self.reply(
+                frames.Error(code="internal", detail="the server failed on this frame", ref=frame.client_id)
+            )
 
     async def revalidate(self) -> None:
         """Stop a socket whose session ended; drop topics it may no longer read."""
