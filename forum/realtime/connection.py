@@ -197,7 +197,6 @@ class Connection:
         "_close_code",
         "_close_reason",
         "_closing",
-        "_corked",
         "_drained",
         "_ended",
         "_finished",
@@ -236,8 +235,6 @@ class Connection:
         # while the writer sends it. None almost always: see `push`.
         self._backlog: deque[Outgoing] | None = None
         self._writer: asyncio.Task[None] | None = None
-        # Frames waiting for the loop to turn, to be written together (see `push`).
-        self._corked: list[Outgoing] | None = None
         # `forum.wire`'s write, when the server offers it (forum.realtime.wire).
         self._write_now = ((socket.scope.get("extensions") or {}).get(wire.EXTENSION) or {}).get("write")
         self._ended = False
@@ -259,47 +256,19 @@ class Connection:
     # --- the send queue -------------------------------------------------------------
 
     def push(self, frame: Outgoing) -> None:
-        """Send a frame as soon as the socket can take it, else queue it; cut the socket off
-        if it lets SEND_QUEUE_MAX frames pile up.
-
-        Frames for a socket that keeps up are corked: collected while the event loop is busy
-        (the hub handing out a batch of events, say) and written together once it turns
-        (`Hub.cork`), one write to the transport for many frames. A socket that fell behind
-        has a backlog instead, drained by its writer task. At most one of the two holds
-        frames at any time, so the order is kept.
-        """
+        """Send a frame now if the socket can take it, else queue it; cut the socket off if
+        it lets SEND_QUEUE_MAX frames pile up."""
         if self._closing.is_set():
             return
-        if not self._backlog and self._write_now is not None:
-            corked = self._corked
-            if corked is None:
-                self._corked = [frame]
-                self.hub.cork(self)
-            elif len(corked) >= SEND_QUEUE_MAX:
-                self.close(SLOW_CODE, SLOW_REASON)
-            else:
-                corked.append(frame)
+        # Straight onto the transport when nothing is waiting before it (order is kept).
+        if not self._backlog and self._write_now is not None and self._write_now(frame.wire):
             return
-        self._queue([frame])
-
-    def uncork(self) -> None:
-        """Write the corked frames in one go (called by the hub once the loop turns)."""
-        corked, self._corked = self._corked, None
-        # A socket closing with `flush` still sends what it said before (why it closes).
-        if not corked or (self._closing.is_set() and not self._flush):
-            return
-        assert self._write_now is not None
-        wire = corked[0].wire if len(corked) == 1 else b"".join(frame.wire for frame in corked)
-        if not self._write_now(wire):
-            self._queue(corked)
-
-    def _queue(self, frames_: list[Outgoing]) -> None:
         if self._backlog is None:
             self._backlog = deque()
-        if len(self._backlog) + len(frames_) > SEND_QUEUE_MAX:
+        elif len(self._backlog) >= SEND_QUEUE_MAX:
             self.close(SLOW_CODE, SLOW_REASON)
             return
-        self._backlog.extend(frames_)
+        self._backlog.append(frame)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_backlog(), name="ws-writer")
 
@@ -343,7 +312,7 @@ class Connection:
     @property
     def backlog(self) -> int:
         """Frames waiting for this socket."""
-        return (len(self._backlog) if self._backlog is not None else 0) + len(self._corked or ())
+        return len(self._backlog) if self._backlog is not None else 0
 
     @property
     def close_code(self) -> int | None:
@@ -385,8 +354,6 @@ class Connection:
         reader = asyncio.create_task(self._read_loop(), name="ws-reader")
         try:
             await self._closing.wait()
-            if self._flush:
-                self.uncork()  # what was said before closing (why it closes) goes first
             writer = self._writer
             if self._flush and writer is not None:
                 with contextlib.suppress(TimeoutError):

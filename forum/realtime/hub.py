@@ -93,8 +93,6 @@ class Hub:
         # Topics whose log was ahead of what the hub had seen live at the last tail check.
         self._ahead: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        # Sockets with corked frames, written once the loop turns (Connection.push).
-        self._corked: list[Connection] = []
 
     # --- life -----------------------------------------------------------------------
 
@@ -197,22 +195,6 @@ class Hub:
         return len(self._routes.get(topic, ()))
 
     # --- delivery -------------------------------------------------------------------
-
-    def cork(self, conn: Connection) -> None:
-        """`conn` has frames to write: write them with every other socket's once the event
-        loop turns, so a burst of events (a batch of table messages) costs each socket one
-        write to its transport instead of one per event."""
-        if not self._corked:
-            asyncio.get_running_loop().call_soon(self._uncork)
-        self._corked.append(conn)
-
-    def _uncork(self) -> None:
-        corked, self._corked = self._corked, []
-        for conn in corked:
-            try:
-                conn.uncork()
-            except Exception:  # one broken socket must not stop the others
-                log.exception("writing to a socket failed")
 
     def dispatch(self, env: Envelope) -> None:
         if env.topic.startswith(USER_PREFIX):
