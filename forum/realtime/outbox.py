@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy import bindparam, case, event, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +62,24 @@ async def next_seq(session: AsyncSession, topic: str, how_many: int = 1) -> int:
     assert session.bind is not None
     await session.execute(_CREATE_COUNTER[session.bind.dialect.name], {"counter_topic": topic})
     return (await session.execute(_BUMP_SEQ, params)).scalar_one()
+
+
+async def next_seqs(session: AsyncSession, counts: dict[str, int]) -> dict[str, int]:
+    """`next_seq` for several topics in one statement: each topic's counter bumped by its
+    count; the last seq handed out per topic."""
+    if len(counts) == 1:
+        ((topic, how_many),) = counts.items()
+        return {topic: await next_seq(session, topic, how_many)}
+    bump = (
+        update(_counters)
+        .where(_counters.c.topic.in_(sorted(counts)))
+        .values(seq=_counters.c.seq + case(counts, value=_counters.c.topic))
+        .returning(_counters.c.topic, _counters.c.seq)
+    )
+    last = {topic: seq for topic, seq in (await session.execute(bump)).all()}
+    for topic in sorted(set(counts) - set(last)):  # a topic's first events
+        last[topic] = await next_seq(session, topic, counts[topic])
+    return last
 
 
 def envelope(ev: Event) -> dict[str, Any]:
@@ -123,9 +141,8 @@ async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[E
     per_topic: dict[str, int] = {}
     for draft in drafts:
         per_topic[draft.topic] = per_topic.get(draft.topic, 0) + 1
-    next_seq_of: dict[str, int] = {}
-    for topic, how_many in per_topic.items():
-        next_seq_of[topic] = await next_seq(session, topic, how_many) - how_many + 1
+    last_seqs = await next_seqs(session, per_topic)
+    next_seq_of = {topic: last_seqs[topic] - how_many + 1 for topic, how_many in per_topic.items()}
     now = utcnow()
     rows = []
     for draft in drafts:
