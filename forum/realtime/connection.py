@@ -248,7 +248,7 @@ class Connection:
         # Pipelined sends being stored (TopicRule.pipelined).
         self._sending: set[asyncio.Task[None]] | None = None
         self.listening_as: int | None = None
-        # When the hub next re-reads this socket's session (Hub.revalidate_due).
+        # When the hub next re-reads this socket's session (Hub._revalidate_loop).
         self.revalidate_at = time.monotonic() + REVALIDATE_SECONDS * random.uniform(0.5, 1.0)
         self._refresh: asyncio.Task[None] | None = None
         self._refresh_again = False
