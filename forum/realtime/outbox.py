@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, event, insert, update
+from sqlalchemy import bindparam, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from forum.lib import counters
 from forum.lib.db import utcnow
 from forum.realtime.models import Event, TopicCounter
 
@@ -29,13 +30,6 @@ LAST_SEQ_KEY = "last_seq"
 _counters = TopicCounter.__table__
 _events = Event.__table__
 
-# The bind is not named "topic": in an UPDATE that name belongs to the column's SET value.
-_BUMP_SEQ = (
-    update(_counters)
-    .where(_counters.c.topic == bindparam("counter_topic"))
-    .values(seq=_counters.c.seq + bindparam("how_many"))
-    .returning(_counters.c.seq)
-)
 # A topic's first event makes its counter row; a concurrent first writer may make it too.
 _CREATE_COUNTER = {
     dialect: insert_(_counters)
@@ -52,33 +46,21 @@ class Publisher(Protocol):
     def publish(self, envelopes: list[dict[str, Any]]) -> None: ...
 
 
-async def next_seq(session: AsyncSession, topic: str, how_many: int = 1) -> int:
-    """Bump the topic's counter by `how_many`; the last seq handed out. The row lock
-    serializes writers of one topic."""
-    params = {"counter_topic": topic, "how_many": how_many}
-    seq = (await session.execute(_BUMP_SEQ, params)).scalar_one_or_none()
-    if seq is not None:
-        return seq
-    assert session.bind is not None
-    await session.execute(_CREATE_COUNTER[session.bind.dialect.name], {"counter_topic": topic})
-    return (await session.execute(_BUMP_SEQ, params)).scalar_one()
-
-
 async def next_seqs(session: AsyncSession, counts: dict[str, int]) -> dict[str, int]:
-    """`next_seq` for several topics in one statement: each topic's counter bumped by its
-    count; the last seq handed out per topic."""
-    if len(counts) == 1:
-        ((topic, how_many),) = counts.items()
-        return {topic: await next_seq(session, topic, how_many)}
-    bump = (
-        update(_counters)
-        .where(_counters.c.topic.in_(sorted(counts)))
-        .values(seq=_counters.c.seq + case(counts, value=_counters.c.topic))
-        .returning(_counters.c.topic, _counters.c.seq)
-    )
-    last = {topic: seq for topic, seq in (await session.execute(bump)).all()}
-    for topic in sorted(set(counts) - set(last)):  # a topic's first events
-        last[topic] = await next_seq(session, topic, counts[topic])
+    """Bump each topic's counter by its count, in one statement; the last seq handed out
+    per topic. A topic's first events make its counter row."""
+    last = await counters.bump(session, _counters.c.topic, _counters.c.seq, counts)
+    first_events = sorted(set(counts) - set(last))
+    if first_events:
+        assert session.bind is not None
+        create = _CREATE_COUNTER[session.bind.dialect.name]
+        for topic in first_events:
+            await session.execute(create, {"counter_topic": topic})
+        last.update(
+            await counters.bump(
+                session, _counters.c.topic, _counters.c.seq, {t: counts[t] for t in first_events}
+            )
+        )
     return last
 
 

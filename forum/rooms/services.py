@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import bindparam, case, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer, load_viewer
-from forum.lib import markdown
+from forum.lib import counters, markdown
 from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -542,13 +542,6 @@ _EARLIER_SENDS = select(TableMessage).where(
 )
 _cafe_tables = CafeTable.__table__
 _table_messages = TableMessage.__table__
-# A table's next message numbers; its row lock orders the writers of one table.
-_NEXT_NUMBERS = (
-    update(_cafe_tables)
-    .where(_cafe_tables.c.id == bindparam("numbered_table_id"))
-    .values(message_count=_cafe_tables.c.message_count + bindparam("how_many"))
-    .returning(_cafe_tables.c.message_count)
-)
 _INSERT_MESSAGES = insert(_table_messages).returning(_table_messages.c.id, sort_by_parameter_order=True)
 
 
@@ -684,22 +677,6 @@ def _all_answered(results: list[Posted | ForumError | None]) -> list[Posted | Fo
     return answered
 
 
-async def _number_messages(session: AsyncSession, per_table: dict[int, int]) -> dict[int, int]:
-    """Bump each table's message counter by its count, in one statement; the last number
-    handed out per table. The row locks order the writers of one table."""
-    if len(per_table) == 1:
-        ((table_id, how_many),) = per_table.items()
-        params = {"numbered_table_id": table_id, "how_many": how_many}
-        return {table_id: (await session.execute(_NEXT_NUMBERS, params)).scalar_one()}
-    bump = (
-        update(_cafe_tables)
-        .where(_cafe_tables.c.id.in_(sorted(per_table)))
-        .values(message_count=_cafe_tables.c.message_count + case(per_table, value=_cafe_tables.c.id))
-        .returning(_cafe_tables.c.id, _cafe_tables.c.message_count)
-    )
-    return {table_id: last for table_id, last in (await session.execute(bump)).all()}
-
-
 async def _store(
     session: AsyncSession, accepted: list[tuple[MessageDraft, User, tuple[CafeTable, Cafe, Space]]]
 ) -> list[Posted]:
@@ -709,7 +686,9 @@ async def _store(
         per_table[draft.table_id] = per_table.get(draft.table_id, 0) + 1
     next_number = {
         table_id: last - per_table[table_id] + 1
-        for table_id, last in (await _number_messages(session, per_table)).items()
+        for table_id, last in (
+            await counters.bump(session, _cafe_tables.c.id, _cafe_tables.c.message_count, per_table)
+        ).items()
     }
     now = utcnow()
     rows = []
