@@ -10,9 +10,7 @@ and no seq, and events reach the publisher only after commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -20,45 +18,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.models import User
-from forum.accounts.viewer import Viewer, load_viewer
-from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.errors import Forbidden, NotFound
 from forum.realtime import outbox
 from forum.realtime.models import Event, TopicCounter
 from forum.rooms import services
 from forum.rooms.models import CafeTable, TableMessage
-from forum.settings import Settings
 from forum.spaces.models import Space
-from tests.conftest import Cast, People, Persona
+from tests.conftest import Cast, People
+from tests.integration.conftest import RecordingPublisher, viewer_of
 from tests.integration.test_cafes import SLUG, events, fetch, join, say, setup
-
-
-class RecordingPublisher:
-    """Keeps what the outbox hands over after commit, as the hub's publisher would receive it."""
-
-    def __init__(self) -> None:
-        self.published: list[dict[str, Any]] = []
-
-    def publish(self, envelopes: list[dict[str, Any]]) -> None:
-        self.published.extend(envelopes)
-
-
-@pytest.fixture
-def publisher() -> RecordingPublisher:
-    return RecordingPublisher()
-
-
-@pytest.fixture
-async def writer(settings: Settings, publisher: RecordingPublisher) -> AsyncIterator[async_sessionmaker]:
-    """Sessions as the websocket's sends get them: the app's writer engine, a publisher."""
-    engine = create_engine(settings)
-    yield make_sessionmaker(engine, publisher)
-    await engine.dispose()
-
-
-async def viewer_of(sessionmaker: async_sessionmaker, who: Persona) -> Viewer:
-    async with sessionmaker() as session:
-        return await load_viewer(session, await session.get(User, who.id))
 
 
 async def table_count(db: AsyncSession, table_id: int) -> int:

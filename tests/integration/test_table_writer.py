@@ -8,47 +8,19 @@ or error, in order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.errors import Conflict, Invalid, NotFound
 from forum.rooms import services
 from forum.rooms.models import TableMessage
 from forum.rooms.services import MessageDraft, Posted
 from forum.rooms.writer import TableWriter
-from forum.settings import Settings
 from tests.conftest import Cast, People
+from tests.integration.conftest import RecordingPublisher, viewer_of
 from tests.integration.test_cafes import assert_gap_free, events, fetch, join, say, setup
-from tests.integration.test_send_path import RecordingPublisher, viewer_of
-
-
-class CountingPublisher(RecordingPublisher):
-    """Also counts commits: the outbox publishes once per committed transaction."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.commits = 0
-
-    def publish(self, envelopes: list) -> None:
-        self.commits += 1
-        super().publish(envelopes)
-
-
-@pytest.fixture
-def counting() -> CountingPublisher:
-    return CountingPublisher()
-
-
-@pytest.fixture
-async def writer(settings: Settings, counting: CountingPublisher) -> AsyncIterator[async_sessionmaker]:
-    engine = create_engine(settings)
-    yield make_sessionmaker(engine, counting)
-    await engine.dispose()
 
 
 async def test_one_call_answers_every_draft_in_order_by_the_rules_of_one(
@@ -105,7 +77,7 @@ async def test_the_writer_puts_concurrent_sends_in_shared_transactions(
     people: People,
     db: AsyncSession,
     writer: async_sessionmaker,
-    counting: CountingPublisher,
+    publisher: RecordingPublisher,
 ) -> None:
     cafe, hosts = await setup(client, cast, people, tables=1)
     table = await join(client, cafe["id"], cast.observer)
@@ -122,8 +94,8 @@ async def test_the_writer_puts_concurrent_sends_in_shared_transactions(
     results = await asyncio.gather(*sends)
     assert all(r.created for r in results)
     # Sixty sends submitted together did not take sixty transactions.
-    assert 1 <= counting.commits < 60
-    assert len(counting.published) == 60
+    assert 1 <= publisher.commits < 60
+    assert len(publisher.published) == 60
     # Every message got its own number and event, in the order the sends were submitted.
     assert [r.message.number for r in results] == list(range(1, 61))
     assert [r.seq for r in results] == sorted(r.seq for r in results)
