@@ -440,14 +440,19 @@ class Connection:
             elif isinstance(frame, frames.Send):
                 ref = frame.client_id
                 await self.send(frame)
-        except BadFrame as exc:
-            self.reply(frames.Error(code=exc.code, detail=exc.detail, ref=exc.ref))
-        except ForumError as exc:
-            self.reply(frames.error_for(exc, ref))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("a websocket frame failed")
+        except Exception as exc:
+            self._reply_failure(exc, ref)
+
+    def _reply_failure(self, exc: Exception, ref: str | None) -> None:
+        """The one answer to a frame that failed: its error frame (logged if unexpected)."""
+        if isinstance(exc, BadFrame):
+            self.reply(frames.Error(code=exc.code, detail=exc.detail, ref=exc.ref))
+        elif isinstance(exc, ForumError):
+            self.reply(frames.error_for(exc, ref))
+        else:
+            log.error("a websocket frame failed", exc_info=exc)
             self.reply(frames.Error(code="internal", detail="the server failed on this frame", ref=ref))
 
     async def subscribe(self, name: str, after: int | None) -> None:
@@ -546,15 +551,10 @@ class Connection:
         """`_acknowledge` in a task of its own: its failures become `error` frames here."""
         try:
             await self._acknowledge(frame, topic, storing)
-        except ForumError as exc:
-            self.reply(frames.error_for(exc, frame.client_id))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("a websocket send failed")
-            self.reply(
-                frames.Error(code="internal", detail="the server failed on this frame", ref=frame.client_id)
-            )
+        except Exception as exc:
+            self._reply_failure(exc, frame.client_id)
 
     async def revalidate(self) -> None:
         """Stop a socket whose session ended; drop topics it may no longer read."""

@@ -68,7 +68,6 @@ class Hub:
         settings: Settings,
         *,
         reader: async_sessionmaker[AsyncSession] | None = None,
-        table_writer: TableWriter | None = None,
     ) -> None:
         self.channels = channels
         # Sessions that write (a `send`), and sessions that only read (authorize, replay,
@@ -76,7 +75,7 @@ class Hub:
         self.sessionmaker = sessionmaker
         self.reader = reader or sessionmaker
         # Table messages of every socket, written together (forum.rooms.writer).
-        self.table_writer = table_writer if table_writer is not None else _table_writer(sessionmaker)
+        self.table_writer = _table_writer(sessionmaker)
         self.settings = settings
         self.connections: set[Connection] = set()
         self.closing = False
