@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -88,22 +87,13 @@ async def _post_to_thread(
     return Sent(post.id, created, seq)
 
 
-# --- world cafés (forum.rooms provides the services; until then these topics are absent) ---
-
-
-def _rooms() -> ModuleType | None:
-    try:
-        from forum.rooms import services
-    except ImportError:
-        return None
-    return services
+# --- world cafés (forum.rooms; imported when used, as the rooms import the outbox) ---
 
 
 async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> object:
-    rooms = _rooms()
-    if rooms is None or not hasattr(rooms, "get_table_for_reader"):
-        raise NotFound(f"no table with id {table_id}")
-    return await rooms.get_table_for_reader(session, viewer, table_id)
+    from forum.rooms import services as rooms
+
+    return await rooms.get_table_for_reader(session, viewer, table_id or 0)
 
 
 async def _post_to_table(
@@ -121,10 +111,9 @@ async def _post_to_table(
 
 
 async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> object:
-    rooms = _rooms()
-    if rooms is None or not hasattr(rooms, "get_cafe"):
-        raise NotFound(f"no café with id {cafe_id}")
-    return await rooms.get_cafe(session, viewer, cafe_id)
+    from forum.rooms import services as rooms
+
+    return await rooms.get_cafe(session, viewer, cafe_id or 0)
 
 
 # --- moderation -----------------------------------------------------------------------
@@ -149,11 +138,10 @@ TOPICS: dict[str, TopicRule] = {
 
 def presence_payload(topic: str, user_ids: list[int]) -> dict:
     """The data of a `presence` signal: who is subscribed to the table now."""
+    from forum.rooms import services as rooms
+
     _kind, _, raw_id = topic.partition(":")
-    rooms = _rooms()
-    if rooms is not None and hasattr(rooms, "presence_data"):
-        return rooms.presence_data(int(raw_id), user_ids)
-    return {"table_id": int(raw_id), "user_ids": sorted(set(user_ids))}
+    return rooms.presence_data(int(raw_id), user_ids)
 
 
 @dataclass(frozen=True)
