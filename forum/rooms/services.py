@@ -564,8 +564,8 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
     message, whatever has changed since, or a Conflict if it was said at another table.
 
     Three reads for the whole call (the tables with their cafés and spaces, the writers'
-    seats, earlier sends of the client_ids), then per table one counter update, and one
-    insert for all messages and one per topic for their events (`outbox.append_many`): the
+    seats, earlier sends of the client_ids), then one counter update for all the tables, one
+    insert for all messages, and the same two for their events (`outbox.append_many`): the
     cost of a transaction is shared by everything written in it (`forum.rooms.writer`).
     New messages are returned detached (not in the session), as if loaded and the session
     closed.
@@ -714,10 +714,9 @@ async def _store(
         message = TableMessage(id=message_id, **values)
         make_transient_to_detached(message)
         messages.append(message)
-    for table_id in per_table:
-        # The tables in the session keep their counts as stored, without a write of their own.
-        table = next(t for _, _, (t, _, _) in accepted if t.id == table_id)
-        set_committed_value(table, "message_count", next_number[table_id] - 1)
+    # The tables in the session keep their counts as stored, without a write of their own.
+    for table in {table.id: table for _, _, (table, _, _) in accepted}.values():
+        set_committed_value(table, "message_count", next_number[table.id] - 1)
     events = await outbox.append_many(
         session,
         [
