@@ -63,14 +63,18 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _SCRIPT_SCHEME = re.compile(r"(?i)(java|vb|live)script:")
 
 
+# Built once: `nh3.clean` converts the allow-lists into a new sanitizer on every call,
+# which cost more than the sanitizing itself for a chat-sized message.
+_cleaner = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=ALLOWED_URL_SCHEMES,
+    link_rel="nofollow noopener noreferrer",
+    strip_comments=True,
+)
+
+
 def render(body: str) -> str:
     """Render a post's Markdown to sanitized HTML."""
-    html = nh3.clean(
-        _md.render(body),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_URL_SCHEMES,
-        link_rel="nofollow noopener noreferrer",
-        strip_comments=True,
-    )
+    html = _cleaner.clean(_md.render(body))
     return _SCRIPT_SCHEME.sub(lambda m: m[0][:-1] + "&#58;", html)
