@@ -2,8 +2,11 @@
 transaction, for any number of rows in one statement.
 
 The UPDATE's row locks order the writers of one counter; the new values it returns are
-the last numbers handed out. The statement for one row is built once per counter column,
-so SQLAlchemy finds its compiled form without recomputing its cache key on the hot path.
+the last numbers handed out. Each statement is built once per counter column and number
+of rows, with bound parameters for the keys and amounts: SQLAlchemy then finds its
+compiled form without recomputing a cache key, and a busy café's batches leave no
+expression objects behind. Those form reference cycles, and at a few hundred batches a
+second they kept the garbage collector busy enough to pause the event loop.
 """
 
 from __future__ import annotations
@@ -13,20 +16,32 @@ from typing import Any
 from sqlalchemy import Column, Update, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_ONE_ROW: dict[tuple[Column[Any], Column[Any]], Update] = {}
+# Statements for up to this many rows are kept; a larger bump builds its own.
+KEPT_SIZES = 64
+
+_BUILT: dict[tuple[Column[Any], Column[Any], int], Update] = {}
 
 
-def _one_row(key: Column[Any], count: Column[Any]) -> Update:
-    statement = _ONE_ROW.get((key, count))
-    if statement is None:
-        # The binds are not named after the columns: in an UPDATE those names belong to SET.
+def _statement(key: Column[Any], count: Column[Any], rows: int) -> Update:
+    found = _BUILT.get((key, count, rows))
+    if found is not None:
+        return found
+    # The binds are not named after the columns: in an UPDATE those names belong to SET.
+    keys = [bindparam(f"key_{i}", type_=key.type) for i in range(rows)]
+    amounts = [bindparam(f"by_{i}", type_=count.type) for i in range(rows)]
+    if rows == 1:
+        statement = (
+            update(key.table).where(key == keys[0]).values({count: count + amounts[0]}).returning(key, count)
+        )
+    else:
         statement = (
             update(key.table)
-            .where(key == bindparam("bump_key"))
-            .values({count: count + bindparam("bump_by")})
+            .where(key.in_(keys))
+            .values({count: count + case(*((key == k, by) for k, by in zip(keys, amounts, strict=True)))})
             .returning(key, count)
         )
-        _ONE_ROW[(key, count)] = statement
+    if rows <= KEPT_SIZES:
+        _BUILT[(key, count, rows)] = statement
     return statement
 
 
@@ -37,14 +52,9 @@ async def bump(
     Keys without a row are missing from the answer."""
     if not counts:
         return {}
-    if len(counts) == 1:
-        ((only, by),) = counts.items()
-        result = await session.execute(_one_row(key, count), {"bump_key": only, "bump_by": by})
-    else:
-        result = await session.execute(
-            update(key.table)
-            .where(key.in_(sorted(counts)))
-            .values({count: count + case(counts, value=key)})
-            .returning(key, count)
-        )
+    params: dict[str, Any] = {}
+    for i, (k, by) in enumerate(sorted(counts.items())):
+        params[f"key_{i}"] = k
+        params[f"by_{i}"] = by
+    result = await session.execute(_statement(key, count, len(counts)), params)
     return {k: value for k, value in result.all()}
