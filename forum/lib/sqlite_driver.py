@@ -6,8 +6,10 @@ a busy event loop every hop waits for the loop's next turn to hand its result ba
 live café's writes are a few statements per batch (forum.rooms.writer), so those hops, not
 SQLite, set how long a batch takes: here the four calls run as one function on the
 driver's thread, hand-over and all, the way SQLAlchemy's own adapter already sets a
-connection's isolation level. Everything else (transactions, server-side cursors, errors)
-is SQLAlchemy's adapter unchanged.
+connection's isolation level. A transaction's BEGIN rides along with its first statement
+(`begin_with_next_statement`), and the pool's rollback of a connection with no transaction
+open (one just committed) is skipped. Everything else (server-side cursors, errors) is
+SQLAlchemy's adapter unchanged.
 """
 
 from __future__ import annotations
@@ -40,8 +42,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         raw: sqlite3.Connection = self._connection._conn
+        begin = self._adapt_connection.take_pending_begin()
 
         def run() -> tuple[Any, list[Any] | None, int | None, int]:
+            if begin is not None:
+                raw.execute(begin)
             cursor = raw.cursor()
             try:
                 if parameters is None:
@@ -69,8 +74,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         raw: sqlite3.Connection = self._connection._conn
+        begin = self._adapt_connection.take_pending_begin()
 
         def run() -> tuple[int | None, int]:
+            if begin is not None:
+                raw.execute(begin)
             cursor = raw.cursor()
             try:
                 cursor.executemany(operation, seq_of_parameters)
@@ -86,12 +94,51 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_pending_begin",)
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        self._pending_begin: str | None = None
+
+    def begin_with_next_statement(self, begin: str) -> None:
+        """Send `begin` (BEGIN IMMEDIATE, say) in the same hop as the next statement; a
+        transaction that ends before any statement never begins."""
+        self._pending_begin = begin
+
+    def take_pending_begin(self) -> str | None:
+        begin, self._pending_begin = self._pending_begin, None
+        return begin
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
+            begin = self.take_pending_begin()
+            if begin is not None:
+                self.exec_now(begin)
             return super().cursor(server_side=True)
         return OneHopCursor(self)
+
+    def exec_now(self, sql: str) -> None:
+        raw: sqlite3.Connection = self._connection._conn
+        try:
+            self.await_(_on_driver_thread(self._connection, lambda: raw.execute(sql).close()))
+        except Exception as error:
+            self._handle_exception(error)
+
+    def commit(self) -> None:
+        if self.take_pending_begin() is None:
+            super().commit()
+
+    def rollback(self) -> None:
+        self._pending_begin = None
+        # The pool rolls back every connection it takes back, most of them just committed:
+        # with no transaction open there is nothing to undo, and no reason to hop.
+        # (aiosqlite itself reads `in_transaction` from the loop's thread.)
+        try:
+            idle = not self._connection.in_transaction
+        except ValueError:  # closed: let the adapter report it
+            idle = False
+        if not idle:
+            super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -1,0 +1,143 @@
+"""The engines' connection handling, on the real databases.
+
+SQLite: a write transaction's BEGIN IMMEDIATE travels with its first statement, yet holds
+the write lock from that statement on; a transaction with no statement never begins; the
+pool's rollback of a committed connection costs no trip to the driver.
+PostgreSQL: a pooled connection the server has closed is never handed out again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from forum.lib.db import create_engine
+from forum.settings import Settings
+
+
+def _sqlite_path(settings: Settings) -> str:
+    return settings.database_url.split("///", 1)[1]
+
+
+def _count_driver_calls(engine: AsyncEngine) -> list[str]:
+    """Every statement SQLAlchemy sends, and each rollback it asks the driver for."""
+    calls: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        calls.append(statement)
+
+    return calls
+
+
+async def test_sqlite_write_transaction_locks_from_its_first_statement(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's write lock only")
+    writer = create_engine(settings)
+    other = sqlite3.connect(_sqlite_path(settings), timeout=0, isolation_level=None)
+    try:
+        async with writer.connect() as conn:
+            await conn.execute(text("SELECT count(*) FROM users"))
+            # A read was the first statement, and still the lock is held: BEGIN IMMEDIATE.
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            await conn.execute(text("UPDATE users SET display_name = display_name"))
+            await conn.rollback()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        await writer.dispose()
+
+
+async def test_sqlite_transaction_without_statements_takes_no_lock(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's write lock only")
+    writer = create_engine(settings)
+    other = sqlite3.connect(_sqlite_path(settings), timeout=0, isolation_level=None)
+    try:
+        async with writer.connect() as conn:
+            await conn.begin()
+            other.execute("BEGIN IMMEDIATE")  # nothing was sent, so nothing is held
+            other.execute("ROLLBACK")
+            await conn.commit()
+        async with writer.connect() as conn:
+            await conn.begin()
+            await conn.rollback()
+        async with writer.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+            await conn.commit()
+    finally:
+        other.close()
+        await writer.dispose()
+
+
+async def test_sqlite_rolled_back_write_is_undone_and_committed_write_kept(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite driver only")
+    writer = create_engine(settings)
+    try:
+        async with writer.connect() as conn:
+            await conn.execute(text("CREATE TABLE scratch (n INTEGER)"))
+            await conn.commit()
+        async with writer.connect() as conn:
+            await conn.execute(text("INSERT INTO scratch VALUES (1)"))
+            await conn.rollback()
+        async with writer.connect() as conn:
+            await conn.execute(text("INSERT INTO scratch VALUES (2)"))
+            await conn.commit()
+        async with writer.connect() as conn:
+            assert (await conn.execute(text("SELECT n FROM scratch"))).scalars().all() == [2]
+    finally:
+        await writer.dispose()
+
+
+async def test_sqlite_pool_return_after_commit_sends_nothing(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite driver only")
+    writer = create_engine(settings)
+    calls = _count_driver_calls(writer)
+    rollbacks: list[bool] = []
+
+    @event.listens_for(writer.sync_engine, "reset")
+    def _reset(dbapi_connection: object, _record: object, _state: object) -> None:
+        rollbacks.append(dbapi_connection._connection.in_transaction)  # type: ignore[attr-defined]
+
+    try:
+        async with writer.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            await conn.commit()
+        # The pool reset the connection on return, with no transaction open.
+        assert rollbacks == [False]
+        assert calls == ["SELECT 1"]
+    finally:
+        await writer.dispose()
+
+
+async def test_postgresql_connection_closed_by_the_server_is_replaced(settings: Settings) -> None:
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    engine = create_engine(settings)
+    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            first_pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+            pooled = (await conn.get_raw_connection()).driver_connection
+        async with admin.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        # The driver hears the server's goodbye when the loop next reads the socket.
+        for _ in range(100):
+            if pooled.is_closed():
+                break
+            await asyncio.sleep(0.02)
+        assert pooled.is_closed()
+        async with engine.connect() as conn:
+            second_pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+        assert second_pid != first_pid
+    finally:
+        await admin.dispose()
+        await engine.dispose()
