@@ -72,7 +72,7 @@ def serve(host: str, port: int, workers: int) -> None:
     if settings.auto_migrate:
         upgrade(settings.database_url)
     uvicorn.run(
-        "forum.app:create_app",
+        "forum.app:create_served_app",
         factory=True,
         host=host,
         port=port,
