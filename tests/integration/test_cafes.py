@@ -39,10 +39,10 @@ async def workshop(client: AsyncTestClient, cast: Cast, **kwargs: Any) -> dict:
 
 
 async def create_cafe(
-    client: AsyncTestClient, who: Persona, hosts: list[Persona], *, round_seconds: int = 900
+    client: AsyncTestClient, who: Persona, hosts: list[Persona], *, round_seconds: int = 900, slug: str = SLUG
 ) -> dict:
     resp = await client.post(
-        f"/api/spaces/{SLUG}/cafes",
+        f"/api/spaces/{slug}/cafes",
         json={
             "title": "Sharing NMA experiences",
             "round_seconds": round_seconds,

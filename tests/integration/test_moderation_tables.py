@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.moderation.models import AuditEntry
 from forum.realtime.models import Event
 from tests.conftest import Cast, People, Persona, make_space
+from tests.integration.test_cafes import create_cafe, join
 
 
 async def messages(client: AsyncTestClient, table_id: int, who: Persona) -> list[dict]:
@@ -26,21 +27,9 @@ async def test_hide_and_unhide_a_table_message(
     await client.put(
         "/api/spaces/elsewhere/moderators", json={"user_ids": [other_mod.id]}, headers=cast.admin.headers
     )
-    cafe = await client.post(
-        "/api/spaces/workshop/cafes",
-        json={
-            "title": "World café",
-            "round_seconds": 600,
-            "tables": [{"topic": "Finance", "host_id": cast.focal_point.id}],
-        },
-        headers=cast.moderator.headers,
-    )
-    assert cafe.status_code == 201, cafe.text
-    cafe_id = cafe.json()["id"]
-    table_id = (await client.post(f"/api/cafes/{cafe_id}/join", headers=cast.observer.headers)).json()[
-        "table_id"
-    ]
-    await client.post(f"/api/cafes/{cafe_id}/join", headers=cast.other_observer.headers)
+    cafe_id = (await create_cafe(client, cast.moderator, [cast.focal_point], slug="workshop"))["id"]
+    table_id = await join(client, cafe_id, cast.observer)
+    await join(client, cafe_id, cast.other_observer)
     sent = await client.post(
         f"/api/tables/{table_id}/messages", json={"body": "rude words"}, headers=cast.observer.headers
     )

@@ -12,6 +12,7 @@ from forum.realtime import connection
 from forum.realtime.models import Event
 from forum.threads.models import Post
 from tests.conftest import ORIGIN, Cast, make_space
+from tests.integration.test_cafes import create_cafe, join
 from tests.realtime.conftest import Live, make_thread_http
 
 
@@ -276,21 +277,9 @@ async def test_a_suspension_ends_the_users_sockets_at_once(live: Live, cast: Cas
 
 async def test_cafe_tables_over_the_socket_send_messages_and_presence(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "workshop-63", kind="workshop")
-    resp = await live.http.post(
-        "/api/spaces/workshop-63/cafes",
-        json={
-            "title": "World café",
-            "round_seconds": 600,
-            "tables": [{"topic": "SUBARU", "host_id": cast.focal_point.id}],
-        },
-        headers=cast.moderator.headers,
-    )
-    assert resp.status_code == 201, resp.text
-    cafe = resp.json()
+    cafe = await create_cafe(live.http, cast.moderator, [cast.focal_point], slug="workshop-63")
     table_id = cafe["tables"][0]["id"]
-    joined = await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=cast.observer.headers)
-    assert joined.status_code == 200, joined.text
-    assert joined.json()["table_id"] == table_id
+    assert await join(live.http, cafe["id"], cast.observer) == table_id
     topic = f"table:{table_id}"
 
     host = await live.peer(cast.focal_point)
