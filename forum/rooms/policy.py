@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forum.accounts.viewer import Viewer
-from forum.rooms.models import CafeTable, TableMessage
+from forum.rooms.models import TableMessage
 
 VISIBLE_MESSAGE_STATUSES = frozenset({"published"})
 MESSAGE_STATUSES = frozenset({"published", "hidden"})
@@ -14,18 +14,18 @@ def can_run_cafe(viewer: Viewer, space_id: int) -> bool:
     return viewer.moderates(space_id)
 
 
-def can_read_table(viewer: Viewer, table: CafeTable, space_id: int, *, has_sat_there: bool) -> bool:
+def can_read_table(viewer: Viewer, host_id: int, space_id: int, *, has_sat_there: bool) -> bool:
     """A table's messages: who sits or sat there, its host, the space's moderators."""
     if viewer.id is None:
         return False
-    return has_sat_there or table.host_id == viewer.id or viewer.moderates(space_id)
+    return has_sat_there or host_id == viewer.id or viewer.moderates(space_id)
 
 
-def can_write_table(viewer: Viewer, table: CafeTable, space_id: int, *, seated_now: bool) -> bool:
+def can_write_table(viewer: Viewer, host_id: int, space_id: int, *, seated_now: bool) -> bool:
     """Posting at a table: who sits there now, its host, the space's moderators."""
     if viewer.id is None:
         return False
-    return seated_now or table.host_id == viewer.id or viewer.moderates(space_id)
+    return seated_now or host_id == viewer.id or viewer.moderates(space_id)
 
 
 def can_see_message(viewer: Viewer, message: TableMessage, space_id: int) -> bool:

@@ -19,13 +19,15 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import Row, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
@@ -52,7 +54,7 @@ from forum.rooms.schemas import (
 from forum.rooms.seating import TableSlot, choose_table_for_join, plan_round
 from forum.spaces import services as spaces
 from forum.spaces.models import Space, SpaceKind
-from forum.spaces.policy import can_see_space
+from forum.spaces.policy import can_see_space, can_see_space_of
 from forum.threads.models import Post, PostStatus, Thread
 from forum.threads.services import announce_post
 
@@ -226,7 +228,7 @@ async def _find_table(session: AsyncSession, viewer: Viewer, table_id: int) -> V
     except NotFound:
         raise NotFound(f"no table with id {table_id}") from None
     sat = await _has_sat_at(session, viewer.id, table.id)
-    if not policy.can_read_table(viewer, table, space.id, has_sat_there=sat):
+    if not policy.can_read_table(viewer, table.host_id, space.id, has_sat_there=sat):
         raise NotFound(f"no table with id {table_id}")
     return VisibleTable(table, cafe, space)
 
@@ -248,8 +250,12 @@ async def _tables(session: AsyncSession, cafe_id: int) -> list[CafeTable]:
 
 
 def _require_open(cafe: Cafe) -> None:
-    if cafe.state == CafeState.closed.value:
-        raise Conflict(f"café {cafe.id} is closed")
+    _require_open_state(cafe.id, cafe.state)
+
+
+def _require_open_state(cafe_id: int, state: str) -> None:
+    if state == CafeState.closed.value:
+        raise Conflict(f"café {cafe_id} is closed")
 
 
 def _require_runner(viewer: Viewer, space: Space, what: str) -> None:
@@ -517,31 +523,47 @@ def _repeat(existing: TableMessage, table_id: int) -> Posted:
 
 
 # The write path's reads, built once: SQLAlchemy finds a statement's compiled form by its
-# cache key, and a statement object built per call computes that key again each time.
+# cache key, and a statement object built per call computes that key again each time. They
+# are Core statements on the tables, run on the session's connection: plain rows, no
+# entities to build, no identity map to consult (the ORM's share of a read is most of it).
+_cafe_tables = CafeTable.__table__
+_cafes = Cafe.__table__
+_spaces = Space.__table__
+_seats = CafeSeat.__table__
+_table_messages = TableMessage.__table__
 
-# The tables written to, with their cafés (FOR SHARE on PostgreSQL, so a closing café waits
-# for these messages or refuses them; SQLite serializes writers with BEGIN IMMEDIATE and
-# ignores it) and spaces. populate_existing: a café already in the session is read afresh.
+# What the rules need of the tables written to, their cafés and spaces (FOR SHARE of the
+# cafés on PostgreSQL, so a closing café waits for these messages or refuses them; SQLite
+# serializes writers with BEGIN IMMEDIATE and ignores it).
 _WRITE_CONTEXT = (
-    select(CafeTable, Cafe, Space)
-    .join(Cafe, Cafe.id == CafeTable.cafe_id)
-    .join(Space, Space.id == Cafe.space_id)
-    .where(CafeTable.id.in_(bindparam("table_ids", expanding=True)))
-    .with_for_update(read=True, of=Cafe)
-    .execution_options(populate_existing=True)
+    select(
+        _cafe_tables.c.id,
+        _cafe_tables.c.host_id,
+        _cafes.c.id.label("cafe_id"),
+        _cafes.c.state.label("cafe_state"),
+        _spaces.c.id.label("space_id"),
+        _spaces.c.visibility,
+        _spaces.c.allowed_roles,
+    )
+    .select_from(
+        _cafe_tables.join(_cafes, _cafes.c.id == _cafe_tables.c.cafe_id).join(
+            _spaces, _spaces.c.id == _cafes.c.space_id
+        )
+    )
+    .where(_cafe_tables.c.id.in_(bindparam("table_ids", expanding=True)))
+    .with_for_update(read=True, of=_cafes)
 )
 # Where the writers sit now in those cafés.
-_WRITER_SEATS = select(CafeSeat.cafe_id, CafeSeat.user_id, CafeSeat.table_id).where(
-    CafeSeat.cafe_id.in_(bindparam("cafe_ids", expanding=True)),
-    CafeSeat.user_id.in_(bindparam("user_ids", expanding=True)),
+_WRITER_SEATS = select(_seats.c.cafe_id, _seats.c.user_id, _seats.c.table_id).where(
+    _seats.c.cafe_id.in_(bindparam("cafe_ids", expanding=True)),
+    _seats.c.user_id.in_(bindparam("user_ids", expanding=True)),
 )
-# Messages stored before under the drafts' client_ids (pairs are matched in Python).
-_EARLIER_SENDS = select(TableMessage).where(
-    TableMessage.author_id.in_(bindparam("author_ids", expanding=True)),
-    TableMessage.client_id.in_(bindparam("client_ids", expanding=True)),
+# Messages stored before under the drafts' client_ids (pairs are matched in Python); a
+# repeat is rare, so only its id is read here and the message is loaded when one is found.
+_EARLIER_SENDS = select(_table_messages.c.id, _table_messages.c.author_id, _table_messages.c.client_id).where(
+    _table_messages.c.author_id.in_(bindparam("author_ids", expanding=True)),
+    _table_messages.c.client_id.in_(bindparam("client_ids", expanding=True)),
 )
-_cafe_tables = CafeTable.__table__
-_table_messages = TableMessage.__table__
 _INSERT_MESSAGES = insert(_table_messages).returning(_table_messages.c.id, sort_by_parameter_order=True)
 
 
@@ -581,18 +603,16 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
         return _all_answered(results)
 
     table_ids = sorted({drafts[i].table_id for i in writers})
-    tables = {
-        table.id: (table, cafe, space)
-        for table, cafe, space in (await session.execute(_WRITE_CONTEXT, {"table_ids": table_ids})).all()
-    }
-    cafe_ids = sorted({cafe.id for _, cafe, _ in tables.values()})
+    connection = await session.connection()
+    tables = {row.id: row for row in await connection.execute(_WRITE_CONTEXT, {"table_ids": table_ids})}
+    cafe_ids = sorted({row.cafe_id for row in tables.values()})
     user_ids = sorted({user.id for user in writers.values()})
     seats = (
         {
             (cafe_id, user_id): table_id
-            for cafe_id, user_id, table_id in (
-                await session.execute(_WRITER_SEATS, {"cafe_ids": cafe_ids, "user_ids": user_ids})
-            ).all()
+            for cafe_id, user_id, table_id in await connection.execute(
+                _WRITER_SEATS, {"cafe_ids": cafe_ids, "user_ids": user_ids}
+            )
         }
         if cafe_ids
         else {}
@@ -600,10 +620,15 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
     client_ids = sorted({drafts[i].client_id for i in writers if drafts[i].client_id is not None})
     earlier: dict[tuple[int, str], TableMessage] = {}
     if client_ids:
-        for message in (
-            await session.scalars(_EARLIER_SENDS, {"author_ids": user_ids, "client_ids": client_ids})
-        ).all():
-            earlier[(message.author_id, message.client_id or "")] = message
+        found_ids = {
+            message_id: (author_id, client_id)
+            for message_id, author_id, client_id in await connection.execute(
+                _EARLIER_SENDS, {"author_ids": user_ids, "client_ids": client_ids}
+            )
+        }
+        if found_ids:
+            for message in await session.scalars(select(TableMessage).where(TableMessage.id.in_(found_ids))):
+                earlier[found_ids[message.id]] = message
 
     accepted: list[int] = []
     first_of: dict[tuple[int, str], int] = {}  # a client_id's first draft in this call
@@ -618,20 +643,21 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
             if key is not None and key in first_of:
                 repeats[i] = first_of[key]
                 continue
-            found = tables.get(draft.table_id)
-            if found is None or not can_see_space(draft.viewer, found[2]):
+            table = tables.get(draft.table_id)
+            if table is None or not can_see_space_of(
+                draft.viewer, table.space_id, table.visibility, table.allowed_roles
+            ):
                 raise NotFound(f"no table with id {draft.table_id}")
-            table, cafe, space = found
-            seated_now = seats.get((cafe.id, user.id)) == table.id
-            if not policy.can_write_table(draft.viewer, table, space.id, seated_now=seated_now):
+            seated_now = seats.get((table.cafe_id, user.id)) == table.id
+            if not policy.can_write_table(draft.viewer, table.host_id, table.space_id, seated_now=seated_now):
                 # Refused either way; whether the table exists for the writer decides how.
                 # Writing needs a seat there now, which implies having sat there, so only a
                 # refusal asks.
                 sat = await _has_sat_at(session, user.id, table.id)
-                if policy.can_read_table(draft.viewer, table, space.id, has_sat_there=sat):
+                if policy.can_read_table(draft.viewer, table.host_id, table.space_id, has_sat_there=sat):
                     raise Forbidden("you no longer sit at this table: write at the table where you sit now")
                 raise NotFound(f"no table with id {draft.table_id}")
-            _require_open(cafe)
+            _require_open_state(table.cafe_id, table.cafe_state)
         except ForumError as exc:
             results[i] = exc
             continue
@@ -677,9 +703,7 @@ def _all_answered(results: list[Posted | ForumError | None]) -> list[Posted | Fo
     return answered
 
 
-async def _store(
-    session: AsyncSession, accepted: list[tuple[MessageDraft, User, tuple[CafeTable, Cafe, Space]]]
-) -> list[Posted]:
+async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User, Row[Any]]]) -> list[Posted]:
     """Number, insert and announce the accepted drafts, in order, in the open transaction."""
     per_table: dict[int, int] = {}
     for draft, _, _ in accepted:
@@ -692,7 +716,7 @@ async def _store(
     }
     now = utcnow()
     rows = []
-    for draft, user, (table, _, _) in accepted:
+    for draft, user, table in accepted:
         number = next_number[table.id]
         next_number[table.id] = number + 1
         rows.append(
@@ -709,14 +733,16 @@ async def _store(
             }
         )
     ids = (await session.execute(_INSERT_MESSAGES, rows)).scalars().all()
+    # A table this session already holds keeps its count as stored, without a write of its own.
+    for table_id, after in next_number.items():
+        held = session.identity_map.get(identity_key(CafeTable, table_id))
+        if held is not None:
+            set_committed_value(held, "message_count", after - 1)
     messages = []
     for message_id, values in zip(ids, rows, strict=True):
         message = TableMessage(id=message_id, **values)
         make_transient_to_detached(message)
         messages.append(message)
-    # The tables in the session keep their counts as stored, without a write of their own.
-    for table in {table.id: table for _, _, (table, _, _) in accepted}.values():
-        set_committed_value(table, "message_count", next_number[table.id] - 1)
     events = await outbox.append_many(
         session,
         [
@@ -725,9 +751,9 @@ async def _store(
                 "message.created",
                 msgspec.to_builtins(message_out(message, user)),
                 owner_id=user.id,
-                space_id=space.id,
+                space_id=table.space_id,
             )
-            for message, (_, user, (_, _, space)) in zip(messages, accepted, strict=True)
+            for message, (_, user, table) in zip(messages, accepted, strict=True)
         ],
     )
     return [Posted(message, True, ev.seq) for message, ev in zip(messages, events, strict=True)]
