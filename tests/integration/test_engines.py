@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import event, text
@@ -19,61 +20,63 @@ from forum.lib.db import create_engine
 from forum.settings import Settings
 
 
-def _sqlite_path(settings: Settings) -> str:
-    return settings.database_url.split("///", 1)[1]
+@pytest.fixture
+async def writer_and_rival(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, sqlite3.Connection]]:
+    """The service's writer engine, and a plain sqlite3 connection that gives up at once
+    when it cannot take the write lock."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's write lock only")
+    writer = create_engine(settings)
+    path = settings.database_url.split("///", 1)[1]
+    rival = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        yield writer, rival
+    finally:
+        rival.close()
+        await writer.dispose()
 
 
-def _count_driver_calls(engine: AsyncEngine) -> list[str]:
-    """Every statement SQLAlchemy sends, and each rollback it asks the driver for."""
-    calls: list[str] = []
+def _statements_sent(engine: AsyncEngine) -> list[str]:
+    """Every statement SQLAlchemy hands to the driver's cursor, from now on."""
+    sent: list[str] = []
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        calls.append(statement)
+        sent.append(statement)
 
-    return calls
-
-
-async def test_sqlite_write_transaction_locks_from_its_first_statement(settings: Settings) -> None:
-    if not settings.is_sqlite:
-        pytest.skip("SQLite's write lock only")
-    writer = create_engine(settings)
-    other = sqlite3.connect(_sqlite_path(settings), timeout=0, isolation_level=None)
-    try:
-        async with writer.connect() as conn:
-            await conn.execute(text("SELECT count(*) FROM users"))
-            # A read was the first statement, and still the lock is held: BEGIN IMMEDIATE.
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
-            await conn.execute(text("UPDATE users SET display_name = display_name"))
-            await conn.rollback()
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
-        await writer.dispose()
+    return sent
 
 
-async def test_sqlite_transaction_without_statements_takes_no_lock(settings: Settings) -> None:
-    if not settings.is_sqlite:
-        pytest.skip("SQLite's write lock only")
-    writer = create_engine(settings)
-    other = sqlite3.connect(_sqlite_path(settings), timeout=0, isolation_level=None)
-    try:
-        async with writer.connect() as conn:
-            await conn.begin()
-            other.execute("BEGIN IMMEDIATE")  # nothing was sent, so nothing is held
-            other.execute("ROLLBACK")
-            await conn.commit()
-        async with writer.connect() as conn:
-            await conn.begin()
-            await conn.rollback()
-        async with writer.connect() as conn:
-            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
-            await conn.commit()
-    finally:
-        other.close()
-        await writer.dispose()
+async def test_sqlite_write_transaction_locks_from_its_first_statement(
+    writer_and_rival: tuple[AsyncEngine, sqlite3.Connection],
+) -> None:
+    writer, rival = writer_and_rival
+    async with writer.connect() as conn:
+        await conn.execute(text("SELECT count(*) FROM users"))
+        # A read was the first statement, and still the lock is held: BEGIN IMMEDIATE.
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            rival.execute("BEGIN IMMEDIATE")
+        await conn.execute(text("UPDATE users SET display_name = display_name"))
+        await conn.rollback()
+    rival.execute("BEGIN IMMEDIATE")
+    rival.execute("ROLLBACK")
+
+
+async def test_sqlite_transaction_without_statements_takes_no_lock(
+    writer_and_rival: tuple[AsyncEngine, sqlite3.Connection],
+) -> None:
+    writer, rival = writer_and_rival
+    async with writer.connect() as conn:
+        await conn.begin()
+        rival.execute("BEGIN IMMEDIATE")  # nothing was sent, so nothing is held
+        rival.execute("ROLLBACK")
+        await conn.commit()
+    async with writer.connect() as conn:
+        await conn.begin()
+        await conn.rollback()
+    async with writer.connect() as conn:
+        assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        await conn.commit()
 
 
 async def test_sqlite_rolled_back_write_is_undone_and_committed_write_kept(settings: Settings) -> None:
@@ -96,24 +99,27 @@ async def test_sqlite_rolled_back_write_is_undone_and_committed_write_kept(setti
         await writer.dispose()
 
 
-async def test_sqlite_pool_return_after_commit_sends_nothing(settings: Settings) -> None:
+async def test_sqlite_begin_rides_with_the_first_statement_and_the_pool_gets_it_back_idle(
+    settings: Settings,
+) -> None:
     if not settings.is_sqlite:
         pytest.skip("SQLite driver only")
     writer = create_engine(settings)
-    calls = _count_driver_calls(writer)
-    rollbacks: list[bool] = []
+    calls = _statements_sent(writer)
+    open_at_reset: list[bool] = []
 
     @event.listens_for(writer.sync_engine, "reset")
     def _reset(dbapi_connection: object, _record: object, _state: object) -> None:
-        rollbacks.append(dbapi_connection._connection.in_transaction)  # type: ignore[attr-defined]
+        open_at_reset.append(dbapi_connection._connection.in_transaction)  # type: ignore[attr-defined]
 
     try:
         async with writer.connect() as conn:
             await conn.execute(text("SELECT 1"))
             await conn.commit()
-        # The pool reset the connection on return, with no transaction open.
-        assert rollbacks == [False]
+        # BEGIN IMMEDIATE went in the SELECT's hop, not as a statement of its own; the pool
+        # took the connection back with no transaction open (so its rollback is skipped).
         assert calls == ["SELECT 1"]
+        assert open_at_reset == [False]
     finally:
         await writer.dispose()
 
