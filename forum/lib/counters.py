@@ -11,13 +11,17 @@ second they kept the garbage collector busy enough to pause the event loop.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Update, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Statements for up to this many rows are kept; a larger bump builds its own.
 KEPT_SIZES = 64
+
+K = TypeVar("K", bound=Hashable)
 
 _BUILT: dict[tuple[Column[Any], Column[Any], int], Update] = {}
 
@@ -58,3 +62,15 @@ async def bump(
         params[f"by_{i}"] = by
     result = await session.execute(_statement(key, count, len(counts)), params)
     return {k: value for k, value in result.all()}
+
+
+def numbers_in_order(keys: Sequence[K], last: dict[K, int]) -> list[int]:
+    """The numbers a bump handed out, one per item in order: the items of one key get the
+    consecutive numbers that end at `last[key]`."""
+    per_key = Counter(keys)
+    following = {k: last[k] - n + 1 for k, n in per_key.items()}
+    numbers = []
+    for k in keys:
+        numbers.append(following[k])
+        following[k] += 1
+    return numbers

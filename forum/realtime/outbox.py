@@ -7,6 +7,7 @@ change announces nothing). `signal()` sends a passing signal (presence) with no 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -120,16 +121,11 @@ async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[E
     insert for all (a batch of table messages shares them, see forum.rooms.writer)."""
     if not drafts:
         return []
-    per_topic: dict[str, int] = {}
-    for draft in drafts:
-        per_topic[draft.topic] = per_topic.get(draft.topic, 0) + 1
-    last_seqs = await next_seqs(session, per_topic)
-    next_seq_of = {topic: last_seqs[topic] - how_many + 1 for topic, how_many in per_topic.items()}
+    topics = [draft.topic for draft in drafts]
+    seqs = counters.numbers_in_order(topics, await next_seqs(session, Counter(topics)))
     now = utcnow()
     rows = []
-    for draft in drafts:
-        seq = next_seq_of[draft.topic]
-        next_seq_of[draft.topic] = seq + 1
+    for draft, seq in zip(drafts, seqs, strict=True):
         rows.append(
             {
                 "topic": draft.topic,

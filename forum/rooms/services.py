@@ -705,20 +705,12 @@ def _all_answered(results: list[Posted | ForumError | None]) -> list[Posted | Fo
 
 async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User, Row[Any]]]) -> list[Posted]:
     """Number, insert and announce the accepted drafts, in order, in the open transaction."""
-    per_table: dict[int, int] = {}
-    for draft, _, _ in accepted:
-        per_table[draft.table_id] = per_table.get(draft.table_id, 0) + 1
-    next_number = {
-        table_id: last - per_table[table_id] + 1
-        for table_id, last in (
-            await counters.bump(session, _cafe_tables.c.id, _cafe_tables.c.message_count, per_table)
-        ).items()
-    }
+    table_ids = [table.id for _, _, table in accepted]
+    last = await counters.bump(session, _cafe_tables.c.id, _cafe_tables.c.message_count, Counter(table_ids))
+    numbers = counters.numbers_in_order(table_ids, last)
     now = utcnow()
     rows = []
-    for draft, user, table in accepted:
-        number = next_number[table.id]
-        next_number[table.id] = number + 1
+    for (draft, user, table), number in zip(accepted, numbers, strict=True):
         rows.append(
             {
                 "table_id": table.id,
@@ -734,10 +726,10 @@ async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User,
         )
     ids = (await session.execute(_INSERT_MESSAGES, rows)).scalars().all()
     # A table this session already holds keeps its count as stored, without a write of its own.
-    for table_id, after in next_number.items():
+    for table_id, count in last.items():
         held = session.identity_map.get(identity_key(CafeTable, table_id))
         if held is not None:
-            set_committed_value(held, "message_count", after - 1)
+            set_committed_value(held, "message_count", count)
     messages = []
     for message_id, values in zip(ids, rows, strict=True):
         message = TableMessage(id=message_id, **values)
