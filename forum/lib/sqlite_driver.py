@@ -113,11 +113,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         if server_side:
             begin = self.take_pending_begin()
             if begin is not None:
-                self.exec_now(begin)
+                self._execute_alone(begin)
             return super().cursor(server_side=True)
         return OneHopCursor(self)
 
-    def exec_now(self, sql: str) -> None:
+    def _execute_alone(self, sql: str) -> None:
+        """Run `sql` in a hop of its own (before a server-side cursor, which hops itself)."""
         raw: sqlite3.Connection = self._connection._conn
         try:
             self.await_(_on_driver_thread(self._connection, lambda: raw.execute(sql).close()))
