@@ -1,12 +1,12 @@
 """Every table of every domain, imported once so Alembic and tests see the whole schema."""
 
 from forum.accounts.models import AuthToken, User
+from forum.audit.models import AuditEntry
+from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
-from forum.moderation.models import AuditEntry, Flag
-from forum.realtime.models import Event, TopicCounter
-from forum.rooms.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.spaces.models import Space, SpaceModerator
-from forum.threads.models import Post, PostRevision, Thread
+from forum.streams.models import Event, TopicCounter
+from forum.threads.models import Flag, Post, PostRevision, Thread
 
 metadata = Base.metadata
 

@@ -11,7 +11,7 @@ def extra_route_handlers() -> list:
     from forum.realtime.controllers import live_socket
 
     handlers.append(live_socket)
-    from forum.rooms.controllers import CafeController
+    from forum.cafes.controllers import CafeController
 
     handlers.append(CafeController)
     return handlers

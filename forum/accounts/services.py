@@ -13,15 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum import audit
 from forum.accounts.models import AuthToken, Role, User
 from forum.accounts.passwords import hash_password, verify_password
 from forum.accounts.schemas import UserPatchIn
 from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
-from forum.moderation import audit
-from forum.realtime import signals
 from forum.settings import Settings
+from forum.streams import signals
 
 
 def token_digest(raw: str) -> str:

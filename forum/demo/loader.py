@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import create_user
 from forum.accounts.viewer import Viewer, load_viewer
+from forum.cafes import services as rooms
+from forum.cafes.models import Cafe
+from forum.cafes.schemas import CafeIn, TableIn
 from forum.demo.content import (
     DEMO_CAFE,
     DEMO_PASSWORD,
@@ -26,9 +29,6 @@ from forum.demo.content import (
     PENDING_POST,
     DemoThread,
 )
-from forum.rooms import services as rooms
-from forum.rooms.models import Cafe
-from forum.rooms.schemas import CafeIn, TableIn
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn

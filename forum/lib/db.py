@@ -79,7 +79,7 @@ def _skip_closed_connections(engine: AsyncEngine) -> None:
 
     The driver notices the server's goodbye on its own (asyncpg's `is_closed()`), so this
     check costs nothing, where `pool_pre_ping` costs a round trip on every checkout: a
-    tenth of a busy café's batch (forum.rooms.writer). A connection lost without a word
+    tenth of a busy café's batch (forum.cafes.writer). A connection lost without a word
     fails its statement, and SQLAlchemy then replaces every connection pooled before it.
     """
 

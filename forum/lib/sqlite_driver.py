@@ -3,7 +3,7 @@
 aiosqlite runs each SQLite call on a thread of its own; SQLAlchemy's adapter makes four
 such calls per statement (open a cursor, execute, fetch the rows, close the cursor), and on
 a busy event loop every hop waits for the loop's next turn to hand its result back. The
-live café's writes are a few statements per batch (forum.rooms.writer), so those hops, not
+live café's writes are a few statements per batch (forum.cafes.writer), so those hops, not
 SQLite, set how long a batch takes: here the four calls run as one function on the
 driver's thread, hand-over and all, the way SQLAlchemy's own adapter already sets a
 connection's isolation level. A transaction's BEGIN rides along with its first statement

@@ -13,24 +13,22 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
+from forum.cafes.schemas import MessageOut
 from forum.lib.http import ListOut
-from forum.moderation import services
+from forum.moderation import log, posts, queue, users
 from forum.moderation.policy import Restriction
 from forum.moderation.schemas import (
     ApproveIn,
     AuditEntryOut,
     FlagIn,
-    FlagOut,
     OptionalReasonIn,
-    QueueItemOut,
     ReasonIn,
     RestrictionIn,
     StandingOut,
 )
-from forum.rooms.schemas import MessageOut
 from forum.settings import Settings
 from forum.threads import services as threads
-from forum.threads.schemas import PostOut
+from forum.threads.schemas import FlagOut, PostOut, QueueItemOut
 
 Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
 Cursor = Annotated[str | None, Parameter(query="cursor", required=False, max_length=200)]
@@ -55,9 +53,7 @@ class ModerationController(Controller):
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> ListOut[QueueItemOut]:
-        page = await services.list_queue(
-            db_session, viewer, space=space, kind=kind, limit=limit, cursor=cursor
-        )
+        page = await queue.list_queue(db_session, viewer, space=space, kind=kind, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
     @get("/api/moderation/log", summary="The audit log, newest first (read-only)")
@@ -73,44 +69,44 @@ class ModerationController(Controller):
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> ListOut[AuditEntryOut]:
-        page = await services.list_log(
+        page = await log.list_log(
             db_session, viewer, space=space, actor=actor, action=action, limit=limit, cursor=cursor
         )
         return ListOut(items=page.items, next=page.next)
 
     @get("/api/moderation/log/{entry_id:int}", summary="One audit log entry (read-only)")
     async def log_entry(self, entry_id: int, db_session: AsyncSession, viewer: Viewer) -> AuditEntryOut:
-        return await services.get_log_entry(db_session, viewer, entry_id)
+        return await log.get_log_entry(db_session, viewer, entry_id)
 
     @post("/api/posts/{post_id:int}/approve", status_code=HTTP_200_OK, summary="Publish a pending post")
     async def approve(
         self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: ApproveIn | None = None
     ) -> PostOut:
-        row = await services.approve_post(db_session, viewer, post_id, data.body if data else None)
+        row = await posts.approve_post(db_session, viewer, post_id, data.body if data else None)
         return await threads.post_view(db_session, row)
 
     @post("/api/posts/{post_id:int}/reject", status_code=HTTP_200_OK, summary="Refuse a pending post")
     async def reject(self, post_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer) -> PostOut:
-        row = await services.reject_post(db_session, viewer, post_id, data.reason)
+        row = await posts.reject_post(db_session, viewer, post_id, data.reason)
         return await threads.post_view(db_session, row)
 
     @post("/api/posts/{post_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a post")
     async def hide(self, post_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer) -> PostOut:
-        row = await services.hide_post(db_session, viewer, post_id, data.reason)
+        row = await posts.hide_post(db_session, viewer, post_id, data.reason)
         return await threads.post_view(db_session, row)
 
     @post("/api/posts/{post_id:int}/unhide", status_code=HTTP_200_OK, summary="Publish a hidden post again")
     async def unhide(
         self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
-        row = await services.unhide_post(db_session, viewer, post_id, data.reason if data else None)
+        row = await posts.unhide_post(db_session, viewer, post_id, data.reason if data else None)
         return await threads.post_view(db_session, row)
 
     @post("/api/posts/{post_id:int}/flags", status_code=HTTP_201_CREATED, summary="Flag a post")
     async def flag(
         self, post_id: int, data: FlagIn, db_session: AsyncSession, viewer: Viewer, settings: Settings
     ) -> FlagOut:
-        return await services.flag_post(
+        return await posts.flag_post(
             db_session, viewer, post_id, data, hide_threshold=settings.flag_hide_threshold
         )
 
@@ -122,46 +118,46 @@ class ModerationController(Controller):
     async def dismiss_flags(
         self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
-        row = await services.dismiss_flags(db_session, viewer, post_id, data.reason if data else None)
+        row = await posts.dismiss_flags(db_session, viewer, post_id, data.reason if data else None)
         return await threads.post_view(db_session, row)
 
     @get("/api/users/{user_id:int}/standing", summary="A user's silence and suspension (moderators)")
     async def standing(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> StandingOut:
-        return services.standing_out(await services.get_standing(db_session, viewer, user_id))
+        return users.standing_out(await users.get_standing(db_session, viewer, user_id))
 
     @post("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Silence a user for a while")
     async def silence(
         self, user_id: int, data: RestrictionIn, db_session: AsyncSession, viewer: Viewer
     ) -> StandingOut:
-        user = await services.restrict_user(db_session, viewer, user_id, Restriction.silence, data)
-        return services.standing_out(user)
+        user = await users.restrict_user(db_session, viewer, user_id, Restriction.silence, data)
+        return users.standing_out(user)
 
     @delete("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Lift a silence early")
     async def unsilence(
         self, user_id: int, db_session: AsyncSession, viewer: Viewer, reason: LiftReason = None
     ) -> StandingOut:
-        user = await services.lift_restriction(db_session, viewer, user_id, Restriction.silence, reason)
-        return services.standing_out(user)
+        user = await users.lift_restriction(db_session, viewer, user_id, Restriction.silence, reason)
+        return users.standing_out(user)
 
     @post("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Suspend a user for a while")
     async def suspend(
         self, user_id: int, data: RestrictionIn, db_session: AsyncSession, viewer: Viewer
     ) -> StandingOut:
-        user = await services.restrict_user(db_session, viewer, user_id, Restriction.suspend, data)
-        return services.standing_out(user)
+        user = await users.restrict_user(db_session, viewer, user_id, Restriction.suspend, data)
+        return users.standing_out(user)
 
     @delete("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Lift a suspension early")
     async def unsuspend(
         self, user_id: int, db_session: AsyncSession, viewer: Viewer, reason: LiftReason = None
     ) -> StandingOut:
-        user = await services.lift_restriction(db_session, viewer, user_id, Restriction.suspend, reason)
-        return services.standing_out(user)
+        user = await users.lift_restriction(db_session, viewer, user_id, Restriction.suspend, reason)
+        return users.standing_out(user)
 
     @post("/api/table-messages/{message_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a café message")
     async def hide_table_message(
         self, message_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer
     ) -> MessageOut:
-        return await services.set_table_message_status(db_session, viewer, message_id, "hidden", data.reason)
+        return await posts.set_table_message_status(db_session, viewer, message_id, "hidden", data.reason)
 
     @post(
         "/api/table-messages/{message_id:int}/unhide",
@@ -171,6 +167,6 @@ class ModerationController(Controller):
     async def unhide_table_message(
         self, message_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> MessageOut:
-        return await services.set_table_message_status(
+        return await posts.set_table_message_status(
             db_session, viewer, message_id, "published", data.reason if data else None
         )

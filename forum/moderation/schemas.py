@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from forum.accounts.schemas import AuthorOut
-from forum.threads.schemas import Body, PostOut
+from forum.threads.schemas import Body
 
 # A reason is read by the author and by other moderators: a sentence or a paragraph.
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
@@ -47,34 +47,6 @@ class RestrictionIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
     until: AwareDateTime | None = None
     duration_seconds: Annotated[int, msgspec.Meta(ge=1, le=MAX_RESTRICTION_SECONDS)] | None = None
-
-
-class FlagOut(msgspec.Struct):
-    id: int
-    post_id: int
-    reason: str
-    note: str | None
-    user: AuthorOut
-    created_at: str
-
-
-class ThreadRef(msgspec.Struct):
-    id: int
-    title: str
-
-
-class QueueItemOut(msgspec.Struct):
-    """One post waiting for a moderator; flags on one post gather into one item."""
-
-    kind: Literal["pending", "flagged"]
-    post: PostOut
-    thread: ThreadRef
-    space: str
-    # When it started waiting: the post's time if pending, its oldest open flag's if flagged.
-    since: str
-    flag_count: int
-    reasons: dict[str, int]
-    flags: list[FlagOut]
 
 
 class TargetRef(msgspec.Struct):

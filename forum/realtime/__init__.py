@@ -1,1 +1,2 @@
-"""Live delivery: the event log with per-topic seq, the outbox, the hub and /ws."""
+"""Live delivery only: the socket and its frames, topics, the hub, replay from the event log,
+presence. The event log itself lives below every domain, in `forum.streams`."""

@@ -24,9 +24,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from litestar import WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts import services as accounts
 from forum.accounts.viewer import Viewer, load_viewer
@@ -35,9 +36,7 @@ from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unau
 from forum.realtime import frames, replay, topics, wire
 from forum.realtime.envelope import Envelope
 from forum.realtime.frames import BadFrame, Outgoing
-
-if TYPE_CHECKING:
-    from forum.realtime.hub import Hub
+from forum.settings import Settings
 
 log = logging.getLogger("forum.realtime")
 
@@ -189,6 +188,20 @@ class Subscription:
         await self.conn.hub.detach(self)
 
 
+class Switchboard(topics.Writers, Protocol):
+    """What a connection needs from its process's hub (`forum.realtime.hub.Hub`), which
+    stands above this module: the hub routes events to connections and re-reads them."""
+
+    settings: Settings
+    # Sessions whose every statement is its own transaction: authorizing, replaying.
+    reader: async_sessionmaker[AsyncSession]
+
+    async def attach(self, sub: Subscription) -> None: ...
+    async def detach(self, sub: Subscription) -> None: ...
+    async def add_connection(self, conn: Connection) -> None: ...
+    async def remove_connection(self, conn: Connection) -> None: ...
+
+
 class Connection:
     # Thousands of idle sockets: no per-instance dict, and queues and events are made only
     # when a socket needs them (a backlog, a replay to pace, a send to count).
@@ -220,7 +233,7 @@ class Connection:
     def __init__(
         self,
         socket: WebSocket,
-        hub: Hub,
+        hub: Switchboard,
         viewer: Viewer,
         token: str | None,
         token_expires_at: datetime | None = None,

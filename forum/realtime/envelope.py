@@ -1,6 +1,6 @@
 """One event on its way to sockets, and THE rule of who receives it in full.
 
-An event arrives either live from the broker (the dict `outbox.envelope()` made) or from
+An event arrives either live from the broker (the dict `streams.envelope()` made) or from
 the event log during a replay (an `Event` row); both become an `Envelope`. A restricted
 event (a pending post, a moderation item of one space) goes in full to its owner and the
 moderators of its space; everyone else gets its public version with the same seq, so no
@@ -15,7 +15,7 @@ import msgspec
 
 from forum.accounts.viewer import Viewer
 from forum.realtime.frames import EventFrame, Outgoing, encode
-from forum.realtime.models import Event
+from forum.streams.models import Event
 
 
 class Envelope:

@@ -11,7 +11,7 @@ counter in the database with the highest seq it saw live, and pokes the subscrip
 a topic that is ahead, so an event whose broker message was lost still arrives.
 
 Besides the topics clients subscribe to, the hub listens on `user:{id}` for each
-signed-in socket (`forum.realtime.signals`): `account.suspended` there ends that user's
+signed-in socket (`forum.streams.signals`): `account.suspended` there ends that user's
 sockets at once, `account.changed` makes them re-read their session. It also re-reads
 every signed-in socket's session every few minutes, one timer for all sockets. And it
 keeps the presence of each table (`forum.realtime.presence`), announced as `presence`.
@@ -25,21 +25,20 @@ import logging
 import random
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
 
 from litestar.channels.subscriber import Subscriber
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from forum.realtime import outbox, replay
+from forum import streams
+from forum.cafes.writer import TableWriter
+from forum.realtime import replay
 from forum.realtime.bus import ChannelsPublisher, ForumChannels
+from forum.realtime.connection import REVALIDATE_SECONDS, Connection, Subscription
 from forum.realtime.envelope import Envelope
 from forum.realtime.presence import Presence
-from forum.realtime.signals import ACCOUNT_CHANGED, ACCOUNT_SUSPENDED, USER_PREFIX, user_channel
+from forum.realtime.topics import presence_payload
 from forum.settings import Settings
-
-if TYPE_CHECKING:
-    from forum.realtime.connection import Connection, Subscription
-    from forum.rooms.writer import TableWriter
+from forum.streams.signals import ACCOUNT_CHANGED, ACCOUNT_SUSPENDED, USER_PREFIX, user_channel
 
 log = logging.getLogger("forum.realtime")
 
@@ -52,12 +51,6 @@ RESTART_CODE = 1012
 RESTART_REASON = "server restarting: reconnect and resume with after="
 # How often the hub looks for sockets whose periodic re-read is due.
 REVALIDATE_TICK_SECONDS = 5.0
-
-
-def _table_writer(sessionmaker: async_sessionmaker[AsyncSession]) -> TableWriter:
-    from forum.rooms.writer import TableWriter
-
-    return TableWriter(sessionmaker)
 
 
 class Hub:
@@ -74,8 +67,8 @@ class Hub:
         # revalidate): on SQLite the readers never wait for the write lock.
         self.sessionmaker = sessionmaker
         self.reader = reader or sessionmaker
-        # Table messages of every socket, written together (forum.rooms.writer).
-        self.table_writer = _table_writer(sessionmaker)
+        # Table messages of every socket, written together (forum.cafes.writer).
+        self.table_writer = TableWriter(sessionmaker)
         self.settings = settings
         self.connections: set[Connection] = set()
         self.closing = False
@@ -170,10 +163,8 @@ class Hub:
         await self._release(sub.topic)
 
     async def _announce_presence(self, topic: str) -> None:
-        from forum.realtime.topics import presence_payload
-
         users = await self.presence.members(topic)
-        outbox.signal(self.publisher, topic, "presence", presence_payload(topic, users))
+        streams.signal(self.publisher, topic, "presence", presence_payload(topic, users))
 
     async def add_connection(self, conn: Connection) -> None:
         self.connections.add(conn)
@@ -217,8 +208,6 @@ class Hub:
 
     async def _revalidate_loop(self) -> None:
         """Re-read each signed-in socket's session when its time comes (a safety net)."""
-        from forum.realtime.connection import REVALIDATE_SECONDS
-
         while True:
             await asyncio.sleep(REVALIDATE_TICK_SECONDS)
             now = time.monotonic()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.realtime.envelope import Envelope
-from forum.realtime.models import Event, TopicCounter
+from forum.streams.models import Event, TopicCounter
 
 # Events read from the database per page of a replay; a long replay is sent page by page.
 REPLAY_PAGE = 200

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
+from forum.cafes import services as cafes
+from forum.cafes.writer import TableWriter
 from forum.lib.errors import BadRequest, Forbidden, NotFound
-
-if TYPE_CHECKING:
-    from forum.rooms.writer import TableWriter
+from forum.streams import LAST_SEQ_KEY
+from forum.threads import services as threads
 
 
 class Writers(Protocol):
@@ -63,8 +64,6 @@ class TopicRule:
 
 
 async def _thread(session: AsyncSession, viewer: Viewer, thread_id: int | None) -> object:
-    from forum.threads import services as threads
-
     return await threads.get_thread(session, viewer, thread_id or 0)
 
 
@@ -76,9 +75,6 @@ async def _post_to_thread(
     client_id: str,
     reply_to: int | None,
 ) -> Sent:
-    from forum.realtime.outbox import LAST_SEQ_KEY
-    from forum.threads import services as threads
-
     async with writers.sessionmaker() as session:
         post, created = await threads.create_post(
             session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
@@ -87,13 +83,11 @@ async def _post_to_thread(
     return Sent(post.id, created, seq)
 
 
-# --- world cafés (forum.rooms; imported when used, as the rooms import the outbox) ---
+# --- world cafés -------------------------------------------------------------------
 
 
 async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> object:
-    from forum.rooms import services as rooms
-
-    return await rooms.get_table_for_reader(session, viewer, table_id or 0)
+    return await cafes.get_table_for_reader(session, viewer, table_id or 0)
 
 
 async def _post_to_table(
@@ -111,9 +105,7 @@ async def _post_to_table(
 
 
 async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> object:
-    from forum.rooms import services as rooms
-
-    return await rooms.get_cafe(session, viewer, cafe_id or 0)
+    return await cafes.get_cafe(session, viewer, cafe_id or 0)
 
 
 # --- moderation -----------------------------------------------------------------------
@@ -138,10 +130,8 @@ TOPICS: dict[str, TopicRule] = {
 
 def presence_payload(topic: str, user_ids: list[int]) -> dict:
     """The data of a `presence` signal: who is subscribed to the table now."""
-    from forum.rooms import services as rooms
-
     _kind, _, raw_id = topic.partition(":")
-    return rooms.presence_data(int(raw_id), user_ids)
+    return cafes.presence_data(int(raw_id), user_ids)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from collections import defaultdict
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum import audit
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
 from forum.lib.errors import Conflict, Invalid, NotFound
-from forum.moderation import audit
-from forum.realtime import signals
 from forum.spaces.models import Space, SpaceModerator
 from forum.spaces.policy import can_see_space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
+from forum.streams import signals
 
 
 async def moderator_ids(session: AsyncSession, space_ids: list[int]) -> dict[int, list[int]]:

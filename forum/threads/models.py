@@ -1,4 +1,4 @@
-"""Threads, posts and post revisions."""
+"""Threads, posts, post revisions, and the flags people raise on posts."""
 
 from __future__ import annotations
 
@@ -68,3 +68,25 @@ class PostRevision(Base):
     body: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class FlagReason(enum.StrEnum):
+    spam = "spam"
+    off_topic = "off_topic"
+    abusive = "abusive"
+    safeguards = "safeguards"
+    other = "other"
+
+
+class Flag(Base):
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+    # Set when a moderator has dealt with the post; resolved flags leave the queue.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

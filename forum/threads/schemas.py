@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -122,3 +122,31 @@ def post_data(post: Post, author: User) -> dict:
 def post_stub(post: Post) -> dict:
     """What someone who may not see a post learns of it: that a number is taken."""
     return {"id": post.id, "thread_id": post.thread_id, "number": post.number, "status": "hidden"}
+
+
+class FlagOut(msgspec.Struct):
+    id: int
+    post_id: int
+    reason: str
+    note: str | None
+    user: AuthorOut
+    created_at: str
+
+
+class ThreadRef(msgspec.Struct):
+    id: int
+    title: str
+
+
+class QueueItemOut(msgspec.Struct):
+    """One post waiting for a moderator; flags on one post gather into one item."""
+
+    kind: Literal["pending", "flagged"]
+    post: PostOut
+    thread: ThreadRef
+    space: str
+    # When it started waiting: the post's time if pending, its oldest open flag's if flagged.
+    since: str
+    flag_count: int
+    reasons: dict[str, int]
+    flags: list[FlagOut]

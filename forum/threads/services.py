@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum import audit, streams
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
@@ -19,12 +20,11 @@ from forum.lib.db import utcnow
 from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.guards import MAX_INT32, check_text
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
-from forum.moderation import audit
-from forum.realtime import outbox
-from forum.realtime.models import Event
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
+from forum.streams.models import Event
+from forum.threads import queue
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
 from forum.threads.policy import (
     PUBLIC_STATUSES,
@@ -93,7 +93,7 @@ async def announce_post(session: AsyncSession, type_: str, post: Post, space_id:
         await _redact_post_events(session, post, author)
     elif not visible_to_all and type_ != "post.created":
         await _restrict_post_events(session, post, space_id)
-    await outbox.append(
+    await streams.append(
         session,
         thread_topic(post.thread_id),
         type_,
@@ -138,7 +138,7 @@ async def _restrict_post_events(session: AsyncSession, post: Post, space_id: int
 
 
 async def announce_thread(session: AsyncSession, found: VisibleThread) -> None:
-    await outbox.append(
+    await streams.append(
         session,
         thread_topic(found.thread.id),
         "thread.updated",
@@ -246,9 +246,7 @@ async def _insert_post(
         return existing, False
     await announce_post(session, "post.created", post, found.space.id)
     if status == PostStatus.pending.value:
-        from forum.moderation.services import notify_pending  # moderation imports this module
-
-        await notify_pending(session, post, found.space.id)
+        await queue.announce_waiting(session, post, found.space.id)
     if not first:
         await session.commit()
         await session.refresh(found.thread)

@@ -201,8 +201,8 @@ async def bulk_seat(database_url: str, cafe_id: int, user_ids: list[int]) -> dic
     """Seat users as join would (the least full table, ties by position), in one transaction."""
     from sqlalchemy import func, select
 
+    from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit
     from forum.lib.db import create_engine, make_sessionmaker
-    from forum.rooms.models import Cafe, CafeSeat, CafeTable, CafeVisit
     from forum.settings import Settings
 
     engine = create_engine(Settings(database_url=database_url))

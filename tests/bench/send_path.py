@@ -6,7 +6,7 @@
 Seeds a fresh database through the migrations (a temporary SQLite file, or a temporary
 database created beside the one `--database-url` names on PostgreSQL, dropped afterwards):
 an admin who hosts the one table of a café in a workshop space, and an observer seated at
-that table. Then it calls `forum.rooms.services.post_message` N times for the observer, each
+that table. Then it calls `forum.cafes.services.post_message` N times for the observer, each
 call in its own session from the writer sessionmaker with a fresh client_id, as a websocket
 `send` frame does, one after another. It prints the median wall time per message, the
 process CPU time per message (the aiosqlite thread included), messages per second, and the
@@ -32,10 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer, load_viewer
+from forum.cafes import services
+from forum.cafes.schemas import CafeIn, TableIn
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.migrate import upgrade
-from forum.rooms import services
-from forum.rooms.schemas import CafeIn, TableIn
 from forum.settings import Settings
 from forum.spaces.models import Space
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import AuthToken, User
 from forum.app import create_app
-from forum.moderation.models import AuditEntry
+from forum.audit.models import AuditEntry
 from forum.settings import Settings
 from tests.conftest import PASSWORD, Cast, People, make_space
 from tests.integration.test_errors import assert_problem, count

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.moderation.models import AuditEntry
-from forum.realtime.models import Event
-from forum.rooms.models import Cafe, CafeVisit, TableMessage
+from forum.audit.models import AuditEntry
+from forum.cafes.models import Cafe, CafeVisit, TableMessage
+from forum.streams.models import Event
 from forum.threads.models import Post, Thread
 from tests.conftest import Cast, People, Persona, make_space
 
@@ -373,8 +373,8 @@ async def test_hidden_messages_only_to_author_and_moderators(
     client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
 ) -> None:
     from forum.accounts.viewer import load_viewer
+    from forum.cafes import services
     from forum.lib.errors import Forbidden
-    from forum.rooms import services
 
     cafe, hosts = await setup(client, cast, people, tables=1)
     table = await join(client, cafe["id"], cast.observer)

@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.realtime.models import Event
-from forum.rooms.models import CafeSeat, TableMessage
+from forum.cafes.models import CafeSeat, TableMessage
+from forum.streams.models import Event
 from tests.conftest import Cast, People
 from tests.integration.test_cafes import create_cafe, fetch, join, say, workshop
 

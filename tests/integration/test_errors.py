@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.audit.models import AuditEntry
 from forum.lib.pagination import encode_cursor
-from forum.moderation.models import AuditEntry
 from forum.spaces.models import Space, SpaceModerator
 from forum.threads.models import Post, PostRevision, Thread
 from tests.conftest import Cast, make_space, make_thread

@@ -8,7 +8,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry
+from forum.audit.models import AuditEntry
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 
 

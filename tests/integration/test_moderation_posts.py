@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry
-from forum.realtime.models import Event
+from forum.audit.models import AuditEntry
+from forum.streams.models import Event
 from forum.threads.models import Post
 from tests.conftest import Cast, People, make_space, make_thread
 

@@ -6,9 +6,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry, Flag
-from forum.realtime.models import Event
-from forum.threads.models import Post
+from forum.audit.models import AuditEntry
+from forum.streams.models import Event
+from forum.threads.models import Flag, Post
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 
 

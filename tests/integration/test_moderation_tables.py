@@ -6,8 +6,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry
-from forum.realtime.models import Event
+from forum.audit.models import AuditEntry
+from forum.streams.models import Event
 from tests.conftest import Cast, People, Persona, make_space
 from tests.integration.test_cafes import create_cafe, join
 

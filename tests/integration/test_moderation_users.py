@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import AuthToken, User
 from forum.accounts.services import issue_token
-from forum.moderation.models import AuditEntry
+from forum.audit.models import AuditEntry
 from tests.conftest import PASSWORD, Cast, People, Persona, make_space, make_thread
 
 

@@ -2,7 +2,7 @@
 
 `post_message` reads its table, café, space and the writer's seat in one statement and
 catches a repeated client_id by the unique constraint instead of a read before every send;
-`outbox.append` writes the event row at once. These tests hold the rules that design must
+`streams.append` writes the event row at once. These tests hold the rules that design must
 keep: a repeat is answered with the stored message even where a new one would be refused,
 a client_id used at another table is a conflict, a refused or repeated send uses no number
 and no seq, and events reach the publisher only after commit.
@@ -17,13 +17,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from forum import streams
 from forum.accounts.models import User
+from forum.cafes import services
+from forum.cafes.models import CafeTable, TableMessage
 from forum.lib.errors import Forbidden, NotFound
-from forum.realtime import outbox
-from forum.realtime.models import Event, TopicCounter
-from forum.rooms import services
-from forum.rooms.models import CafeTable, TableMessage
 from forum.spaces.models import Space
+from forum.streams.models import Event, TopicCounter
 from tests.conftest import Cast, People
 from tests.integration.conftest import RecordingPublisher, viewer_of
 from tests.integration.test_cafes import SLUG, events, fetch, join, say, setup
@@ -155,7 +155,7 @@ async def test_a_send_in_its_own_session_publishes_after_commit_and_the_message_
         assert message not in session
         # The table the session holds knows its new count without writing it again.
         assert table.message_count == 1 and table not in session.dirty
-        assert session.info[outbox.LAST_SEQ_KEY] == {topic: 1}
+        assert session.info[streams.LAST_SEQ_KEY] == {topic: 1}
     assert [(e["topic"], e["seq"], e["type"], e["data"]["id"]) for e in publisher.published] == [
         (topic, 1, "message.created", message.id)
     ]
@@ -166,7 +166,7 @@ async def test_a_send_in_its_own_session_publishes_after_commit_and_the_message_
     async with writer() as session:
         again, created = await services.post_message(session, viewer, table_id, "*live*", client_id="ws-1")
         assert not created and again.id == message.id
-        assert outbox.OUTBOX_KEY not in session.info
+        assert streams.OUTBOX_KEY not in session.info
     assert len(publisher.published) == 1
     assert [e.seq for e in await events(db, topic)] == [1]
 
@@ -202,7 +202,7 @@ async def test_append_writes_the_event_at_once_and_a_rollback_announces_nothing(
 ) -> None:
     topic = "thread:424242"
     async with writer() as session:
-        first = await outbox.append(session, topic, "thread.note", {"n": 1})
+        first = await streams.append(session, topic, "thread.note", {"n": 1})
         # In the database already, before any flush or commit, with the counter made.
         in_session = await session.scalar(select(Event).where(Event.topic == topic))
         assert in_session is not None and in_session.id == first.id
@@ -218,8 +218,8 @@ async def test_append_writes_the_event_at_once_and_a_rollback_announces_nothing(
     assert await events(db, topic) == []
     assert await fetch(db, select(TopicCounter).where(TopicCounter.topic == topic)) == []
     async with writer() as session:
-        first = await outbox.append(session, topic, "thread.note", {"n": 1})
-        second = await outbox.append(
+        first = await streams.append(session, topic, "thread.note", {"n": 1})
+        second = await streams.append(
             session, topic, "post.created", {"n": 2}, owner_id=None, public_type="post.hidden", public_data={}
         )
         assert (first.seq, second.seq) == (1, 2) and second.restricted

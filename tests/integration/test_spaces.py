@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry
+from forum.audit.models import AuditEntry
 from forum.spaces.models import Space, SpaceModerator
 from tests.conftest import Cast, Persona, make_space, make_thread
 from tests.integration.test_errors import assert_problem, count

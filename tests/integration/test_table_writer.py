@@ -13,11 +13,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from forum.cafes import services
+from forum.cafes.models import TableMessage
+from forum.cafes.services import MessageDraft, Posted
+from forum.cafes.writer import TableWriter
 from forum.lib.errors import Conflict, Invalid, NotFound
-from forum.rooms import services
-from forum.rooms.models import TableMessage
-from forum.rooms.services import MessageDraft, Posted
-from forum.rooms.writer import TableWriter
 from tests.conftest import Cast, People
 from tests.integration.conftest import RecordingPublisher, viewer_of
 from tests.integration.test_cafes import assert_gap_free, events, fetch, join, say, setup

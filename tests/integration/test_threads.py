@@ -8,8 +8,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry
-from forum.realtime.models import Event
+from forum.audit.models import AuditEntry
+from forum.streams.models import Event
 from forum.threads.models import Post, PostRevision, Thread
 from tests.conftest import Cast, Persona, make_space, make_thread
 from tests.integration.test_errors import assert_problem, count

@@ -9,7 +9,7 @@ from websockets.exceptions import InvalidStatus
 
 from forum.accounts.models import AuthToken
 from forum.realtime import connection
-from forum.realtime.models import Event
+from forum.streams.models import Event
 from forum.threads.models import Post
 from tests.conftest import ORIGIN, Cast, make_space
 from tests.integration.test_cafes import create_cafe, join

@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum import streams
 from forum.lib.db import create_engine, make_sessionmaker
-from forum.realtime import outbox
 from forum.settings import Settings
 from tests.conftest import Cast, Persona, make_space
 from tests.realtime.conftest import Live, Peer, make_thread_http
@@ -123,7 +123,7 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
     try:
         # A session with no publisher: the event is stored, nothing is announced.
         async with make_sessionmaker(engine)() as quiet_session:
-            await outbox.append(quiet_session, topic, "thread.note", {"text": "stored only"})
+            await streams.append(quiet_session, topic, "thread.note", {"text": "stored only"})
             await quiet_session.commit()
         # The next published event reveals the gap; the missing one is read from the log.
         await live.post(cast.focal_point, thread["id"], "published")
@@ -132,7 +132,7 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
 
         # A lost last event with nothing after it: the hub's tail check finds it.
         async with make_sessionmaker(engine)() as quiet_session:
-            await outbox.append(quiet_session, topic, "thread.note", {"text": "the tail"})
+            await streams.append(quiet_session, topic, "thread.note", {"text": "the tail"})
             await quiet_session.commit()
         # The first check sees the log ahead; the next, a period later, pokes.
         await live.app.state.hub.check_tails()
@@ -168,7 +168,7 @@ async def test_a_long_replay_is_sent_whole_in_pages(live: Live, cast: Cast, sett
     try:
         async with make_sessionmaker(engine)() as session:
             for i in range(1200):
-                await outbox.append(session, topic, "thread.note", {"i": i})
+                await streams.append(session, topic, "thread.note", {"i": i})
             await session.commit()
     finally:
         await engine.dispose()

@@ -1,4 +1,4 @@
-"""The café seating rules (forum.rooms.seating), checked as properties over many cafés.
+"""The café seating rules (forum.cafes.seating), checked as properties over many cafés.
 
 What is proven here, for 1..12 tables, 0..80 participants and up to 16 rounds, with
 people joining before the first round and between rounds:
@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forum.rooms.seating import (
+from forum.cafes.seating import (
     TableSlot,
     allowed_tables,
     balanced_assignment,

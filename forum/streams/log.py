@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from forum.lib import counters
 from forum.lib.db import utcnow
-from forum.realtime.models import Event, TopicCounter
+from forum.streams.models import Event, TopicCounter
 
 OUTBOX_KEY = "outbox"
 LAST_SEQ_KEY = "last_seq"
@@ -118,7 +118,7 @@ async def append(
 
 async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[Event]:
     """`append` for several events at once, in order: one counter bump per topic and one
-    insert for all (a batch of table messages shares them, see forum.rooms.writer)."""
+    insert for all (a batch of table messages shares them, see forum.cafes.writer)."""
     if not drafts:
         return []
     topics = [draft.topic for draft in drafts]

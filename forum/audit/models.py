@@ -1,37 +1,14 @@
-"""Flags on posts and the append-only audit log."""
+"""The audit log's table: one row per moderator action or role change, only ever inserted."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, JsonB, utcnow
-
-
-class FlagReason(enum.StrEnum):
-    spam = "spam"
-    off_topic = "off_topic"
-    abusive = "abusive"
-    safeguards = "safeguards"
-    other = "other"
-
-
-class Flag(Base):
-    __tablename__ = "flags"
-    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
-
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
-    # Set when a moderator has dealt with the post; resolved flags leave the queue.
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 class AuditEntry(Base):

@@ -10,9 +10,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
-from forum.lib.http import ListOut
-from forum.rooms import services
-from forum.rooms.schemas import (
+from forum.cafes import services
+from forum.cafes.schemas import (
     AnnounceIn,
     CafeIn,
     CafeOut,
@@ -23,6 +22,7 @@ from forum.rooms.schemas import (
     MessageOut,
     TableOut,
 )
+from forum.lib.http import ListOut
 
 Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
+from forum.cafes import services
+from forum.cafes.services import MessageDraft, Posted
 from forum.lib.batching import Batcher
 from forum.lib.errors import ForumError
-from forum.rooms import services
-from forum.rooms.services import MessageDraft, Posted
 
 
 class TableWriter:

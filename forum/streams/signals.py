@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.realtime import outbox
+from forum.streams import log as streams
 
 # The internal channel of one user's sockets (not a topic clients may subscribe to).
 USER_PREFIX = "user:"
@@ -25,8 +25,8 @@ def user_channel(user_id: int) -> str:
 
 
 def account_suspended(session: AsyncSession, user_id: int) -> None:
-    outbox.signal(session, user_channel(user_id), ACCOUNT_SUSPENDED, {"user_id": user_id})
+    streams.signal(session, user_channel(user_id), ACCOUNT_SUSPENDED, {"user_id": user_id})
 
 
 def account_changed(session: AsyncSession, user_id: int) -> None:
-    outbox.signal(session, user_channel(user_id), ACCOUNT_CHANGED, {"user_id": user_id})
+    streams.signal(session, user_channel(user_id), ACCOUNT_CHANGED, {"user_id": user_id})

@@ -1,4 +1,4 @@
-"""The append-only audit log: one `record()` call per moderator action or role change."""
+"""Writing the audit log: one `record()` call per moderator action or role change."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.moderation.models import AuditEntry
+from forum.audit.models import AuditEntry
 
 
 async def record(

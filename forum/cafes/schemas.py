@@ -8,7 +8,7 @@ import msgspec
 
 from forum.accounts.models import User
 from forum.accounts.schemas import AuthorOut, author_out, iso
-from forum.rooms.models import TableMessage
+from forum.cafes.models import TableMessage
 
 # A café with more than 50 tables is a conference, not a café; the seating plan also
 # stays fast (well under a second) up to that size.

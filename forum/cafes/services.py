@@ -29,18 +29,13 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from forum import audit, streams
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer, load_viewer
-from forum.lib import counters, markdown
-from forum.lib.db import utcnow
-from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
-from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
-from forum.moderation import audit
-from forum.realtime import outbox
-from forum.rooms import policy
-from forum.rooms.models import Cafe, CafeSeat, CafeState, CafeTable, CafeVisit, TableMessage
-from forum.rooms.schemas import (
+from forum.cafes import policy
+from forum.cafes.models import Cafe, CafeSeat, CafeState, CafeTable, CafeVisit, TableMessage
+from forum.cafes.schemas import (
     MAX_CLIENT_ID_CHARS,
     MAX_HARVEST_CHARS,
     MAX_MESSAGE_CHARS,
@@ -51,7 +46,11 @@ from forum.rooms.schemas import (
     message_out,
     message_stub,
 )
-from forum.rooms.seating import TableSlot, choose_table_for_join, plan_round
+from forum.cafes.seating import TableSlot, choose_table_for_join, plan_round
+from forum.lib import counters, markdown
+from forum.lib.db import utcnow
+from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.spaces import services as spaces
 from forum.spaces.models import Space, SpaceKind
 from forum.spaces.policy import can_see_space, can_see_space_of
@@ -380,7 +379,7 @@ async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe
         table = await session.get(CafeTable, seat.table_id)
         assert table is not None
         return table
-    await outbox.append(
+    await streams.append(
         session,
         cafe_topic(cafe.id),
         "cafe.updated",
@@ -392,7 +391,7 @@ async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe
 
 
 async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe:
-    """The next round: every participant moves (forum.rooms.seating.plan_round), the clock restarts."""
+    """The next round: every participant moves (forum.cafes.seating.plan_round), the clock restarts."""
     actor = viewer.require_user()
     _, space = await _find_cafe(session, viewer, cafe_id)
     _require_runner(viewer, space, "start a round")
@@ -422,7 +421,7 @@ async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Ca
         )
     await session.flush()
     view = await cafe_view(session, cafe)
-    await outbox.append(
+    await streams.append(
         session,
         cafe_topic(cafe.id),
         "cafe.round_started",
@@ -458,7 +457,7 @@ async def announce(session: AsyncSession, viewer: Viewer, cafe_id: int, text: st
     _require_open(cafe)
     if not text.strip():
         raise Invalid("text: an announcement needs some text", field="text")
-    await outbox.append(
+    await streams.append(
         session,
         cafe_topic(cafe.id),
         "cafe.announcement",
@@ -587,8 +586,8 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
 
     Three reads for the whole call (the tables with their cafés and spaces, the writers'
     seats, earlier sends of the client_ids), then one counter update for all the tables, one
-    insert for all messages, and the same two for their events (`outbox.append_many`): the
-    cost of a transaction is shared by everything written in it (`forum.rooms.writer`).
+    insert for all messages, and the same two for their events (`streams.append_many`): the
+    cost of a transaction is shared by everything written in it (`forum.cafes.writer`).
     New messages are returned detached (not in the session), as if loaded and the session
     closed.
     """
@@ -735,10 +734,10 @@ async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User,
         message = TableMessage(id=message_id, **values)
         make_transient_to_detached(message)
         messages.append(message)
-    events = await outbox.append_many(
+    events = await streams.append_many(
         session,
         [
-            outbox.EventDraft(
+            streams.EventDraft(
                 table_topic(message.table_id),
                 "message.created",
                 msgspec.to_builtins(message_out(message, user)),
@@ -788,7 +787,7 @@ async def set_harvest(session: AsyncSession, viewer: Viewer, table_id: int, body
         return table
     table.harvest = body
     await session.flush()
-    await outbox.append(
+    await streams.append(
         session,
         table_topic(table.id),
         "table.harvest",
@@ -832,7 +831,7 @@ async def set_message_status(
     assert author is not None
     data = msgspec.to_builtins(message_out(message, author))
     hidden = status == "hidden"
-    await outbox.append(
+    await streams.append(
         session,
         table_topic(message.table_id),
         "message.hidden" if hidden else "message.updated",
@@ -957,7 +956,7 @@ async def close_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> int
     cafe.state = CafeState.closed.value
     cafe.round_ends_at = None
     cafe.archive_thread_id = thread.id
-    await outbox.append(
+    await streams.append(
         session,
         cafe_topic(cafe.id),
         "cafe.closed",

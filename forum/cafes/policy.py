@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forum.accounts.viewer import Viewer
-from forum.rooms.models import TableMessage
+from forum.cafes.models import TableMessage
 
 VISIBLE_MESSAGE_STATUSES = frozenset({"published"})
 MESSAGE_STATUSES = frozenset({"published", "hidden"})

@@ -1,0 +1,87 @@
+"""Reading the audit log: what moderators did, filtered and paged, for moderators."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from forum.accounts.models import User
+from forum.accounts.schemas import author_out, iso
+from forum.accounts.viewer import Viewer
+from forum.audit.models import AuditEntry
+from forum.lib.errors import Invalid, NotFound
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.moderation import access
+from forum.moderation.schemas import AuditEntryOut, TargetRef
+from forum.spaces.models import Space
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+async def list_log(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    space: str | None = None,
+    actor: int | None = None,
+    action: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[AuditEntryOut]:
+    """The audit log, newest first: all of it for global moderators, the rest see their spaces'
+    entries and their own actions."""
+    access.require_moderator(viewer)
+    limit = check_limit(limit)
+    query = _log_query(viewer)
+    if space:
+        query = query.where(AuditEntry.space_id == (await access.moderated_space(session, viewer, space)).id)
+    if actor is not None:
+        query = query.where(AuditEntry.actor_id == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    position = decode_cursor(cursor, 1)
+    if position is not None:
+        if not isinstance(position[0], int):
+            raise Invalid("cursor is not one this service gave out", field="cursor")
+        query = query.where(AuditEntry.id < position[0])
+    rows = (await session.execute(query.order_by(AuditEntry.id.desc()).limit(limit + 1))).all()
+    items = [_entry_out(*row) for row in rows[:limit]]
+    nxt = encode_cursor([items[-1].id]) if len(rows) > limit and items else None
+    return Page(items=items, next=nxt)
+
+
+async def get_log_entry(session: AsyncSession, viewer: Viewer, entry_id: int) -> AuditEntryOut:
+    access.require_moderator(viewer)
+    row = (await session.execute(_log_query(viewer).where(AuditEntry.id == entry_id))).first()
+    if row is None:
+        raise NotFound(f"no log entry {entry_id} that you may read")
+    return _entry_out(*row)
+
+
+def _log_query(viewer: Viewer):
+    actor_user = aliased(User)
+    query = (
+        select(AuditEntry, actor_user, Space.slug)
+        .outerjoin(actor_user, actor_user.id == AuditEntry.actor_id)
+        .outerjoin(Space, Space.id == AuditEntry.space_id)
+    )
+    if not viewer.is_global_moderator:
+        query = query.where(
+            or_(AuditEntry.space_id.in_(viewer.moderated_space_ids), AuditEntry.actor_id == viewer.id)
+        )
+    return query
+
+
+def _entry_out(entry: AuditEntry, actor: User | None, space_slug: str | None) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        actor=author_out(actor) if actor is not None else None,
+        action=entry.action,
+        target=TargetRef(type=entry.target_type, id=entry.target_id),
+        reason=entry.reason,
+        at=iso(entry.at) or "",
+        before=entry.before,
+        after=entry.after,
+        space=space_slug,
+    )

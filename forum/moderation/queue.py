@@ -1,0 +1,56 @@
+"""Reading the moderation queue: the waiting posts of the spaces a moderator moderates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.lib.errors import Invalid
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.moderation import access
+from forum.threads import queue
+from forum.threads.schemas import QueueItemOut
+
+
+async def list_queue(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    space: str | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[QueueItemOut]:
+    """Pending and flagged posts of the spaces the viewer moderates, oldest first."""
+    access.require_moderator(viewer)
+    limit = check_limit(limit)
+    space_id = (await access.moderated_space(session, viewer, space)).id if space else None
+    position = decode_cursor(cursor, 2)
+    after = None
+    if position is not None:
+        try:
+            after = (parse_time(position[0]), int(position[1]))
+        except (TypeError, ValueError):
+            raise Invalid("cursor is not one this service gave out", field="cursor") from None
+    items = await queue.queue_items(
+        session,
+        space_ids=None if viewer.is_global_moderator else viewer.moderated_space_ids,
+        space_id=space_id,
+        kind=kind,
+        after=after,
+        limit=limit + 1,
+    )
+    nxt = None
+    if len(items) > limit:
+        items = items[:limit]
+        nxt = encode_cursor([items[-1].since, items[-1].post.id])
+    return Page(items=items, next=nxt)
+
+
+def parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("not a time")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,157 @@
+"""The moderation queue: posts waiting for a moderator (pending, or flagged), and the
+events of the `moderation` topic that announce them.
+
+It lives with what it lists, below moderation: a post that starts waiting is announced by
+the thread services that write it, and moderators' actions (`forum.moderation.posts`)
+announce what they resolved. Every event is restricted to the moderators of its
+`space_id`; everyone else subscribed gets `moderation.elsewhere` with no data."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import msgspec
+from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum import streams
+from forum.accounts.models import User
+from forum.accounts.schemas import author_out, iso
+from forum.spaces.models import Space
+from forum.threads.models import Flag, Post, PostStatus, Thread
+from forum.threads.schemas import FlagOut, QueueItemOut, ThreadRef, post_out
+
+# The one topic of the queue.
+MODERATION_TOPIC = "moderation"
+# What someone subscribed who does not moderate the event's space gets instead.
+ELSEWHERE = "moderation.elsewhere"
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+
+def waiting_posts():
+    """Posts waiting for a moderator, with the time they started waiting.
+
+    A pending post waits since it was written; a flagged one since its oldest open flag.
+    """
+    pending = select(Post.id.label("post_id"), Post.created_at.label("since")).where(
+        Post.status == PostStatus.pending.value
+    )
+    flagged = select(Flag.post_id.label("post_id"), Flag.created_at.label("since")).where(
+        Flag.resolved_at.is_(None)
+    )
+    both = union_all(pending, flagged).subquery()
+    return select(both.c.post_id, func.min(both.c.since).label("since")).group_by(both.c.post_id).subquery()
+
+
+async def queue_items(
+    session: AsyncSession,
+    *,
+    space_ids: frozenset[int] | None = None,
+    space_id: int | None = None,
+    post_id: int | None = None,
+    kind: str | None = None,
+    after: tuple[str, int] | None = None,
+    limit: int | None = None,
+) -> list[QueueItemOut]:
+    waiting = waiting_posts()
+    query = (
+        select(Post, User, Thread, Space, waiting.c.since)
+        .join(waiting, waiting.c.post_id == Post.id)
+        .join(User, User.id == Post.author_id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Space, Space.id == Thread.space_id)
+        .where(Post.status != PostStatus.deleted.value)
+    )
+    if space_ids is not None:
+        query = query.where(Space.id.in_(space_ids))
+    if space_id is not None:
+        query = query.where(Space.id == space_id)
+    if post_id is not None:
+        query = query.where(Post.id == post_id)
+    if kind == "pending":
+        query = query.where(Post.status == PostStatus.pending.value)
+    elif kind == "flagged":
+        query = query.where(Post.status != PostStatus.pending.value)
+    if after is not None:
+        since, last_id = after
+        query = query.where(or_(waiting.c.since > since, and_(waiting.c.since == since, Post.id > last_id)))
+    query = query.order_by(waiting.c.since, Post.id)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
+    flags: dict[int, list[FlagOut]] = defaultdict(list)
+    if rows:
+        flag_rows = await session.execute(
+            select(Flag, User)
+            .join(User, User.id == Flag.user_id)
+            .where(Flag.post_id.in_([row[0].id for row in rows]), Flag.resolved_at.is_(None))
+            .order_by(Flag.id)
+        )
+        for flag, flagger in flag_rows:
+            flags[flag.post_id].append(flag_out(flag, flagger))
+    items = []
+    for post, author, thread, space, since in rows:
+        gathered = flags[post.id]
+        items.append(
+            QueueItemOut(
+                kind="pending" if post.status == PostStatus.pending.value else "flagged",
+                post=post_out(post, author),
+                thread=ThreadRef(id=thread.id, title=thread.title),
+                space=space.slug,
+                since=iso(since) or "",
+                flag_count=len(gathered),
+                reasons=dict(Counter(f.reason for f in gathered)),
+                flags=gathered,
+            )
+        )
+    return items
+
+
+async def announce_waiting(session: AsyncSession, post: Post, space_id: int) -> None:
+    """Tell the space's moderators, live, that a post waits (pending, or newly flagged)."""
+    items = await queue_items(session, post_id=post.id)
+    if not items:
+        return
+    await streams.append(
+        session,
+        MODERATION_TOPIC,
+        "moderation.item",
+        msgspec.to_builtins(items[0]),
+        space_id=space_id,
+        public_type=ELSEWHERE,
+        public_data={},
+    )
+
+
+async def announce_resolved(
+    session: AsyncSession, post: Post, space: Space, action: str, actor: User
+) -> None:
+    """Tell the space's moderators that a waiting post was dealt with."""
+    await streams.append(
+        session,
+        MODERATION_TOPIC,
+        "moderation.resolved",
+        {
+            "post_id": post.id,
+            "space": space.slug,
+            "action": action,
+            "status": post.status,
+            "by": actor.id,
+        },
+        space_id=space.id,
+        public_type=ELSEWHERE,
+        public_data={},
+    )
+
+
+def flag_out(flag: Flag, user: User) -> FlagOut:
+    return FlagOut(
+        id=flag.id,
+        post_id=flag.post_id,
+        reason=flag.reason,
+        note=flag.note,
+        user=author_out(user),
+        created_at=iso(flag.created_at) or "",
+    )
