@@ -26,7 +26,13 @@ from litestar.stores.registry import StoreRegistry
 from forum import __version__
 from forum.accounts.controllers import AccountController
 from forum.lib.csrf import SessionCSRFMiddleware
-from forum.lib.db import ReadIntentMiddleware, create_engine, make_sessionmaker, sqlalchemy_config
+from forum.lib.db import (
+    ReadIntentMiddleware,
+    create_engine,
+    make_sessionmaker,
+    provide_transaction,
+    sqlalchemy_config,
+)
 from forum.lib.guards import check_raw_input
 from forum.lib.http import provide_viewer
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
@@ -114,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db_config), channels],
         dependencies={
             "viewer": Provide(provide_viewer),
+            # Handlers that write take `transaction`: it commits before the response.
+            "transaction": Provide(provide_transaction),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
         },
         middleware=[

@@ -8,19 +8,26 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
+import uvicorn
 
+from forum.accounts.services import create_user
+from forum.demo.loader import load_demo
+from forum.lib.db import create_engine, make_sessionmaker
+from forum.lib.errors import ForumError
+from forum.lib.migrate import upgrade
+from forum.realtime.wire import uvicorn_options
 from forum.settings import Settings
 
 T = TypeVar("T")
 
 
-def _run_with_session(work: Callable[..., Awaitable[T]], settings: Settings) -> T:
-    from forum.lib.db import create_engine, make_sessionmaker
+def _run_in_transaction(work: Callable[..., Awaitable[T]], settings: Settings) -> T:
+    """The command's one transaction: `work` runs in it, and it commits when work returns."""
 
     async def _go() -> T:
         engine = create_engine(settings)
         try:
-            async with make_sessionmaker(engine)() as session:
+            async with make_sessionmaker(engine)() as session, session.begin():
                 return await work(session)
         finally:
             await engine.dispose()
@@ -61,11 +68,6 @@ def main() -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Run the service (brings the schema up to date first)."""
-    import uvicorn
-
-    from forum.lib.migrate import upgrade
-    from forum.realtime.wire import uvicorn_options
-
     settings = Settings.from_env()
     if workers > 1 and not settings.redis_url:
         raise click.UsageError("--workers > 1 needs FORUM_REDIS_URL, so live events reach every process")
@@ -94,7 +96,6 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply the migrations to FORUM_DATABASE_URL."""
-    from forum.lib.migrate import upgrade
 
     upgrade(Settings.from_env().database_url, revision)
     click.echo(f"database at {revision}")
@@ -121,9 +122,6 @@ def users_create(
     email: str, password: str, display_name: str, role: str, party: str | None, organisation: str | None
 ) -> None:
     """Create a user; this is how the first admin is made."""
-    from forum.accounts.services import create_user
-    from forum.lib.errors import ForumError
-    from forum.lib.migrate import upgrade
 
     settings = Settings.from_env()
     if settings.auto_migrate:
@@ -141,7 +139,7 @@ def users_create(
         )
 
     try:
-        user = _run_with_session(work, settings)
+        user = _run_in_transaction(work, settings)
     except ForumError as exc:
         click.echo(f"error: {exc.detail}", err=True)
         sys.exit(1)
@@ -151,12 +149,10 @@ def users_create(
 @main.command()
 def demo() -> None:
     """Load the demo content: the NMAs and workshop of the seed report, users of every role."""
-    from forum.demo.loader import load_demo
-    from forum.lib.migrate import upgrade
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
-    summary = _run_with_session(load_demo, settings)
+    summary = _run_in_transaction(load_demo, settings)
     click.echo(summary)
 
 

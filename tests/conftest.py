@@ -149,6 +149,7 @@ class People:
         self.session.add(user)
         await self.session.commit()
         token = await issue_token(self.session, user, 3600)
+        await self.session.commit()
         return Persona(id=user.id, email=email, name=name, role=role, token=token)
 
 

@@ -18,15 +18,15 @@ class AccountController(Controller):
     tags = ["accounts"]
 
     @post("/api/auth/register", status_code=HTTP_201_CREATED, summary="Create an account (role observer)")
-    async def register(self, data: RegisterIn, db_session: AsyncSession) -> UserOut:
+    async def register(self, data: RegisterIn, transaction: AsyncSession) -> UserOut:
         user = await services.create_user(
-            db_session, email=data.email, password=data.password, display_name=data.display_name
+            transaction, email=data.email, password=data.password, display_name=data.display_name
         )
         return user_out(user, with_email=True)
 
     @post("/api/auth/login", status_code=200, summary="Sign in: a bearer token, and the session cookie")
     async def login(
-        self, request: Request, data: LoginIn, db_session: AsyncSession, settings: Settings
+        self, request: Request, data: LoginIn, transaction: AsyncSession, settings: Settings
     ) -> Response[LoginOut]:
         limiter = services.LoginLimiter(
             store=request.app.stores.get("login"),
@@ -35,7 +35,7 @@ class AccountController(Controller):
         )
         address = request.client.host if request.client else "unknown"
         token, user = await services.login(
-            db_session, limiter, settings, email=data.email, password=data.password, address=address
+            transaction, limiter, settings, email=data.email, password=data.password, address=address
         )
         cookie = Cookie(
             key=SESSION_COOKIE,
@@ -49,8 +49,8 @@ class AccountController(Controller):
         return Response(LoginOut(token=token, user=user_out(user, with_email=True)), cookies=[cookie])
 
     @post("/api/auth/logout", status_code=HTTP_204_NO_CONTENT, summary="End this token and session")
-    async def logout(self, db_session: AsyncSession, viewer: Viewer) -> Response[None]:
-        await services.logout(db_session, viewer)
+    async def logout(self, transaction: AsyncSession, viewer: Viewer) -> Response[None]:
+        await services.logout(transaction, viewer)
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
@@ -68,7 +68,7 @@ class AccountController(Controller):
 
     @patch("/api/users/{user_id:int}", summary="Change role, Party or organisation (admin)")
     async def update_user(
-        self, user_id: int, data: UserPatchIn, db_session: AsyncSession, viewer: Viewer
+        self, user_id: int, data: UserPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> UserOut:
-        user = await services.update_user(db_session, viewer, user_id, data)
+        user = await services.update_user(transaction, viewer, user_id, data)
         return user_out(user, with_email=True)

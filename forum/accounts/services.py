@@ -61,9 +61,8 @@ async def create_user(
     )
     session.add(user)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same email
-        await session.rollback()
         raise Conflict("email: an account with this email already exists", field="email") from exc
     return user
 
@@ -130,7 +129,6 @@ async def issue_token(session: AsyncSession, user: User, ttl_seconds: int) -> st
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
         )
     )
-    await session.commit()
     return raw
 
 
@@ -139,8 +137,7 @@ async def logout(session: AsyncSession, viewer: Viewer) -> None:
     await session.execute(
         update(AuthToken).where(AuthToken.token_hash == viewer.token_hash).values(revoked_at=utcnow())
     )
-    await session.commit()
-    # A live socket signed in with this token ends now, not at its next periodic check.
+    # A live socket signed in with this token ends at once, not at its next periodic check.
     signals.account_changed(session, viewer.require_user().id)
 
 
@@ -213,7 +210,6 @@ async def update_user(session: AsyncSession, viewer: Viewer, user_id: int, patch
     if patch.display_name is not UNSET:
         user.display_name = patch.display_name.strip()
     if user.role == Role.focal_point.value and not user.party:
-        await session.rollback()
         raise Invalid(
             "party: a focal point needs the ISO alpha-3 code of their Party (or EUU)", field="party"
         )
@@ -228,8 +224,8 @@ async def update_user(session: AsyncSession, viewer: Viewer, user_id: int, patch
             before=before,
             after=after,
         )
-    await session.commit()
     if before["role"] != after["role"]:
-        # The role decides what a live socket may read and moderate: it re-reads it now.
+        # The role decides what a live socket may read and moderate: it re-reads it
+        # as soon as this commits.
         signals.account_changed(session, user.id)
     return user

@@ -31,9 +31,11 @@ class CafeController(Controller):
     tags = ["cafés"]
 
     @post("/api/spaces/{slug:str}/cafes", status_code=HTTP_201_CREATED, summary="Create a café (moderators)")
-    async def create_cafe(self, slug: str, data: CafeIn, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
-        cafe = await services.create_cafe(db_session, viewer, slug, data)
-        return await services.cafe_view(db_session, cafe)
+    async def create_cafe(
+        self, slug: str, data: CafeIn, transaction: AsyncSession, viewer: Viewer
+    ) -> CafeOut:
+        cafe = await services.create_cafe(transaction, viewer, slug, data)
+        return await services.cafe_view(transaction, cafe)
 
     @get("/api/spaces/{slug:str}/cafes", summary="Cafés of a space, newest first")
     async def list_cafes(
@@ -54,8 +56,8 @@ class CafeController(Controller):
     @post(
         "/api/cafes/{cafe_id:int}/join", status_code=HTTP_200_OK, summary="Take a seat: the least full table"
     )
-    async def join(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> JoinOut:
-        table = await services.join_cafe(db_session, viewer, cafe_id)
+    async def join(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> JoinOut:
+        table = await services.join_cafe(transaction, viewer, cafe_id)
         return JoinOut(table_id=table.id, cafe_id=table.cafe_id)
 
     @post(
@@ -63,9 +65,9 @@ class CafeController(Controller):
         status_code=HTTP_200_OK,
         summary="Start the next round (moderators)",
     )
-    async def start_round(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
-        cafe = await services.start_round(db_session, viewer, cafe_id)
-        return await services.cafe_view(db_session, cafe)
+    async def start_round(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CafeOut:
+        cafe = await services.start_round(transaction, viewer, cafe_id)
+        return await services.cafe_view(transaction, cafe)
 
     @post(
         "/api/cafes/{cafe_id:int}/announce",
@@ -73,17 +75,17 @@ class CafeController(Controller):
         summary="Speak to every table (moderators)",
     )
     async def announce(
-        self, cafe_id: int, data: AnnounceIn, db_session: AsyncSession, viewer: Viewer
+        self, cafe_id: int, data: AnnounceIn, transaction: AsyncSession, viewer: Viewer
     ) -> None:
-        await services.announce(db_session, viewer, cafe_id, data.text)
+        await services.announce(transaction, viewer, cafe_id, data.text)
 
     @post(
         "/api/cafes/{cafe_id:int}/close",
         status_code=HTTP_200_OK,
         summary="Close the café; its tables are kept as a thread (moderators)",
     )
-    async def close(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CloseOut:
-        return CloseOut(thread_id=await services.close_cafe(db_session, viewer, cafe_id))
+    async def close(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CloseOut:
+        return CloseOut(thread_id=await services.close_cafe(transaction, viewer, cafe_id))
 
     @get("/api/tables/{table_id:int}", summary="One table (who sits or sat there, its host, moderators)")
     async def get_table(self, table_id: int, db_session: AsyncSession, viewer: Viewer) -> TableOut:
@@ -96,12 +98,12 @@ class CafeController(Controller):
         summary="Say something at a table",
     )
     async def post_message(
-        self, table_id: int, data: MessageIn, db_session: AsyncSession, viewer: Viewer
+        self, table_id: int, data: MessageIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[MessageOut]:
         message, created = await services.post_message(
-            db_session, viewer, table_id, data.body, client_id=data.client_id
+            transaction, viewer, table_id, data.body, client_id=data.client_id
         )
-        view = await services.message_view(db_session, message)
+        view = await services.message_view(transaction, message)
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get("/api/tables/{table_id:int}/messages", summary="Table messages with number > after, ascending")
@@ -118,7 +120,7 @@ class CafeController(Controller):
 
     @put("/api/tables/{table_id:int}/harvest", summary="Write the table's harvest (its host)")
     async def set_harvest(
-        self, table_id: int, data: HarvestIn, db_session: AsyncSession, viewer: Viewer
+        self, table_id: int, data: HarvestIn, transaction: AsyncSession, viewer: Viewer
     ) -> TableOut:
-        table = await services.set_harvest(db_session, viewer, table_id, data.body)
-        return await services.table_view(db_session, table)
+        table = await services.set_harvest(transaction, viewer, table_id, data.body)
+        return await services.table_view(transaction, table)

@@ -48,14 +48,14 @@ from forum.cafes.schemas import (
 )
 from forum.cafes.seating import TableSlot, choose_table_for_join, plan_round
 from forum.lib import counters, markdown
-from forum.lib.db import utcnow
+from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.spaces import services as spaces
 from forum.spaces.models import Space, SpaceKind
 from forum.spaces.policy import can_see_space, can_see_space_of
-from forum.threads.models import Post, PostStatus, Thread
-from forum.threads.services import announce_post
+from forum.threads import services as threads
+from forum.threads.schemas import ThreadIn
 
 # ---------------------------------------------------------------------------------------
 # Topics and payloads
@@ -321,7 +321,6 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
         space_id=space.id,
         after={"title": cafe.title, "tables": len(tables), "round_seconds": cafe.round_seconds},
     )
-    await session.commit()
     return cafe
 
 
@@ -366,13 +365,13 @@ async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe
     )
     slots = [TableSlot(id=t.id, position=t.position, host_id=t.host_id) for t in tables]
     table_id = choose_table_for_join(slots, seating, user.id)
-    session.add(CafeSeat(cafe_id=cafe.id, user_id=user.id, table_id=table_id))
-    session.add(CafeVisit(cafe_id=cafe.id, user_id=user.id, table_id=table_id, round=cafe.round))
     try:
-        await session.flush()
+        async with race_savepoint(session):
+            session.add(CafeSeat(cafe_id=cafe.id, user_id=user.id, table_id=table_id))
+            session.add(CafeVisit(cafe_id=cafe.id, user_id=user.id, table_id=table_id, round=cafe.round))
+            await session.flush()
     except IntegrityError:
         # The same person joined at the same moment from another request: keep that seat.
-        await session.rollback()
         seat = await _seat_of(session, cafe_id, user.id)
         if seat is None:
             raise
@@ -386,7 +385,6 @@ async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe
         msgspec.to_builtins(await cafe_view(session, cafe)),
         space_id=space.id,
     )
-    await session.commit()
     return next(t for t in tables if t.id == table_id)
 
 
@@ -444,7 +442,6 @@ async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Ca
         space_id=space.id,
         after={"round": cafe.round},
     )
-    await session.commit()
     return cafe
 
 
@@ -464,7 +461,6 @@ async def announce(session: AsyncSession, viewer: Viewer, cafe_id: int, text: st
         {"cafe_id": cafe.id, "text": text, "at": iso(utcnow()), "by": msgspec.to_builtins(author_out(actor))},
         space_id=space.id,
     )
-    await session.commit()
 
 
 # ---------------------------------------------------------------------------------------
@@ -666,13 +662,13 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
 
     if accepted:
         try:
-            created = await _store(
-                session, [(drafts[i], writers[i], tables[drafts[i].table_id]) for i in accepted]
-            )
+            async with race_savepoint(session):
+                created = await _store(
+                    session, [(drafts[i], writers[i], tables[drafts[i].table_id]) for i in accepted]
+                )
         except IntegrityError:
-            # A client_id raced in from another process after the read above: the rollback
-            # ends this call's transaction.
-            await session.rollback()
+            # A client_id raced in from another process after the read above: the savepoint
+            # undid this batch's writes.
             if len(drafts) > 1:
                 # Alone, each draft finds what is stored now.
                 return [(await post_messages(session, [draft]))[0] for draft in drafts]
@@ -692,7 +688,6 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
     for i, first in repeats.items():
         first_result = results[first]
         results[i] = Posted(first_result.message, False) if isinstance(first_result, Posted) else first_result
-    await session.commit()
     return _all_answered(results)
 
 
@@ -794,7 +789,6 @@ async def set_harvest(session: AsyncSession, viewer: Viewer, table_id: int, body
         msgspec.to_builtins(await table_view(session, table)),
         space_id=space.id,
     )
-    await session.commit()
     return table
 
 
@@ -852,7 +846,6 @@ async def set_message_status(
         before=before,
         after={"status": status},
     )
-    await session.commit()
     return message
 
 
@@ -923,36 +916,14 @@ async def close_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> int
         u.id: u
         for u in (await session.scalars(select(User).where(User.id.in_({t.host_id for t in tables})))).all()
     }
-    now = utcnow()
-    thread = Thread(
-        space_id=space.id,
-        title=f"World café: {cafe.title}"[:200],
-        author_id=actor.id,
-        status="published",
-        post_count=len(tables),
-        last_post_at=now,
-        created_at=now,
+    bodies = [table_archive(table, hosts[table.host_id], by_table[table.id]) for table in tables]
+    # The archive is written as the closing moderator would write it by hand: a thread
+    # whose first post keeps the first table, then a post per further table.
+    thread, _, _ = await threads.open_thread(
+        session, viewer, space.slug, ThreadIn(title=f"World café: {cafe.title}"[:200], body=bodies[0])
     )
-    session.add(thread)
-    await session.flush()
-    posts = []
-    for number, table in enumerate(tables, start=1):
-        body = table_archive(table, hosts[table.host_id], by_table[table.id])
-        posts.append(
-            Post(
-                thread_id=thread.id,
-                number=number,
-                author_id=actor.id,
-                body=body,
-                html=markdown.render(body),
-                status=PostStatus.published.value,
-                created_at=now,
-            )
-        )
-    session.add_all(posts)
-    await session.flush()
-    for post in posts:
-        await announce_post(session, "post.created", post, space.id)
+    for body in bodies[1:]:
+        await threads.create_post(session, viewer, thread.id, body)
     cafe.state = CafeState.closed.value
     cafe.round_ends_at = None
     cafe.archive_thread_id = thread.id
@@ -972,5 +943,4 @@ async def close_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> int
         space_id=space.id,
         after={"thread_id": thread.id},
     )
-    await session.commit()
     return thread.id

@@ -28,7 +28,7 @@ class TableWriter:
         return await self._batcher.submit(MessageDraft(viewer, table_id, body, client_id))
 
     async def _write(self, drafts: list[MessageDraft]) -> list[Posted | ForumError]:
-        async with self._sessionmaker() as session:
+        async with self._sessionmaker() as session, session.begin():
             return await services.post_messages(session, drafts)
 
     async def stop(self) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import create_user
 from forum.accounts.viewer import Viewer, load_viewer
-from forum.cafes import services as rooms
+from forum.cafes import services as cafes
 from forum.cafes.models import Cafe
 from forum.cafes.schemas import CafeIn, TableIn
 from forum.demo.content import (
@@ -123,7 +123,7 @@ class DemoLoader:
         for demo in DEMO_THREADS:
             thread = await self.find_thread(demo)
             if thread is None:
-                thread, _ = await threads.open_thread(
+                thread, _, _ = await threads.open_thread(
                     self.session,
                     await self.viewer(demo.author),
                     demo.space,
@@ -133,30 +133,30 @@ class DemoLoader:
                 self.summary.posts += 1
             thread_ids[demo.key] = thread.id
             for number, reply in enumerate(demo.replies, start=2):
-                _, created = await threads.create_post(
+                written = await threads.create_post(
                     self.session,
                     await self.viewer(reply.author),
                     thread.id,
                     reply.body,
                     client_id=f"demo:{demo.key}:{number}",
                 )
-                self.summary.posts += int(created)
+                self.summary.posts += int(written.created)
             if demo.pinned and not thread.pinned:
                 await threads.update_thread(
                     self.session, await self.viewer("moderator"), thread.id, ThreadPatchIn(pinned=True)
                 )
         key, reply = PENDING_POST
-        post, created = await threads.create_post(
+        written = await threads.create_post(
             self.session,
             await self.viewer(reply.author),
             thread_ids[key],
             reply.body,
             client_id=f"demo:{key}:pending",
         )
-        self.summary.posts += int(created)
-        if created:
+        self.summary.posts += int(written.created)
+        if written.created:
             self.summary.notes.append(
-                f"one post by {reply.author} waits in the moderation queue ({post.status})"
+                f"one post by {reply.author} waits in the moderation queue ({written.post.status})"
             )
         return thread_ids
 
@@ -169,7 +169,7 @@ class DemoLoader:
         if existing is not None:
             self.summary.cafe = f"already there (id {existing})"
             return
-        cafe = await rooms.create_cafe(
+        cafe = await cafes.create_cafe(
             self.session,
             await self.viewer("moderator"),
             DEMO_CAFE.space,
@@ -190,5 +190,6 @@ class DemoLoader:
 
 
 async def load_demo(session: AsyncSession) -> DemoSummary:
-    """Load (or complete) the demo content; returns what was added."""
+    """Load (or complete) the demo content in the caller's transaction; returns what was
+    added."""
     return await DemoLoader(session).run()

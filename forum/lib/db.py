@@ -8,6 +8,8 @@ with "database is locked" when a reader tries to upgrade.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +31,8 @@ __all__ = [
     "JsonB",
     "create_engine",
     "make_sessionmaker",
+    "provide_transaction",
+    "race_savepoint",
     "sqlalchemy_config",
     "utcnow",
 ]
@@ -151,9 +155,46 @@ def make_sessionmaker(engine: AsyncEngine, publisher: Any = None) -> async_sessi
     return async_sessionmaker(engine, expire_on_commit=False, info=session_info(publisher))
 
 
+async def provide_transaction(db_session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The HTTP edge's transaction: every handler that takes `transaction` runs its
+    services in one transaction, committed after the handler returned and before the
+    response is sent, or rolled back when it raised.
+
+    Services never commit: one service can call another inside the same transaction, and
+    a commit that fails reaches the client as an error, never as a success (the
+    advanced-alchemy "autocommit" send hook would log it and send the 2xx anyway). Events
+    and signals go out after the commit (`forum.streams`).
+    """
+    try:
+        yield db_session
+    except BaseException:
+        await db_session.rollback()
+        raise
+    if db_session.in_transaction():
+        await db_session.commit()
+
+
+@asynccontextmanager
+async def race_savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """Around an insert whose unique key (a repeated client_id, a second seat) another
+    transaction may take first: on PostgreSQL a savepoint, so that the caller can catch
+    the IntegrityError and read the winner's row in the same transaction.
+
+    SQLite needs none: every writer holds the write lock from its first statement
+    (BEGIN IMMEDIATE), so the read before the insert already sees any earlier writer's row
+    and the race cannot happen; the savepoint would cost two statements on the hot path.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        yield
+        return
+    async with session.begin_nested():
+        yield
+
+
 def sqlalchemy_config(engine: AsyncEngine, publisher: Any = None) -> SQLAlchemyAsyncConfig:
-    # Services commit explicitly (events are published after commit), so the plugin
-    # only opens and closes the request's session.
+    # The plugin opens and closes the request's session; the transaction is the edge's
+    # (`provide_transaction`), committed before the response, events published after it.
     return SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(publisher)),

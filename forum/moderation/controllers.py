@@ -80,34 +80,36 @@ class ModerationController(Controller):
 
     @post("/api/posts/{post_id:int}/approve", status_code=HTTP_200_OK, summary="Publish a pending post")
     async def approve(
-        self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: ApproveIn | None = None
+        self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: ApproveIn | None = None
     ) -> PostOut:
-        row = await posts.approve_post(db_session, viewer, post_id, data.body if data else None)
-        return await threads.post_view(db_session, row)
+        row = await posts.approve_post(transaction, viewer, post_id, data.body if data else None)
+        return await threads.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/reject", status_code=HTTP_200_OK, summary="Refuse a pending post")
-    async def reject(self, post_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer) -> PostOut:
-        row = await posts.reject_post(db_session, viewer, post_id, data.reason)
-        return await threads.post_view(db_session, row)
+    async def reject(
+        self, post_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer
+    ) -> PostOut:
+        row = await posts.reject_post(transaction, viewer, post_id, data.reason)
+        return await threads.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a post")
-    async def hide(self, post_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer) -> PostOut:
-        row = await posts.hide_post(db_session, viewer, post_id, data.reason)
-        return await threads.post_view(db_session, row)
+    async def hide(self, post_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer) -> PostOut:
+        row = await posts.hide_post(transaction, viewer, post_id, data.reason)
+        return await threads.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/unhide", status_code=HTTP_200_OK, summary="Publish a hidden post again")
     async def unhide(
-        self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
+        self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
-        row = await posts.unhide_post(db_session, viewer, post_id, data.reason if data else None)
-        return await threads.post_view(db_session, row)
+        row = await posts.unhide_post(transaction, viewer, post_id, data.reason if data else None)
+        return await threads.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/flags", status_code=HTTP_201_CREATED, summary="Flag a post")
     async def flag(
-        self, post_id: int, data: FlagIn, db_session: AsyncSession, viewer: Viewer, settings: Settings
+        self, post_id: int, data: FlagIn, transaction: AsyncSession, viewer: Viewer, settings: Settings
     ) -> FlagOut:
         return await posts.flag_post(
-            db_session, viewer, post_id, data, hide_threshold=settings.flag_hide_threshold
+            transaction, viewer, post_id, data, hide_threshold=settings.flag_hide_threshold
         )
 
     @post(
@@ -116,10 +118,10 @@ class ModerationController(Controller):
         summary="Close a post's open flags and keep the post",
     )
     async def dismiss_flags(
-        self, post_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
+        self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
-        row = await posts.dismiss_flags(db_session, viewer, post_id, data.reason if data else None)
-        return await threads.post_view(db_session, row)
+        row = await posts.dismiss_flags(transaction, viewer, post_id, data.reason if data else None)
+        return await threads.post_view(transaction, row)
 
     @get("/api/users/{user_id:int}/standing", summary="A user's silence and suspension (moderators)")
     async def standing(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> StandingOut:
@@ -127,37 +129,37 @@ class ModerationController(Controller):
 
     @post("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Silence a user for a while")
     async def silence(
-        self, user_id: int, data: RestrictionIn, db_session: AsyncSession, viewer: Viewer
+        self, user_id: int, data: RestrictionIn, transaction: AsyncSession, viewer: Viewer
     ) -> StandingOut:
-        user = await users.restrict_user(db_session, viewer, user_id, Restriction.silence, data)
+        user = await users.restrict_user(transaction, viewer, user_id, Restriction.silence, data)
         return users.standing_out(user)
 
     @delete("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Lift a silence early")
     async def unsilence(
-        self, user_id: int, db_session: AsyncSession, viewer: Viewer, reason: LiftReason = None
+        self, user_id: int, transaction: AsyncSession, viewer: Viewer, reason: LiftReason = None
     ) -> StandingOut:
-        user = await users.lift_restriction(db_session, viewer, user_id, Restriction.silence, reason)
+        user = await users.lift_restriction(transaction, viewer, user_id, Restriction.silence, reason)
         return users.standing_out(user)
 
     @post("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Suspend a user for a while")
     async def suspend(
-        self, user_id: int, data: RestrictionIn, db_session: AsyncSession, viewer: Viewer
+        self, user_id: int, data: RestrictionIn, transaction: AsyncSession, viewer: Viewer
     ) -> StandingOut:
-        user = await users.restrict_user(db_session, viewer, user_id, Restriction.suspend, data)
+        user = await users.restrict_user(transaction, viewer, user_id, Restriction.suspend, data)
         return users.standing_out(user)
 
     @delete("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Lift a suspension early")
     async def unsuspend(
-        self, user_id: int, db_session: AsyncSession, viewer: Viewer, reason: LiftReason = None
+        self, user_id: int, transaction: AsyncSession, viewer: Viewer, reason: LiftReason = None
     ) -> StandingOut:
-        user = await users.lift_restriction(db_session, viewer, user_id, Restriction.suspend, reason)
+        user = await users.lift_restriction(transaction, viewer, user_id, Restriction.suspend, reason)
         return users.standing_out(user)
 
     @post("/api/table-messages/{message_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a café message")
     async def hide_table_message(
-        self, message_id: int, data: ReasonIn, db_session: AsyncSession, viewer: Viewer
+        self, message_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer
     ) -> MessageOut:
-        return await posts.set_table_message_status(db_session, viewer, message_id, "hidden", data.reason)
+        return await posts.set_table_message_status(transaction, viewer, message_id, "hidden", data.reason)
 
     @post(
         "/api/table-messages/{message_id:int}/unhide",
@@ -165,8 +167,8 @@ class ModerationController(Controller):
         summary="Show a hidden café message again",
     )
     async def unhide_table_message(
-        self, message_id: int, db_session: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
+        self, message_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> MessageOut:
         return await posts.set_table_message_status(
-            db_session, viewer, message_id, "published", data.reason if data else None
+            transaction, viewer, message_id, "published", data.reason if data else None
         )

@@ -86,7 +86,6 @@ async def _settle(
     )
     if was_waiting:
         await queue.announce_resolved(session, post, found.space, action, actor)
-    await session.commit()
     return post
 
 
@@ -194,7 +193,6 @@ async def dismiss_flags(
         after=_state(post) | {"flags_resolved": resolved},
     )
     await queue.announce_resolved(session, post, found.space, "dismiss_flags", actor)
-    await session.commit()
     return post
 
 
@@ -222,7 +220,6 @@ async def flag_post(
     try:
         await session.flush()
     except IntegrityError:  # the same person's flag raced in from another request
-        await session.rollback()
         raise Conflict("you have already flagged this post") from None
     count = await _open_flag_count(session, post.id)
     if count >= hide_threshold and not await _escapes_auto_hide(session, post, found.space.id):
@@ -242,7 +239,6 @@ async def flag_post(
         )
         await threads.announce_post(session, "post.hidden", post, found.space.id)
     await queue.announce_waiting(session, post, found.space.id)
-    await session.commit()
     return queue.flag_out(flag, user)
 
 

@@ -97,7 +97,6 @@ async def restrict_user(
         before=before,
         after=_restriction_state(target, kind),
     )
-    await session.commit()
     if kind is policy.Restriction.suspend:
         # Live sockets of this user: the hub ends them on this signal (and refuses the
         # revoked token on any new frame or connection regardless).
@@ -135,7 +134,6 @@ async def lift_restriction(
         before=before,
         after=_restriction_state(target, kind),
     )
-    await session.commit()
     signals.account_changed(session, target.id)
     return target
 

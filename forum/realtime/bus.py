@@ -6,8 +6,6 @@ and subscribers replay from it (see `forum.realtime.hub`).
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
@@ -15,6 +13,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.subscriber import Subscriber
 
 from forum.settings import Settings
+from forum.streams import StreamEvent
 
 # Messages a process may hold for its own hub before the slowest is dropped; the hub
 # drains this at once into per-connection queues, so only a stalled loop reaches it.
@@ -79,6 +78,9 @@ class ChannelsPublisher:
     def __init__(self, channels: ChannelsPlugin) -> None:
         self.channels = channels
 
-    def publish(self, envelopes: list[dict[str, Any]]) -> None:
-        for env in envelopes:
-            self.channels.publish(msgspec.json.encode(env), [env["topic"]])
+    def publish(self, events: list[StreamEvent]) -> None:
+        for event in events:
+            self.channels.publish(_encode(event), [event.topic])
+
+
+_encode = msgspec.json.Encoder().encode

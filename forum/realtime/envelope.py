@@ -1,7 +1,7 @@
 """One event on its way to sockets, and THE rule of who receives it in full.
 
-An event arrives either live from the broker (the dict `streams.envelope()` made) or from
-the event log during a replay (an `Event` row); both become an `Envelope`. A restricted
+An event arrives either live from the broker or from the event log during a replay (an
+`Event` row); both are a `StreamEvent` (forum.streams), and become an `Envelope`. A restricted
 event (a pending post, a moderation item of one space) goes in full to its owner and the
 moderators of its space; everyone else gets its public version with the same seq, so no
 viewer ever sees a gap. Each variant is encoded once, however many sockets receive it.
@@ -15,6 +15,7 @@ import msgspec
 
 from forum.accounts.viewer import Viewer
 from forum.realtime.frames import EventFrame, Outgoing, encode
+from forum.streams import StreamEvent, record_of
 from forum.streams.models import Event
 
 
@@ -59,22 +60,7 @@ class Envelope:
         self._public: Outgoing | None = None
 
     @classmethod
-    def from_wire(cls, raw: bytes) -> Envelope:
-        env = msgspec.json.decode(raw)
-        return cls(
-            env["topic"],
-            env.get("seq"),
-            env["type"],
-            env.get("data") or {},
-            restricted=bool(env.get("restricted")),
-            owner_id=env.get("owner_id"),
-            space_id=env.get("space_id"),
-            public_type=env.get("public_type"),
-            public_data=env.get("public_data"),
-        )
-
-    @classmethod
-    def from_row(cls, ev: Event) -> Envelope:
+    def of(cls, ev: StreamEvent) -> Envelope:
         return cls(
             ev.topic,
             ev.seq,
@@ -86,6 +72,14 @@ class Envelope:
             public_type=ev.public_type,
             public_data=ev.public_data,
         )
+
+    @classmethod
+    def from_wire(cls, raw: bytes) -> Envelope:
+        return cls.of(_decode(raw))
+
+    @classmethod
+    def from_row(cls, ev: Event) -> Envelope:
+        return cls.of(record_of(ev))
 
     def sees_in_full(self, viewer: Viewer) -> bool:
         if not self.restricted:
@@ -105,3 +99,6 @@ class Envelope:
                 EventFrame(self.topic, self.seq, self.public_type or "hidden", self.public_data or {})
             )
         return self._public
+
+
+_decode = msgspec.json.Decoder(StreamEvent).decode

@@ -22,7 +22,6 @@ from forum.accounts.viewer import Viewer
 from forum.cafes import services as cafes
 from forum.cafes.writer import TableWriter
 from forum.lib.errors import BadRequest, Forbidden, NotFound
-from forum.streams import LAST_SEQ_KEY
 from forum.threads import services as threads
 
 
@@ -75,12 +74,11 @@ async def _post_to_thread(
     client_id: str,
     reply_to: int | None,
 ) -> Sent:
-    async with writers.sessionmaker() as session:
-        post, created = await threads.create_post(
+    async with writers.sessionmaker() as session, session.begin():
+        written = await threads.create_post(
             session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
         )
-        seq = session.info.get(LAST_SEQ_KEY, {}).get(f"thread:{thread_id}") if created else None
-    return Sent(post.id, created, seq)
+    return Sent(written.post.id, written.created, written.seq)
 
 
 # --- world cafés -------------------------------------------------------------------

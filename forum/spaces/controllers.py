@@ -17,8 +17,8 @@ class SpaceController(Controller):
     tags = ["spaces"]
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a space (admin)")
-    async def create(self, data: SpaceIn, db_session: AsyncSession, viewer: Viewer) -> SpaceOut:
-        space = await services.create_space(db_session, viewer, data)
+    async def create(self, data: SpaceIn, transaction: AsyncSession, viewer: Viewer) -> SpaceOut:
+        space = await services.create_space(transaction, viewer, data)
         return space_out(space, [])
 
     @get("/", summary="The spaces the caller may see")
@@ -35,8 +35,8 @@ class SpaceController(Controller):
 
     @put("/{slug:str}/moderators", summary="Name the space's moderators (admin)")
     async def set_moderators(
-        self, slug: str, data: ModeratorsIn, db_session: AsyncSession, viewer: Viewer
+        self, slug: str, data: ModeratorsIn, transaction: AsyncSession, viewer: Viewer
     ) -> SpaceOut:
-        space = await services.set_moderators(db_session, viewer, slug, data)
-        mods = await services.moderator_ids(db_session, [space.id])
+        space = await services.set_moderators(transaction, viewer, slug, data)
+        mods = await services.moderator_ids(transaction, [space.id])
         return space_out(space, mods[space.id])

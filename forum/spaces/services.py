@@ -54,7 +54,6 @@ async def create_space(session: AsyncSession, viewer: Viewer, data: SpaceIn) -> 
         space_id=space.id,
         after={"slug": space.slug, "visibility": space.visibility, "moderation": space.moderation},
     )
-    await session.commit()
     return space
 
 
@@ -100,8 +99,8 @@ async def set_moderators(session: AsyncSession, viewer: Viewer, slug: str, data:
             before={"moderator_ids": before},
             after={"moderator_ids": wanted},
         )
-    await session.commit()
-    # Who moderates a space decides what their live sockets may read: they re-read it now.
+    # Who moderates a space decides what their live sockets may read: they re-read it
+    # as soon as this commits.
     for user_id in set(before) ^ set(wanted):
         signals.account_changed(session, user_id)
     return space

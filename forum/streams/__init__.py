@@ -7,25 +7,25 @@ Live delivery (`forum.realtime`) reads this log; nothing here knows about socket
 """
 
 from forum.streams.log import (
-    LAST_SEQ_KEY,
     OUTBOX_KEY,
     EventDraft,
     Publisher,
+    StreamEvent,
     append,
     append_many,
-    envelope,
     next_seqs,
+    record_of,
     signal,
 )
 
 __all__ = [
-    "LAST_SEQ_KEY",
     "OUTBOX_KEY",
     "EventDraft",
     "Publisher",
+    "StreamEvent",
     "append",
     "append_many",
-    "envelope",
     "next_seqs",
+    "record_of",
     "signal",
 ]

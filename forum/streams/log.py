@@ -1,8 +1,10 @@
-"""The outbox: how every domain announces a change.
+"""Writing the event log: how every domain announces a change.
 
 `append()` writes the event with the topic's next seq inside the caller's transaction;
 the events are handed to the publisher only after that transaction commits (a rolled-back
-change announces nothing). `signal()` sends a passing signal (presence) with no seq.
+change announces nothing). `signal()` sends a passing signal (presence, an account's
+change) with no seq. `StreamEvent` is the one typed record of an event: what the writer
+hands the broker, what the broker carries, and what a replay reads back.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import msgspec
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,7 +25,6 @@ from forum.lib.db import utcnow
 from forum.streams.models import Event, TopicCounter
 
 OUTBOX_KEY = "outbox"
-LAST_SEQ_KEY = "last_seq"
 
 # Every change appends an event, so its statements are built once, here: SQLAlchemy finds
 # a statement's compiled form by its cache key, and a statement object built per call
@@ -43,8 +45,26 @@ _CREATE_COUNTER = {
 _INSERT_EVENTS = insert(_events).returning(_events.c.id, sort_by_parameter_order=True)
 
 
+class StreamEvent(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One event of a topic, or a passing signal (`seq` None).
+
+    When `restricted`, viewers who are neither `owner_id` nor a moderator of `space_id`
+    receive `public_type`/`public_data` instead (forum.realtime.envelope holds that rule).
+    """
+
+    topic: str
+    seq: int | None
+    type: str
+    data: dict[str, Any]
+    restricted: bool = False
+    owner_id: int | None = None
+    space_id: int | None = None
+    public_type: str | None = None
+    public_data: dict[str, Any] | None = None
+
+
 class Publisher(Protocol):
-    def publish(self, envelopes: list[dict[str, Any]]) -> None: ...
+    def publish(self, events: list[StreamEvent]) -> None: ...
 
 
 async def next_seqs(session: AsyncSession, counts: dict[str, int]) -> dict[str, int]:
@@ -65,18 +85,19 @@ async def next_seqs(session: AsyncSession, counts: dict[str, int]) -> dict[str, 
     return last
 
 
-def envelope(ev: Event) -> dict[str, Any]:
-    return {
-        "topic": ev.topic,
-        "seq": ev.seq,
-        "type": ev.type,
-        "data": ev.data,
-        "restricted": ev.restricted,
-        "owner_id": ev.owner_id,
-        "space_id": ev.space_id,
-        "public_type": ev.public_type,
-        "public_data": ev.public_data,
-    }
+def record_of(ev: Event) -> StreamEvent:
+    """The record of a stored event."""
+    return StreamEvent(
+        topic=ev.topic,
+        seq=ev.seq,
+        type=ev.type,
+        data=ev.data,
+        restricted=ev.restricted,
+        owner_id=ev.owner_id,
+        space_id=ev.space_id,
+        public_type=ev.public_type,
+        public_data=ev.public_data,
+    )
 
 
 @dataclass(frozen=True)
@@ -146,25 +167,23 @@ async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[E
         ev = Event(id=event_id, **values)
         make_transient_to_detached(ev)
         events.append(ev)
-    session.info.setdefault(OUTBOX_KEY, []).extend(envelope(ev) for ev in events)
-    # The last seq each topic got in this session: the websocket's `ack` reports it.
-    last_seqs = session.info.setdefault(LAST_SEQ_KEY, {})
-    for ev in events:
-        last_seqs[ev.topic] = ev.seq
+    session.info.setdefault(OUTBOX_KEY, []).extend(record_of(ev) for ev in events)
     return events
 
 
 def signal(
     session_or_publisher: AsyncSession | Publisher, topic: str, type_: str, data: dict[str, Any]
 ) -> None:
-    """Send a passing signal with no seq, now (it is not stored and not replayed)."""
-    publisher = (
-        session_or_publisher.info.get("publisher")
-        if isinstance(session_or_publisher, AsyncSession)
-        else session_or_publisher
-    )
-    if publisher is not None:
-        publisher.publish([{"topic": topic, "seq": None, "type": type_, "data": data, "restricted": False}])
+    """A passing signal with no seq (it is not stored and not replayed).
+
+    Given a session, it goes out after that session's transaction commits, with its events
+    (a rolled-back change signals nothing); given a publisher, it goes out now.
+    """
+    passing = StreamEvent(topic=topic, seq=None, type=type_, data=data)
+    if isinstance(session_or_publisher, AsyncSession):
+        session_or_publisher.info.setdefault(OUTBOX_KEY, []).append(passing)
+    else:
+        session_or_publisher.publish([passing])
 
 
 @event.listens_for(Session, "after_commit")

@@ -30,11 +30,11 @@ class ThreadController(Controller):
 
     @post("/api/spaces/{slug:str}/threads", status_code=HTTP_201_CREATED, summary="Open a thread")
     async def open_thread(
-        self, slug: str, data: ThreadIn, db_session: AsyncSession, viewer: Viewer
+        self, slug: str, data: ThreadIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[ThreadOut]:
-        thread, _, created = await services.open_thread_once(db_session, viewer, slug, data)
+        thread, _, created = await services.open_thread(transaction, viewer, slug, data)
         view = await services.thread_view(
-            db_session, await services.get_thread(db_session, viewer, thread.id)
+            transaction, await services.get_thread(transaction, viewer, thread.id)
         )
         # A repeated client_id returns the thread it opened first, as for posts.
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
@@ -59,20 +59,20 @@ class ThreadController(Controller):
 
     @patch("/api/threads/{thread_id:int}", summary="Rename, pin, lock, slow mode, move (moderators)")
     async def update_thread(
-        self, thread_id: int, data: ThreadPatchIn, db_session: AsyncSession, viewer: Viewer
+        self, thread_id: int, data: ThreadPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> ThreadOut:
-        found = await services.update_thread(db_session, viewer, thread_id, data)
-        return await services.thread_view(db_session, found)
+        found = await services.update_thread(transaction, viewer, thread_id, data)
+        return await services.thread_view(transaction, found)
 
     @post("/api/threads/{thread_id:int}/posts", status_code=HTTP_201_CREATED, summary="Post in a thread")
     async def create_post(
-        self, thread_id: int, data: PostIn, db_session: AsyncSession, viewer: Viewer
+        self, thread_id: int, data: PostIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[PostOut]:
-        post_row, created = await services.create_post(
-            db_session, viewer, thread_id, data.body, reply_to=data.reply_to, client_id=data.client_id
+        written = await services.create_post(
+            transaction, viewer, thread_id, data.body, reply_to=data.reply_to, client_id=data.client_id
         )
-        view = await services.post_view(db_session, post_row)
-        return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+        view = await services.post_view(transaction, written.post)
+        return Response(view, status_code=HTTP_201_CREATED if written.created else HTTP_200_OK)
 
     @get("/api/threads/{thread_id:int}/posts", summary="Posts with number > after, ascending")
     async def list_posts(
@@ -88,10 +88,10 @@ class ThreadController(Controller):
 
     @patch("/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision")
     async def edit_post(
-        self, post_id: int, data: PostEditIn, db_session: AsyncSession, viewer: Viewer
+        self, post_id: int, data: PostEditIn, transaction: AsyncSession, viewer: Viewer
     ) -> PostOut:
-        post_row = await services.edit_post(db_session, viewer, post_id, data.body)
-        return await services.post_view(db_session, post_row)
+        post_row = await services.edit_post(transaction, viewer, post_id, data.body)
+        return await services.post_view(transaction, post_row)
 
     @get("/api/posts/{post_id:int}", summary="One post")
     async def get_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> PostOut:
@@ -105,5 +105,5 @@ class ThreadController(Controller):
     @delete(
         "/api/posts/{post_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Delete a post: its text is gone"
     )
-    async def delete_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> None:
-        await services.delete_post(db_session, viewer, post_id)
+    async def delete_post(self, post_id: int, transaction: AsyncSession, viewer: Viewer) -> None:
+        await services.delete_post(transaction, viewer, post_id)

@@ -10,13 +10,14 @@ from msgspec import UNSET
 from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import audit, streams
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
 from forum.lib import markdown
-from forum.lib.db import utcnow
+from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.guards import MAX_INT32, check_text
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -79,7 +80,7 @@ async def post_view(session: AsyncSession, post: Post) -> PostOut:
     return post_out(post, author)
 
 
-async def announce_post(session: AsyncSession, type_: str, post: Post, space_id: int) -> None:
+async def announce_post(session: AsyncSession, type_: str, post: Post, space_id: int) -> Event:
     """Append a post event; a post others may not see reaches them only as a stub.
 
     The post's earlier events follow its new state, since a client that resubscribes
@@ -93,7 +94,7 @@ async def announce_post(session: AsyncSession, type_: str, post: Post, space_id:
         await _redact_post_events(session, post, author)
     elif not visible_to_all and type_ != "post.created":
         await _restrict_post_events(session, post, space_id)
-    await streams.append(
+    return await streams.append(
         session,
         thread_topic(post.thread_id),
         type_,
@@ -150,6 +151,16 @@ async def _existing_by_client_id(session: AsyncSession, author_id: int, client_i
     return await session.scalar(select(Post).where(Post.author_id == author_id, Post.client_id == client_id))
 
 
+@dataclass(frozen=True)
+class PostWritten:
+    """What `create_post` stored: the post, whether it is new (a repeated client_id returns
+    the first one), and the seq of its `post.created` event when it is new."""
+
+    post: Post
+    created: bool
+    seq: int | None
+
+
 async def create_post(
     session: AsyncSession,
     viewer: Viewer,
@@ -158,8 +169,8 @@ async def create_post(
     *,
     reply_to: int | None = None,
     client_id: str | None = None,
-) -> tuple[Post, bool]:
-    """Store a post; returns (post, created). A repeated client_id returns the first post."""
+) -> PostWritten:
+    """Store a post in the caller's transaction. A repeated client_id returns the first post."""
     user = viewer.require_can_write()
     if client_id is not None:
         existing = await _existing_by_client_id(session, user.id, client_id)
@@ -168,7 +179,7 @@ async def create_post(
                 raise Conflict(
                     "this client_id was already used for a post in another thread", field="client_id"
                 )
-            return existing, False
+            return PostWritten(existing, False, None)
     found = await get_thread(session, viewer, thread_id)
     thread, space = found.thread, found.space
     moderator = viewer.moderates(space.id)
@@ -203,8 +214,7 @@ async def _insert_post(
     *,
     reply_to: int | None,
     client_id: str | None,
-    first: bool = False,
-) -> tuple[Post, bool]:
+) -> PostWritten:
     user = viewer.require_user()
     check_text(body, "body")
     status = (
@@ -214,50 +224,44 @@ async def _insert_post(
     values: dict = {"post_count": Thread.post_count + 1}
     if status == PostStatus.published.value:
         values["last_post_at"] = now
-    number = (
-        await session.execute(
-            update(Thread)
-            .where(Thread.id == found.thread.id)
-            .values(**values)
-            .returning(Thread.post_count)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
-    post = Post(
-        thread_id=found.thread.id,
-        number=number,
-        author_id=user.id,
-        body=body,
-        html=markdown.render(body),
-        status=status,
-        reply_to=reply_to,
-        client_id=client_id,
-        created_at=now,
-    )
-    session.add(post)
     try:
-        await session.flush()
+        async with race_savepoint(session):
+            number = (
+                await session.execute(
+                    update(Thread)
+                    .where(Thread.id == found.thread.id)
+                    .values(**values)
+                    .returning(Thread.post_count)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalar_one()
+            post = Post(
+                thread_id=found.thread.id,
+                number=number,
+                author_id=user.id,
+                body=body,
+                html=markdown.render(body),
+                status=status,
+                reply_to=reply_to,
+                client_id=client_id,
+                created_at=now,
+            )
+            session.add(post)
+            await session.flush()
     except IntegrityError:
-        # The same client_id raced in from another request: return the stored one.
-        await session.rollback()
+        # The same client_id raced in from another transaction: return the stored post.
         existing = await _existing_by_client_id(session, user.id, client_id) if client_id else None
         if existing is None:
             raise
-        return existing, False
-    await announce_post(session, "post.created", post, found.space.id)
+        return PostWritten(existing, False, None)
+    # The thread's counters changed in the database, not in the object the caller holds.
+    set_committed_value(found.thread, "post_count", number)
+    if status == PostStatus.published.value:
+        set_committed_value(found.thread, "last_post_at", now)
+    event = await announce_post(session, "post.created", post, found.space.id)
     if status == PostStatus.pending.value:
         await queue.announce_waiting(session, post, found.space.id)
-    if not first:
-        await session.commit()
-        await session.refresh(found.thread)
-    return post, True
-
-
-async def open_thread(
-    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
-) -> tuple[Thread, Post]:
-    thread, post, _ = await open_thread_once(session, viewer, slug, data)
-    return thread, post
+    return PostWritten(post, True, event.seq)
 
 
 async def _thread_of_client_id(
@@ -275,7 +279,7 @@ async def _thread_of_client_id(
     return thread, existing
 
 
-async def open_thread_once(
+async def open_thread(
     session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
 ) -> tuple[Thread, Post, bool]:
     """Open a thread whose body is post 1; returns (thread, post, created).
@@ -291,32 +295,38 @@ async def open_thread_once(
     check_text(data.title, "title")
     check_text(data.body, "body")
     pending = not publishes_at_once(viewer, space)
-    thread = Thread(
-        space_id=space.id,
-        title=data.title.strip(),
-        author_id=user.id,
-        status="pending" if pending else "published",
-    )
-    session.add(thread)
-    await session.flush()
-    post, created = await _insert_post(
-        session,
-        viewer,
-        VisibleThread(thread, space),
-        data.body,
-        reply_to=None,
-        client_id=data.client_id,
-        first=True,
-    )
-    if not created:
-        # The same client_id raced in from another request; this thread was rolled back.
+    try:
+        async with race_savepoint(session):
+            thread = Thread(
+                space_id=space.id,
+                title=data.title.strip(),
+                author_id=user.id,
+                status="pending" if pending else "published",
+            )
+            session.add(thread)
+            await session.flush()
+            written = await _insert_post(
+                session,
+                viewer,
+                VisibleThread(thread, space),
+                data.body,
+                reply_to=None,
+                client_id=data.client_id,
+            )
+            if not written.created:
+                # The same client_id raced in from another transaction: drop this thread.
+                raise _LostRace
+    except _LostRace:
         assert data.client_id is not None
         found = await _thread_of_client_id(session, viewer, data.client_id)
         assert found is not None
         return found[0], found[1], False
-    await session.commit()
     await session.refresh(thread)
-    return thread, post, True
+    return thread, written.post, True
+
+
+class _LostRace(Exception):
+    """Unwinds `open_thread`'s savepoint when its first post lost a client_id race."""
 
 
 async def list_posts(
@@ -442,7 +452,6 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
             space_id=found.space.id,
         )
     await announce_post(session, "post.updated", post, found.space.id)
-    await session.commit()
     return post
 
 
@@ -471,7 +480,6 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
             after={"status": post.status},
         )
     await announce_post(session, "post.deleted", post, found.space.id)
-    await session.commit()
 
 
 async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:
@@ -556,5 +564,4 @@ async def update_thread(
         )
     if changes:
         await announce_thread(session, found)
-    await session.commit()
     return found

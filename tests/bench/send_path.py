@@ -114,6 +114,7 @@ async def seed(settings: Settings) -> tuple[int, int]:
                 CafeIn(title="Benchmark café", round_seconds=3600, tables=[TableIn("Table 1", admin.id)]),
             )
             table = await services.join_cafe(session, await load_viewer(session, speaker), cafe.id)
+            await session.commit()
             return speaker.id, table.id
     finally:
         await engine.dispose()
@@ -141,7 +142,7 @@ async def measure(settings: Settings, user_id: int, table_id: int, messages: int
             viewer: Viewer = await load_viewer(session, user)
 
         async def send(client_id: str) -> None:
-            async with sessionmaker() as session:
+            async with sessionmaker() as session, session.begin():
                 _, created = await services.post_message(session, viewer, table_id, BODY, client_id=client_id)
                 assert created
 

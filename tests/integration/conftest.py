@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -12,20 +11,21 @@ from forum.accounts.models import User
 from forum.accounts.viewer import Viewer, load_viewer
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.settings import Settings
+from forum.streams import StreamEvent
 from tests.conftest import Persona
 
 
 class RecordingPublisher:
-    """Keeps what the outbox hands over after commit, as the hub's publisher would receive it,
+    """Keeps what the event log hands over after commit, as the hub's publisher would receive it,
     and counts the commits that handed something over (one call per transaction)."""
 
     def __init__(self) -> None:
-        self.published: list[dict[str, Any]] = []
+        self.published: list[StreamEvent] = []
         self.commits = 0
 
-    def publish(self, envelopes: list[dict[str, Any]]) -> None:
+    def publish(self, events: list[StreamEvent]) -> None:
         self.commits += 1
-        self.published.extend(envelopes)
+        self.published.extend(events)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from forum.threads.models import Post, Thread
 async def _load(settings: Settings):
     engine = create_engine(settings)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with make_sessionmaker(engine)() as session, session.begin():
             return await load_demo(session)
     finally:
         await engine.dispose()

@@ -190,6 +190,7 @@ async def test_who_may_restrict_whom(
                 user = await db.get(User, target.id)
                 assert user is not None
                 target.token = await issue_token(db, user, 3600)
+                await db.commit()
         return resp.status_code
 
     # Nobody signed in; users who moderate nothing.

@@ -45,7 +45,7 @@ async def test_one_call_answers_every_draft_in_order_by_the_rules_of_one(
         MessageDraft(observer, there, "elsewhere", "old"),  # that client_id at another table
         MessageDraft(observer, 999_999, "nowhere", "a-4"),  # no such table
     ]
-    async with writer() as session:
+    async with writer() as session, session.begin():
         results = await services.post_messages(session, drafts)
     assert len(results) == len(drafts)
     one, over, moved, empty, two, again, before, clash, nowhere = results
