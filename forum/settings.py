@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forum.lib.resources import resource_dir
+
 DEFAULT_SQLITE_FILE = "forum.db"
 # Where the secret key lives when FORUM_SECRET_KEY is unset: made once, then reused, so
 # browser sessions survive restarts and every worker process signs with the same key.
@@ -70,7 +72,8 @@ class Settings:
     ws_send_per_10s: int = 20
     flag_hide_threshold: int = 3
     ws_compression: bool = False
-    static_dir: str = str(Path(__file__).resolve().parent.parent / "static")
+    # The web client: the checkout's static/, else the copy inside an installed wheel.
+    static_dir: str = str(resource_dir("static"))
     log_level: str = "INFO"
     auto_migrate: bool = True
 

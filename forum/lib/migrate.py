@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from forum.lib.resources import resource_dir
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """The Alembic configuration, built in code: no alembic.ini is needed at run time.
+
+    The migrations are the checkout's `migrations/` or, in an installed wheel, the copy
+    inside the package (see forum.lib.resources); migrations/env.py reads the database
+    URL from the `database_url` attribute.
+    """
+    migrations = resource_dir("migrations")
+    if not (migrations / "env.py").is_file():
+        raise FileNotFoundError(
+            f"the Alembic migrations are missing: no env.py in {migrations} "
+            "(was the package built without them?)"
+        )
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
     config.attributes["database_url"] = database_url
     return config
 
