@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.enums import ScopeType
@@ -25,6 +25,8 @@ from litestar.stores.registry import StoreRegistry
 
 from forum import __version__
 from forum.accounts.controllers import AccountController
+from forum.accounts.requests import provide_viewer
+from forum.cafes.controllers import CafeController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
     ReadIntentMiddleware,
@@ -33,11 +35,12 @@ from forum.lib.db import (
     provide_transaction,
     sqlalchemy_config,
 )
-from forum.lib.guards import check_raw_input
-from forum.lib.http import provide_viewer
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
+from forum.lib.raw_input import check_raw_input
+from forum.moderation.controllers import ModerationController
 from forum.ops.controllers import health
 from forum.realtime.bus import ChannelsPublisher, make_channels
+from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
@@ -70,9 +73,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        app.state.settings = settings
-        app.state.publisher = publisher
-        app.state.sessionmaker = db_config.create_session_maker()
         app.state.hub = hub
         app.state.redis = None
         if settings.redis_url:
@@ -98,10 +98,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AccountController,
         SpaceController,
         ThreadController,
+        CafeController,
+        ModerationController,
+        live_socket,
         health,
         PrometheusController,
     ]
-    route_handlers.extend(_domain_routers())
     if Path(settings.static_dir).is_dir():
         route_handlers.append(
             create_static_files_router(
@@ -176,10 +178,3 @@ def create_served_app() -> Litestar:
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     return app
-
-
-def _domain_routers() -> list[Router | type]:
-    """Routers of domains that register themselves (moderation, cafés, websocket)."""
-    from forum import routes
-
-    return routes.extra_route_handlers()

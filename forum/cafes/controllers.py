@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
-from forum.cafes import services
+from forum.cafes import access, archive, lifecycle, messages, views
 from forum.cafes.schemas import (
     AnnounceIn,
     CafeIn,
@@ -34,8 +34,8 @@ class CafeController(Controller):
     async def create_cafe(
         self, slug: str, data: CafeIn, transaction: AsyncSession, viewer: Viewer
     ) -> CafeOut:
-        cafe = await services.create_cafe(transaction, viewer, slug, data)
-        return await services.cafe_view(transaction, cafe)
+        cafe = await lifecycle.create_cafe(transaction, viewer, slug, data)
+        return await views.cafe_view(transaction, cafe)
 
     @get("/api/spaces/{slug:str}/cafes", summary="Cafés of a space, newest first")
     async def list_cafes(
@@ -46,18 +46,18 @@ class CafeController(Controller):
         limit: Limit = None,
         cursor: str | None = None,
     ) -> ListOut[CafeOut]:
-        page = await services.list_cafes(db_session, viewer, slug, limit=limit, cursor=cursor)
+        page = await lifecycle.list_cafes(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
     @get("/api/cafes/{cafe_id:int}", summary="One café with its tables")
     async def get_cafe(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
-        return await services.cafe_view(db_session, await services.get_cafe(db_session, viewer, cafe_id))
+        return await views.cafe_view(db_session, await access.get_cafe(db_session, viewer, cafe_id))
 
     @post(
         "/api/cafes/{cafe_id:int}/join", status_code=HTTP_200_OK, summary="Take a seat: the least full table"
     )
     async def join(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> JoinOut:
-        table = await services.join_cafe(transaction, viewer, cafe_id)
+        table = await lifecycle.join_cafe(transaction, viewer, cafe_id)
         return JoinOut(table_id=table.id, cafe_id=table.cafe_id)
 
     @post(
@@ -66,8 +66,8 @@ class CafeController(Controller):
         summary="Start the next round (moderators)",
     )
     async def start_round(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CafeOut:
-        cafe = await services.start_round(transaction, viewer, cafe_id)
-        return await services.cafe_view(transaction, cafe)
+        cafe = await lifecycle.start_round(transaction, viewer, cafe_id)
+        return await views.cafe_view(transaction, cafe)
 
     @post(
         "/api/cafes/{cafe_id:int}/announce",
@@ -77,7 +77,7 @@ class CafeController(Controller):
     async def announce(
         self, cafe_id: int, data: AnnounceIn, transaction: AsyncSession, viewer: Viewer
     ) -> None:
-        await services.announce(transaction, viewer, cafe_id, data.text)
+        await lifecycle.announce(transaction, viewer, cafe_id, data.text)
 
     @post(
         "/api/cafes/{cafe_id:int}/close",
@@ -85,12 +85,12 @@ class CafeController(Controller):
         summary="Close the café; its tables are kept as a thread (moderators)",
     )
     async def close(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CloseOut:
-        return CloseOut(thread_id=await services.close_cafe(transaction, viewer, cafe_id))
+        return CloseOut(thread_id=await archive.close_cafe(transaction, viewer, cafe_id))
 
     @get("/api/tables/{table_id:int}", summary="One table (who sits or sat there, its host, moderators)")
     async def get_table(self, table_id: int, db_session: AsyncSession, viewer: Viewer) -> TableOut:
-        table = await services.get_table_for_reader(db_session, viewer, table_id)
-        return await services.table_view(db_session, table)
+        table = await access.get_table_for_reader(db_session, viewer, table_id)
+        return await views.table_view(db_session, table)
 
     @post(
         "/api/tables/{table_id:int}/messages",
@@ -100,10 +100,10 @@ class CafeController(Controller):
     async def post_message(
         self, table_id: int, data: MessageIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[MessageOut]:
-        message, created = await services.post_message(
+        message, created = await messages.post_message(
             transaction, viewer, table_id, data.body, client_id=data.client_id
         )
-        view = await services.message_view(transaction, message)
+        view = await views.message_view(transaction, message)
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get("/api/tables/{table_id:int}/messages", summary="Table messages with number > after, ascending")
@@ -115,12 +115,12 @@ class CafeController(Controller):
         after: Annotated[int, Parameter(ge=0)] = 0,
         limit: Limit = None,
     ) -> ListOut[MessageOut]:
-        page = await services.list_messages(db_session, viewer, table_id, after=after, limit=limit)
+        page = await messages.list_messages(db_session, viewer, table_id, after=after, limit=limit)
         return ListOut(items=page.items, next=page.next)
 
     @put("/api/tables/{table_id:int}/harvest", summary="Write the table's harvest (its host)")
     async def set_harvest(
         self, table_id: int, data: HarvestIn, transaction: AsyncSession, viewer: Viewer
     ) -> TableOut:
-        table = await services.set_harvest(transaction, viewer, table_id, data.body)
-        return await services.table_view(transaction, table)
+        table = await messages.set_harvest(transaction, viewer, table_id, data.body)
+        return await views.table_view(transaction, table)

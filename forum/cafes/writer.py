@@ -2,7 +2,7 @@
 
 At a busy café every socket's `send` is a table message, and each one alone pays for a
 whole transaction (on SQLite, a hop to the driver's thread for every statement). The
-writer hands every message submitted meanwhile to ONE call of `services.post_messages`,
+writer hands every message submitted meanwhile to ONE call of `messages.post_messages`,
 the same function, rules and errors as a single message over HTTP, in one transaction:
 a message to an idle café is written at once, alone; a busy café's messages share.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
-from forum.cafes import services
-from forum.cafes.services import MessageDraft, Posted
+from forum.cafes import messages
+from forum.cafes.messages import MessageDraft, Posted
 from forum.lib.batching import Batcher
 from forum.lib.errors import ForumError
 
@@ -29,7 +29,7 @@ class TableWriter:
 
     async def _write(self, drafts: list[MessageDraft]) -> list[Posted | ForumError]:
         async with self._sessionmaker() as session, session.begin():
-            return await services.post_messages(session, drafts)
+            return await messages.post_messages(session, drafts)
 
     async def stop(self) -> None:
         await self._batcher.stop()

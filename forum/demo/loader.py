@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import create_user
 from forum.accounts.viewer import Viewer, load_viewer
-from forum.cafes import services as cafes
+from forum.cafes import lifecycle
 from forum.cafes.models import Cafe
 from forum.cafes.schemas import CafeIn, TableIn
 from forum.demo.content import (
@@ -169,7 +169,7 @@ class DemoLoader:
         if existing is not None:
             self.summary.cafe = f"already there (id {existing})"
             return
-        cafe = await cafes.create_cafe(
+        cafe = await lifecycle.create_cafe(
             self.session,
             await self.viewer("moderator"),
             DEMO_CAFE.space,

@@ -58,12 +58,6 @@ class Conflict(ForumError):
     title = "Conflict"
 
 
-class TooLarge(ForumError):
-    status = 413
-    code = "too_large"
-    title = "Too large"
-
-
 class RateLimited(ForumError):
     status = 429
     code = "rate_limited"

@@ -1,15 +1,10 @@
-"""HTTP edge helpers shared by every controller: who is asking, list envelopes."""
+"""HTTP edge helpers shared by every controller: the token a request carries, list envelopes."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from litestar import Request
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from forum.accounts import services as accounts
-from forum.accounts.viewer import ANONYMOUS, Viewer, load_viewer
 
 T = TypeVar("T")
 
@@ -29,13 +24,3 @@ def raw_token(headers: Any, cookies: dict[str, str]) -> tuple[str | None, bool]:
         return value.strip(), False
     cookie = cookies.get(SESSION_COOKIE)
     return (cookie, True) if cookie else (None, False)
-
-
-async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
-    token, _ = raw_token(request.headers, request.cookies)
-    if token is None:
-        return ANONYMOUS
-    user = await accounts.authenticate(db_session, token)
-    if user is None:
-        return ANONYMOUS
-    return await load_viewer(db_session, user, accounts.token_digest(token))

@@ -1,1 +1,2 @@
-"""Moderation: the queue, flags, hide and unhide, silences and suspensions, the audit log."""
+"""Moderation: moderators' actions on posts and table messages, silences and suspensions,
+and reading the queue and the audit log (both are written below, by the domains)."""

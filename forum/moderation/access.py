@@ -9,7 +9,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib.errors import Forbidden, Invalid
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
-from forum.threads import services as threads
+from forum.threads import lookup
 from forum.threads.models import Post
 
 # --- who moderates what -------------------------------------------------------------------
@@ -31,10 +31,10 @@ async def moderated_space(session: AsyncSession, viewer: Viewer, slug: str) -> S
 
 async def moderated_post(
     session: AsyncSession, viewer: Viewer, post_id: int
-) -> tuple[User, Post, threads.VisibleThread]:
+) -> tuple[User, Post, lookup.VisibleThread]:
     """The post, if the viewer sees it (else 404) and moderates its space (else 403)."""
     actor = viewer.require_user()
-    post, found = await threads.get_visible_post(session, viewer, post_id)
+    post, found = await lookup.get_visible_post(session, viewer, post_id)
     if not viewer.moderates(found.space.id):
         raise Forbidden("only a moderator of this space may do this")
     return actor, post, found

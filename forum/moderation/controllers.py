@@ -27,7 +27,7 @@ from forum.moderation.schemas import (
     StandingOut,
 )
 from forum.settings import Settings
-from forum.threads import services as threads
+from forum.threads import lookup
 from forum.threads.schemas import FlagOut, PostOut, QueueItemOut
 
 Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
@@ -83,26 +83,26 @@ class ModerationController(Controller):
         self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: ApproveIn | None = None
     ) -> PostOut:
         row = await posts.approve_post(transaction, viewer, post_id, data.body if data else None)
-        return await threads.post_view(transaction, row)
+        return await lookup.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/reject", status_code=HTTP_200_OK, summary="Refuse a pending post")
     async def reject(
         self, post_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer
     ) -> PostOut:
         row = await posts.reject_post(transaction, viewer, post_id, data.reason)
-        return await threads.post_view(transaction, row)
+        return await lookup.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a post")
     async def hide(self, post_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer) -> PostOut:
         row = await posts.hide_post(transaction, viewer, post_id, data.reason)
-        return await threads.post_view(transaction, row)
+        return await lookup.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/unhide", status_code=HTTP_200_OK, summary="Publish a hidden post again")
     async def unhide(
         self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
         row = await posts.unhide_post(transaction, viewer, post_id, data.reason if data else None)
-        return await threads.post_view(transaction, row)
+        return await lookup.post_view(transaction, row)
 
     @post("/api/posts/{post_id:int}/flags", status_code=HTTP_201_CREATED, summary="Flag a post")
     async def flag(
@@ -121,7 +121,7 @@ class ModerationController(Controller):
         self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
         row = await posts.dismiss_flags(transaction, viewer, post_id, data.reason if data else None)
-        return await threads.post_view(transaction, row)
+        return await lookup.post_view(transaction, row)
 
     @get("/api/users/{user_id:int}/standing", summary="A user's silence and suspension (moderators)")
     async def standing(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> StandingOut:

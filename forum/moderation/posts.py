@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import audit
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
-from forum.cafes import services as cafes
+from forum.cafes import messages
 from forum.cafes.schemas import MessageOut, message_out
 from forum.lib import markdown
 from forum.lib.db import utcnow
@@ -19,8 +19,7 @@ from forum.lib.errors import Conflict, Invalid
 from forum.moderation import access, policy
 from forum.moderation.schemas import FlagIn
 from forum.spaces.models import SpaceModerator
-from forum.threads import queue
-from forum.threads import services as threads
+from forum.threads import events, lookup, queue
 from forum.threads.models import Flag, FlagReason, Post, PostRevision, PostStatus
 from forum.threads.schemas import FlagOut
 
@@ -56,14 +55,14 @@ async def _settle(
     session: AsyncSession,
     actor: User,
     post: Post,
-    found: threads.VisibleThread,
+    found: lookup.VisibleThread,
     *,
     action: str,
     status: str,
     reason: str | None,
     extra_after: dict[str, Any] | None = None,
 ) -> Post:
-    """Give the post its new status, close its flags, log it once, announce it, commit."""
+    """Give the post its new status, close its flags, log it once, announce it."""
     was_waiting = post.status == PostStatus.pending.value or await _open_flag_count(session, post.id) > 0
     before = _state(post)
     post.status = status
@@ -81,7 +80,7 @@ async def _settle(
         before=before,
         after=after,
     )
-    await threads.announce_post(
+    await events.announce_post(
         session, "post.hidden" if status == PostStatus.hidden.value else "post.updated", post, found.space.id
     )
     if was_waiting:
@@ -110,7 +109,7 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
     if thread.last_post_at is None or thread.last_post_at < now:
         thread.last_post_at = now
     if extra.get("thread_published"):
-        await threads.announce_thread(session, found)
+        await events.announce_thread(session, found)
     return await _settle(
         session,
         actor,
@@ -160,7 +159,7 @@ async def unhide_post(session: AsyncSession, viewer: Viewer, post_id: int, reaso
         # A rejected first post of a thread that never published: approve is not the way
         # back, but unhiding it publishes the thread with it.
         found.thread.status = "published"
-        await threads.announce_thread(session, found)
+        await events.announce_thread(session, found)
     return await _settle(
         session, actor, post, found, action="unhide", status=PostStatus.published.value, reason=reason
     )
@@ -204,7 +203,7 @@ async def flag_post(
 ) -> FlagOut:
     """Flag a post for the space's moderators; enough flags hide it until one of them looks."""
     user = viewer.require_user()
-    post, found = await threads.get_visible_post(session, viewer, post_id)
+    post, found = await lookup.get_visible_post(session, viewer, post_id)
     note = (data.note or "").strip() or None
     if data.reason == FlagReason.other.value and note is None:
         raise Invalid("note: say what is wrong when the reason is 'other'", field="note")
@@ -237,7 +236,7 @@ async def flag_post(
             before=before,
             after=_state(post) | {"flag_count": count},
         )
-        await threads.announce_post(session, "post.hidden", post, found.space.id)
+        await events.announce_post(session, "post.hidden", post, found.space.id)
     await queue.announce_waiting(session, post, found.space.id)
     return queue.flag_out(flag, user)
 
@@ -262,7 +261,7 @@ async def set_table_message_status(
 
     if status == "hidden":
         reason = access.clean_reason(reason or "")
-    message = await cafes.set_message_status(session, viewer, message_id, status, reason)
+    message = await messages.set_message_status(session, viewer, message_id, status, reason)
     author = await session.get(User, message.author_id)
     assert author is not None
     return message_out(message, author)

@@ -19,10 +19,10 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
-from forum.cafes import services as cafes
+from forum.cafes import access
 from forum.cafes.writer import TableWriter
 from forum.lib.errors import BadRequest, Forbidden, NotFound
-from forum.threads import services as threads
+from forum.threads import lookup, services
 
 
 class Writers(Protocol):
@@ -63,7 +63,7 @@ class TopicRule:
 
 
 async def _thread(session: AsyncSession, viewer: Viewer, thread_id: int | None) -> object:
-    return await threads.get_thread(session, viewer, thread_id or 0)
+    return await lookup.get_thread(session, viewer, thread_id or 0)
 
 
 async def _post_to_thread(
@@ -75,7 +75,7 @@ async def _post_to_thread(
     reply_to: int | None,
 ) -> Sent:
     async with writers.sessionmaker() as session, session.begin():
-        written = await threads.create_post(
+        written = await services.create_post(
             session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
         )
     return Sent(written.post.id, written.created, written.seq)
@@ -85,7 +85,7 @@ async def _post_to_thread(
 
 
 async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> object:
-    return await cafes.get_table_for_reader(session, viewer, table_id or 0)
+    return await access.get_table_for_reader(session, viewer, table_id or 0)
 
 
 async def _post_to_table(
@@ -103,7 +103,7 @@ async def _post_to_table(
 
 
 async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> object:
-    return await cafes.get_cafe(session, viewer, cafe_id or 0)
+    return await access.get_cafe(session, viewer, cafe_id or 0)
 
 
 # --- moderation -----------------------------------------------------------------------
@@ -129,7 +129,7 @@ TOPICS: dict[str, TopicRule] = {
 def presence_payload(topic: str, user_ids: list[int]) -> dict:
     """The data of a `presence` signal: who is subscribed to the table now."""
     _kind, _, raw_id = topic.partition(":")
-    return cafes.presence_data(int(raw_id), user_ids)
+    return access.presence_data(int(raw_id), user_ids)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from forum.lib.guards import Id
+from forum.lib.raw_input import Id
 from forum.spaces.models import Space
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]

@@ -69,12 +69,6 @@ async def get_space(session: AsyncSession, viewer: Viewer, slug: str) -> Space:
     return space
 
 
-async def get_space_by_id(session: AsyncSession, viewer: Viewer, space_id: int) -> Space:
-    space = await session.get(Space, space_id)
-    if space is None or not can_see_space(viewer, space):
-        raise NotFound(f"no space with id {space_id}")
-    return space
-
 
 async def set_moderators(session: AsyncSession, viewer: Viewer, slug: str, data: ModeratorsIn) -> Space:
     actor = viewer.require_admin()

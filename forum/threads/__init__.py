@@ -1,1 +1,2 @@
-"""Threads and posts: numbering, revisions, idempotent posting, pre-moderation."""
+"""Threads and posts: numbering, revisions, idempotent posting, pre-moderation, flags, and
+the moderation queue (what waits for a moderator), which lives with the posts it lists."""

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
-from forum.threads import services
+from forum.threads import lookup, reads, services
 from forum.threads.schemas import (
     PostEditIn,
     PostIn,
@@ -33,9 +33,7 @@ class ThreadController(Controller):
         self, slug: str, data: ThreadIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[ThreadOut]:
         thread, _, created = await services.open_thread(transaction, viewer, slug, data)
-        view = await services.thread_view(
-            transaction, await services.get_thread(transaction, viewer, thread.id)
-        )
+        view = await lookup.thread_view(transaction, await lookup.get_thread(transaction, viewer, thread.id))
         # A repeated client_id returns the thread it opened first, as for posts.
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
@@ -48,21 +46,19 @@ class ThreadController(Controller):
         limit: Limit = None,
         cursor: str | None = None,
     ) -> ListOut[ThreadOut]:
-        page = await services.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
+        page = await reads.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
     @get("/api/threads/{thread_id:int}", summary="One thread")
     async def get_thread(self, thread_id: int, db_session: AsyncSession, viewer: Viewer) -> ThreadOut:
-        return await services.thread_view(
-            db_session, await services.get_thread(db_session, viewer, thread_id)
-        )
+        return await lookup.thread_view(db_session, await lookup.get_thread(db_session, viewer, thread_id))
 
     @patch("/api/threads/{thread_id:int}", summary="Rename, pin, lock, slow mode, move (moderators)")
     async def update_thread(
         self, thread_id: int, data: ThreadPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> ThreadOut:
         found = await services.update_thread(transaction, viewer, thread_id, data)
-        return await services.thread_view(transaction, found)
+        return await lookup.thread_view(transaction, found)
 
     @post("/api/threads/{thread_id:int}/posts", status_code=HTTP_201_CREATED, summary="Post in a thread")
     async def create_post(
@@ -71,7 +67,7 @@ class ThreadController(Controller):
         written = await services.create_post(
             transaction, viewer, thread_id, data.body, reply_to=data.reply_to, client_id=data.client_id
         )
-        view = await services.post_view(transaction, written.post)
+        view = await lookup.post_view(transaction, written.post)
         return Response(view, status_code=HTTP_201_CREATED if written.created else HTTP_200_OK)
 
     @get("/api/threads/{thread_id:int}/posts", summary="Posts with number > after, ascending")
@@ -83,7 +79,7 @@ class ThreadController(Controller):
         after: Annotated[int, Parameter(ge=0)] = 0,
         limit: Limit = None,
     ) -> ListOut[PostOut]:
-        page = await services.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
+        page = await reads.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
         return ListOut(items=page.items, next=page.next)
 
     @patch("/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision")
@@ -91,16 +87,16 @@ class ThreadController(Controller):
         self, post_id: int, data: PostEditIn, transaction: AsyncSession, viewer: Viewer
     ) -> PostOut:
         post_row = await services.edit_post(transaction, viewer, post_id, data.body)
-        return await services.post_view(transaction, post_row)
+        return await lookup.post_view(transaction, post_row)
 
     @get("/api/posts/{post_id:int}", summary="One post")
     async def get_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> PostOut:
-        post_row, _ = await services.get_visible_post(db_session, viewer, post_id)
-        return await services.post_view(db_session, post_row)
+        post_row, _ = await lookup.get_visible_post(db_session, viewer, post_id)
+        return await lookup.post_view(db_session, post_row)
 
     @get("/api/posts/{post_id:int}/revisions", summary="Earlier texts of a post, oldest first")
     async def revisions(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> ListOut[RevisionOut]:
-        return ListOut(items=await services.list_revisions(db_session, viewer, post_id))
+        return ListOut(items=await reads.list_revisions(db_session, viewer, post_id))
 
     @delete(
         "/api/posts/{post_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Delete a post: its text is gone"

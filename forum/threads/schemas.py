@@ -8,7 +8,7 @@ import msgspec
 
 from forum.accounts.models import User
 from forum.accounts.schemas import AuthorOut, author_out, iso
-from forum.lib.guards import Id
+from forum.lib.raw_input import Id
 from forum.threads.models import Post, PostStatus, Thread
 
 # A post is a conversation turn, not a document: 20,000 characters is about ten pages.

@@ -1,150 +1,38 @@
-"""Every read and write on threads and posts, for HTTP and the websocket alike."""
+"""Every write on threads and posts, in the caller's transaction, for HTTP and the websocket
+alike: opening a thread, posting (idempotent by client_id, pre-moderated where the space
+says so), editing, deleting, and the moderators' changes to a thread."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import msgspec
 from msgspec import UNSET
-from sqlalchemy import and_, delete, false, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from forum import audit, streams
-from forum.accounts.models import User
-from forum.accounts.schemas import author_out, iso
+from forum import audit
 from forum.accounts.viewer import Viewer
 from forum.lib import markdown
 from forum.lib.db import race_savepoint, utcnow
-from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
-from forum.lib.guards import MAX_INT32, check_text
-from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from forum.lib.raw_input import check_text
 from forum.spaces import services as spaces
-from forum.spaces.models import Space
-from forum.spaces.policy import can_see_space
-from forum.streams.models import Event
 from forum.threads import queue
+from forum.threads.events import announce_post, announce_thread
+from forum.threads.lookup import VisibleThread, get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
 from forum.threads.policy import (
-    PUBLIC_STATUSES,
     can_edit_post,
     can_see_post,
-    can_see_thread,
     publishes_at_once,
-    visible_posts_clause,
 )
 from forum.threads.schemas import (
-    PostOut,
-    RevisionOut,
     ThreadIn,
-    ThreadOut,
     ThreadPatchIn,
-    post_data,
-    post_out,
-    post_stub,
-    thread_out,
 )
-
-
-def thread_topic(thread_id: int) -> str:
-    return f"thread:{thread_id}"
-
-
-@dataclass
-class VisibleThread:
-    thread: Thread
-    space: Space
-
-
-async def get_thread(session: AsyncSession, viewer: Viewer, thread_id: int) -> VisibleThread:
-    thread = await session.get(Thread, thread_id)
-    if thread is None:
-        raise NotFound(f"no thread with id {thread_id}")
-    space = await session.get(Space, thread.space_id)
-    if space is None or not can_see_space(viewer, space) or not can_see_thread(viewer, thread):
-        raise NotFound(f"no thread with id {thread_id}")
-    return VisibleThread(thread, space)
-
-
-async def thread_view(session: AsyncSession, found: VisibleThread) -> ThreadOut:
-    author = await session.get(User, found.thread.author_id)
-    assert author is not None
-    return thread_out(found.thread, found.space.slug, author)
-
-
-async def post_view(session: AsyncSession, post: Post) -> PostOut:
-    author = await session.get(User, post.author_id)
-    assert author is not None
-    return post_out(post, author)
-
-
-async def announce_post(session: AsyncSession, type_: str, post: Post, space_id: int) -> Event:
-    """Append a post event; a post others may not see reaches them only as a stub.
-
-    The post's earlier events follow its new state, since a client that resubscribes
-    replays them: once deleted they lose its text, once hidden or pending again they are
-    restricted to its author and the space's moderators like the new event.
-    """
-    author = await session.get(User, post.author_id)
-    assert author is not None
-    visible_to_all = post.status in PUBLIC_STATUSES
-    if post.status == PostStatus.deleted.value:
-        await _redact_post_events(session, post, author)
-    elif not visible_to_all and type_ != "post.created":
-        await _restrict_post_events(session, post, space_id)
-    return await streams.append(
-        session,
-        thread_topic(post.thread_id),
-        type_,
-        post_data(post, author) if type_ != "post.deleted" else post_stub(post) | {"status": post.status},
-        owner_id=post.author_id,
-        space_id=space_id,
-        public_type=None if visible_to_all else "post.hidden",
-        public_data=None if visible_to_all else post_stub(post),
-    )
-
-
-async def _earlier_post_events(session: AsyncSession, post: Post) -> list[Event]:
-    rows = await session.scalars(
-        select(Event).where(
-            Event.topic == thread_topic(post.thread_id),
-            Event.type.like("post.%"),
-            Event.data["id"].as_integer() == post.id,
-        )
-    )
-    return list(rows.all())
-
-
-async def _redact_post_events(session: AsyncSession, post: Post, author: User) -> None:
-    """Earlier events of a now-deleted post keep their seq and type, but not its text."""
-    gone = post_data(post, author)  # a deleted post's data has no body and no html
-    for ev in await _earlier_post_events(session, post):
-        if "body" in ev.data or "html" in ev.data:
-            ev.data = gone
-        if ev.public_data and ("body" in ev.public_data or "html" in ev.public_data):
-            ev.public_data = gone
-
-
-async def _restrict_post_events(session: AsyncSession, post: Post, space_id: int) -> None:
-    """Earlier events of a now-hidden post reach others only as a stub."""
-    for ev in await _earlier_post_events(session, post):
-        if not ev.restricted:
-            ev.restricted = True
-            ev.owner_id = post.author_id
-            ev.space_id = space_id
-            ev.public_type = "post.hidden"
-            ev.public_data = post_stub(post)
-
-
-async def announce_thread(session: AsyncSession, found: VisibleThread) -> None:
-    await streams.append(
-        session,
-        thread_topic(found.thread.id),
-        "thread.updated",
-        msgspec.to_builtins(await thread_view(session, found)),
-    )
 
 
 async def _existing_by_client_id(session: AsyncSession, author_id: int, client_id: str) -> Post | None:
@@ -329,101 +217,6 @@ class _LostRace(Exception):
     """Unwinds `open_thread`'s savepoint when its first post lost a client_id race."""
 
 
-async def list_posts(
-    session: AsyncSession, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
-) -> Page[PostOut]:
-    if after < 0:
-        raise BadRequest("after: must be 0 or more", field="after")
-    # Past the largest number a post can have there is nothing (and the column would overflow).
-    after = min(after, MAX_INT32)
-    limit = check_limit(limit)
-    found = await get_thread(session, viewer, thread_id)
-    rows = (
-        await session.execute(
-            select(Post, User)
-            .join(User, User.id == Post.author_id)
-            .where(
-                Post.thread_id == thread_id,
-                Post.number > after,
-                visible_posts_clause(viewer, found.space.id),
-            )
-            .order_by(Post.number)
-            .limit(limit + 1)
-        )
-    ).all()
-    items = [post_out(post, author) for post, author in rows[:limit]]
-    more = len(rows) > limit
-    return Page(items=items, next=str(items[-1].number) if more and items else None)
-
-
-def _thread_position(position: list) -> tuple[bool, datetime, int]:
-    """A thread-list cursor's (pinned, last_post_at, id), checked: cursors come from clients."""
-    pinned, last_at, last_id = position
-    try:
-        last_dt = datetime.fromisoformat(last_at)
-    except (TypeError, ValueError):
-        last_dt = None
-    if (
-        pinned not in (0, 1)
-        or last_dt is None
-        or last_dt.tzinfo is None
-        or not isinstance(last_id, int)
-        or isinstance(last_id, bool)
-    ):
-        raise BadRequest("cursor: not one this service gave out", field="cursor")
-    return bool(pinned), last_dt, last_id
-
-
-async def list_threads(
-    session: AsyncSession, viewer: Viewer, slug: str, *, limit: int | None = None, cursor: str | None = None
-) -> Page[ThreadOut]:
-    limit = check_limit(limit)
-    space = await spaces.get_space(session, viewer, slug)
-    query = select(Thread, User).join(User, User.id == Thread.author_id).where(Thread.space_id == space.id)
-    if not viewer.moderates(space.id):
-        visible = Thread.status == "published"
-        query = query.where(or_(visible, Thread.author_id == viewer.id) if viewer.id else visible)
-    position = decode_cursor(cursor, 3)
-    if position is not None:
-        pinned, last_dt, last_id = _thread_position(position)
-        # Order: pinned first, then latest activity, then id, all descending. Past a
-        # pinned row come the rest of the pinned ones, then every unpinned one.
-        same_pin = Thread.pinned.is_(True) if pinned else Thread.pinned.is_(False)
-        query = query.where(
-            or_(
-                Thread.pinned.is_(False) if pinned else false(),
-                and_(same_pin, Thread.last_post_at < last_dt),
-                and_(same_pin, Thread.last_post_at == last_dt, Thread.id < last_id),
-            )
-        )
-    rows = (
-        await session.execute(
-            query.order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(
-                limit + 1
-            )
-        )
-    ).all()
-    items = [thread_out(thread, space.slug, author) for thread, author in rows[:limit]]
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        nxt = encode_cursor([int(last.pinned), last.last_post_at.isoformat(), last.id])
-    return Page(items=items, next=nxt)
-
-
-async def get_visible_post(session: AsyncSession, viewer: Viewer, post_id: int) -> tuple[Post, VisibleThread]:
-    post = await session.get(Post, post_id)
-    if post is None:
-        raise NotFound(f"no post with id {post_id}")
-    try:
-        found = await get_thread(session, viewer, post.thread_id)
-    except NotFound:
-        raise NotFound(f"no post with id {post_id}") from None
-    if not can_see_post(viewer, post, found.space.id):
-        raise NotFound(f"no post with id {post_id}")
-    return post, found
-
-
 async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: str) -> Post:
     actor = viewer.require_can_write()
     post, found = await get_visible_post(session, viewer, post_id)
@@ -480,22 +273,6 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
             after={"status": post.status},
         )
     await announce_post(session, "post.deleted", post, found.space.id)
-
-
-async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:
-    post, _ = await get_visible_post(session, viewer, post_id)
-    rows = (
-        await session.execute(
-            select(PostRevision, User)
-            .join(User, User.id == PostRevision.editor_id)
-            .where(PostRevision.post_id == post.id)
-            .order_by(PostRevision.id)
-        )
-    ).all()
-    return [
-        RevisionOut(body=rev.body, edited_at=iso(rev.edited_at) or "", editor=author_out(user))
-        for rev, user in rows
-    ]
 
 
 async def update_thread(

@@ -6,7 +6,7 @@
 Seeds a fresh database through the migrations (a temporary SQLite file, or a temporary
 database created beside the one `--database-url` names on PostgreSQL, dropped afterwards):
 an admin who hosts the one table of a café in a workshop space, and an observer seated at
-that table. Then it calls `forum.cafes.services.post_message` N times for the observer, each
+that table. Then it calls `forum.cafes.messages.post_message` N times for the observer, each
 call in its own session from the writer sessionmaker with a fresh client_id, as a websocket
 `send` frame does, one after another. It prints the median wall time per message, the
 process CPU time per message (the aiosqlite thread included), messages per second, and the
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer, load_viewer
-from forum.cafes import services
+from forum.cafes import lifecycle
 from forum.cafes.schemas import CafeIn, TableIn
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.migrate import upgrade
@@ -107,13 +107,13 @@ async def seed(settings: Settings) -> tuple[int, int]:
             )
             session.add_all([admin, speaker, space])
             await session.commit()
-            cafe = await services.create_cafe(
+            cafe = await lifecycle.create_cafe(
                 session,
                 await load_viewer(session, admin),
                 space.slug,
                 CafeIn(title="Benchmark café", round_seconds=3600, tables=[TableIn("Table 1", admin.id)]),
             )
-            table = await services.join_cafe(session, await load_viewer(session, speaker), cafe.id)
+            table = await lifecycle.join_cafe(session, await load_viewer(session, speaker), cafe.id)
             await session.commit()
             return speaker.id, table.id
     finally:
@@ -143,7 +143,7 @@ async def measure(settings: Settings, user_id: int, table_id: int, messages: int
 
         async def send(client_id: str) -> None:
             async with sessionmaker() as session, session.begin():
-                _, created = await services.post_message(session, viewer, table_id, BODY, client_id=client_id)
+                _, created = await messages.post_message(session, viewer, table_id, BODY, client_id=client_id)
                 assert created
 
         for i in range(WARMUP_MESSAGES):

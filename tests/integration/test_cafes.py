@@ -373,7 +373,7 @@ async def test_hidden_messages_only_to_author_and_moderators(
     client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
 ) -> None:
     from forum.accounts.viewer import load_viewer
-    from forum.cafes import services
+    from forum.cafes import messages
     from forum.lib.errors import Forbidden
 
     cafe, hosts = await setup(client, cast, people, tables=1)
@@ -388,12 +388,12 @@ async def test_hidden_messages_only_to_author_and_moderators(
 
     participant = await viewer_of(cast.other_observer)
     try:
-        await services.set_message_status(db, participant, msg["id"], "hidden", "abusive")
+        await messages.set_message_status(db, participant, msg["id"], "hidden", "abusive")
         raise AssertionError("a participant hid a message")
     except Forbidden:
         await db.rollback()
     moderator = await viewer_of(cast.moderator)
-    hidden = await services.set_message_status(db, moderator, msg["id"], "hidden", "abusive")
+    hidden = await messages.set_message_status(db, moderator, msg["id"], "hidden", "abusive")
     assert hidden.status == "hidden"
 
     async def bodies(p: Persona) -> list[str]:
@@ -411,7 +411,7 @@ async def test_hidden_messages_only_to_author_and_moderators(
     assert last.public_type == "message.hidden"
     assert last.public_data is not None and "body" not in last.public_data
     assert last.owner_id == cast.observer.id
-    await services.set_message_status(db, await viewer_of(cast.moderator), msg["id"], "published", None)
+    await messages.set_message_status(db, await viewer_of(cast.moderator), msg["id"], "published", None)
     assert await bodies(cast.other_observer) == ["something abusive", "a reply"]
     assert (await events(db, f"table:{table}"))[-1].type == "message.updated"
     log = await fetch(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum import streams
 from forum.accounts.models import User
-from forum.cafes import services
+from forum.cafes import messages, views
 from forum.cafes.models import CafeTable, TableMessage
 from forum.lib.errors import Forbidden, NotFound
 from forum.spaces.models import Space
@@ -147,10 +147,10 @@ async def test_a_send_in_its_own_session_publishes_after_commit_and_the_message_
     async with writer() as session, session.begin():
         table = await session.get(CafeTable, table_id)
         assert table is not None and table.message_count == 0
-        message, created = await services.post_message(session, viewer, table_id, "*live*", client_id="ws-1")
+        message, created = await messages.post_message(session, viewer, table_id, "*live*", client_id="ws-1")
         assert created and message.id is not None and message.number == 1
         # What the callers do with it: the HTTP view, the websocket's ack (message.id).
-        view = await services.message_view(session, message)
+        view = await views.message_view(session, message)
         assert view.html == "<p><em>live</em></p>\n" and view.author.id == cast.observer.id
         assert message not in session
         # The table the session holds knows its new count without writing it again.
@@ -163,7 +163,7 @@ async def test_a_send_in_its_own_session_publishes_after_commit_and_the_message_
     assert stored.created_at == message.created_at
     # The repeat over the socket: the stored message, no event, nothing published.
     async with writer() as session, session.begin():
-        again, created = await services.post_message(session, viewer, table_id, "*live*", client_id="ws-1")
+        again, created = await messages.post_message(session, viewer, table_id, "*live*", client_id="ws-1")
         assert not created and again.id == message.id
         assert streams.OUTBOX_KEY not in session.info
     assert len(publisher.published) == 1
@@ -185,13 +185,13 @@ async def test_refusals_over_the_socket_are_the_services_errors_and_use_nothing(
     stranger = await viewer_of(writer, cast.other_observer)
     async with writer() as session:
         with pytest.raises(NotFound, match=f"no table with id {a}"):
-            await services.post_message(session, stranger, a, "hello?", client_id="x")
+            await messages.post_message(session, stranger, a, "hello?", client_id="x")
     # Sat here, moved on: refused, and told why.
     await client.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
     moved = await viewer_of(writer, cast.observer)
     async with writer() as session:
         with pytest.raises(Forbidden, match="no longer sit at this table"):
-            await services.post_message(session, moved, a, "hello?", client_id="y")
+            await messages.post_message(session, moved, a, "hello?", client_id="y")
     assert publisher.published == []
     assert await table_count(db, a) == 0 and await messages_at(db, a) == []
 

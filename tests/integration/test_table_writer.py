@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from forum.cafes import services
+from forum.cafes import messages
+from forum.cafes.messages import MessageDraft, Posted
 from forum.cafes.models import TableMessage
-from forum.cafes.services import MessageDraft, Posted
 from forum.cafes.writer import TableWriter
 from forum.lib.errors import Conflict, Invalid, NotFound
 from tests.conftest import Cast, People
@@ -46,7 +46,7 @@ async def test_one_call_answers_every_draft_in_order_by_the_rules_of_one(
         MessageDraft(observer, 999_999, "nowhere", "a-4"),  # no such table
     ]
     async with writer() as session, session.begin():
-        results = await services.post_messages(session, drafts)
+        results = await messages.post_messages(session, drafts)
     assert len(results) == len(drafts)
     one, over, moved, empty, two, again, before, clash, nowhere = results
     assert isinstance(one, Posted) and one.created and one.message.body == "one"

@@ -1,0 +1,65 @@
+"""Finding a thread or a post for a viewer (what they may not read is a 404), and their views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.viewer import Viewer
+from forum.lib.errors import NotFound
+from forum.spaces.models import Space
+from forum.spaces.policy import can_see_space
+from forum.threads.models import Post, Thread
+from forum.threads.policy import (
+    can_see_post,
+    can_see_thread,
+)
+from forum.threads.schemas import (
+    PostOut,
+    ThreadOut,
+    post_out,
+    thread_out,
+)
+
+
+@dataclass
+class VisibleThread:
+    thread: Thread
+    space: Space
+
+
+async def get_thread(session: AsyncSession, viewer: Viewer, thread_id: int) -> VisibleThread:
+    thread = await session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound(f"no thread with id {thread_id}")
+    space = await session.get(Space, thread.space_id)
+    if space is None or not can_see_space(viewer, space) or not can_see_thread(viewer, thread):
+        raise NotFound(f"no thread with id {thread_id}")
+    return VisibleThread(thread, space)
+
+
+async def thread_view(session: AsyncSession, found: VisibleThread) -> ThreadOut:
+    author = await session.get(User, found.thread.author_id)
+    assert author is not None
+    return thread_out(found.thread, found.space.slug, author)
+
+
+async def post_view(session: AsyncSession, post: Post) -> PostOut:
+    author = await session.get(User, post.author_id)
+    assert author is not None
+    return post_out(post, author)
+
+
+async def get_visible_post(session: AsyncSession, viewer: Viewer, post_id: int) -> tuple[Post, VisibleThread]:
+    post = await session.get(Post, post_id)
+    if post is None:
+        raise NotFound(f"no post with id {post_id}")
+    try:
+        found = await get_thread(session, viewer, post.thread_id)
+    except NotFound:
+        raise NotFound(f"no post with id {post_id}") from None
+    if not can_see_post(viewer, post, found.space.id):
+        raise NotFound(f"no post with id {post_id}")
+    return post, found

@@ -1,0 +1,126 @@
+"""Lists: a thread's posts, a space's threads, a post's revisions, as the viewer may see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.schemas import author_out, iso
+from forum.accounts.viewer import Viewer
+from forum.lib.errors import BadRequest
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import MAX_INT32
+from forum.spaces import services as spaces
+from forum.threads.lookup import get_thread, get_visible_post
+from forum.threads.models import Post, PostRevision, Thread
+from forum.threads.policy import (
+    visible_posts_clause,
+)
+from forum.threads.schemas import (
+    PostOut,
+    RevisionOut,
+    ThreadOut,
+    post_out,
+    thread_out,
+)
+
+
+async def list_posts(
+    session: AsyncSession, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
+) -> Page[PostOut]:
+    if after < 0:
+        raise BadRequest("after: must be 0 or more", field="after")
+    # Past the largest number a post can have there is nothing (and the column would overflow).
+    after = min(after, MAX_INT32)
+    limit = check_limit(limit)
+    found = await get_thread(session, viewer, thread_id)
+    rows = (
+        await session.execute(
+            select(Post, User)
+            .join(User, User.id == Post.author_id)
+            .where(
+                Post.thread_id == thread_id,
+                Post.number > after,
+                visible_posts_clause(viewer, found.space.id),
+            )
+            .order_by(Post.number)
+            .limit(limit + 1)
+        )
+    ).all()
+    items = [post_out(post, author) for post, author in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next=str(items[-1].number) if more and items else None)
+
+
+def _thread_position(position: list) -> tuple[bool, datetime, int]:
+    """A thread-list cursor's (pinned, last_post_at, id), checked: cursors come from clients."""
+    pinned, last_at, last_id = position
+    try:
+        last_dt = datetime.fromisoformat(last_at)
+    except (TypeError, ValueError):
+        last_dt = None
+    if (
+        pinned not in (0, 1)
+        or last_dt is None
+        or last_dt.tzinfo is None
+        or not isinstance(last_id, int)
+        or isinstance(last_id, bool)
+    ):
+        raise BadRequest("cursor: not one this service gave out", field="cursor")
+    return bool(pinned), last_dt, last_id
+
+
+async def list_threads(
+    session: AsyncSession, viewer: Viewer, slug: str, *, limit: int | None = None, cursor: str | None = None
+) -> Page[ThreadOut]:
+    limit = check_limit(limit)
+    space = await spaces.get_space(session, viewer, slug)
+    query = select(Thread, User).join(User, User.id == Thread.author_id).where(Thread.space_id == space.id)
+    if not viewer.moderates(space.id):
+        visible = Thread.status == "published"
+        query = query.where(or_(visible, Thread.author_id == viewer.id) if viewer.id else visible)
+    position = decode_cursor(cursor, 3)
+    if position is not None:
+        pinned, last_dt, last_id = _thread_position(position)
+        # Order: pinned first, then latest activity, then id, all descending. Past a
+        # pinned row come the rest of the pinned ones, then every unpinned one.
+        same_pin = Thread.pinned.is_(True) if pinned else Thread.pinned.is_(False)
+        query = query.where(
+            or_(
+                Thread.pinned.is_(False) if pinned else false(),
+                and_(same_pin, Thread.last_post_at < last_dt),
+                and_(same_pin, Thread.last_post_at == last_dt, Thread.id < last_id),
+            )
+        )
+    rows = (
+        await session.execute(
+            query.order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(
+                limit + 1
+            )
+        )
+    ).all()
+    items = [thread_out(thread, space.slug, author) for thread, author in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        nxt = encode_cursor([int(last.pinned), last.last_post_at.isoformat(), last.id])
+    return Page(items=items, next=nxt)
+
+
+async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:
+    post, _ = await get_visible_post(session, viewer, post_id)
+    rows = (
+        await session.execute(
+            select(PostRevision, User)
+            .join(User, User.id == PostRevision.editor_id)
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.id)
+        )
+    ).all()
+    return [
+        RevisionOut(body=rev.body, edited_at=iso(rev.edited_at) or "", editor=author_out(user))
+        for rev, user in rows
+    ]
