@@ -3,8 +3,8 @@
 #   docker build -t forum .
 #   docker run -p 8000:8000 -e FORUM_SECRET_KEY=... -e FORUM_ALLOWED_ORIGINS=http://localhost:8000 forum
 #
-# The project is installed in place (editable) at /app: the service finds migrations/,
-# alembic.ini and static/ next to the package at run time.
+# The project is installed in place (editable) at /app: the service finds migrations/ and
+# static/ next to the package at run time (alembic.ini is there for running Alembic by hand).
 
 FROM python:3.11-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1

@@ -1,7 +1,7 @@
 """Build step: a wheel carries the repository's migrations/ and static/ inside the package.
 
 The folders stay at the top level of the repository; building copies them into the
-package as `forum/_migrations` and `forum/_static`, where forum.lib.resources finds them
+package as `forum/_migrations` and `forum/_static`, where forum.settings.resource_dir finds them
 once installed. An editable install (`pip install -e .`) copies nothing: it keeps using
 the checkout's folders, so edits to them take effect at once. Everything else about the
 project is declared in pyproject.toml.
@@ -16,7 +16,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-# Top-level folder -> its name inside the package (the same table as forum/lib/resources.py).
+# Top-level folder -> its name inside the package (the same table as forum/settings.py).
 BUNDLED = {"migrations": "_migrations", "static": "_static"}
 
 

@@ -25,7 +25,6 @@ from litestar.stores.registry import StoreRegistry
 
 from forum import __version__
 from forum.accounts.controllers import AccountController
-from forum.accounts.requests import provide_viewer
 from forum.cafes.controllers import CafeController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
@@ -44,6 +43,7 @@ from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
+from forum.spaces.viewers import provide_viewer
 from forum.threads.controllers import ThreadController
 
 # A request body over this is refused with 413 before it is parsed.

@@ -10,8 +10,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forum.lib.resources import resource_dir
-
 DEFAULT_SQLITE_FILE = "forum.db"
 # Where the secret key lives when FORUM_SECRET_KEY is unset: made once, then reused, so
 # browser sessions survive restarts and every worker process signs with the same key.
@@ -48,6 +46,30 @@ def _list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
+
+
+# Where the folders that live beside the code are: in the repository, `migrations/` and
+# `static/` sit at the top level, next to the `forum` package; a wheel (`pip install .`)
+# ships copies inside the package as `forum/_migrations` and `forum/_static` (setup.py).
+# A checkout wins when there is one, so an editable install keeps using the files under
+# version control; an installed wheel uses its own copies.
+PACKAGE = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE.parent
+
+# The top-level folders of the repository that a wheel carries inside the package.
+BUNDLED = {"migrations": "_migrations", "static": "_static"}
+
+
+def resource_dir(name: str) -> Path:
+    """The folder `name` ("migrations" or "static"): the checkout's, else the installed copy.
+
+    A checkout is recognised by its pyproject.toml, so that an unrelated top-level
+    `migrations` or `static` folder in site-packages is never taken for ours.
+    """
+    in_checkout = CHECKOUT / name
+    if (CHECKOUT / "pyproject.toml").is_file() and in_checkout.is_dir():
+        return in_checkout
+    return PACKAGE / BUNDLED[name]
 
 
 @dataclass(frozen=True)

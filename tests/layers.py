@@ -69,7 +69,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(10, ("forum.ops", "forum.demo")),
     Layer(
         11,
-        ("forum.models", "forum.routes", "forum.app", "forum.cli", "forum.__main__"),
+        ("forum.models", "forum.app", "forum.cli", "forum.__main__"),
         independent=False,
     ),
 )

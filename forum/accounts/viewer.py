@@ -1,16 +1,14 @@
-"""Who is asking: the signed-in user (or nobody) and the spaces they moderate."""
+"""Who is asking: the signed-in user (or nobody) and the spaces they moderate.
+
+`forum.spaces.viewers` loads a Viewer (the spaces know their moderators)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from forum.accounts.models import Role, User
 from forum.lib.db import utcnow
 from forum.lib.errors import Forbidden, Unauthorized
-from forum.spaces.models import SpaceModerator
 
 GLOBAL_MODERATOR_ROLES = frozenset({Role.admin.value, Role.moderator.value})
 # Roles whose posts publish at once in a pre-moderated space.
@@ -76,10 +74,3 @@ class Viewer:
 
 
 ANONYMOUS = Viewer()
-
-
-async def load_viewer(session: AsyncSession, user: User | None, token_hash: str | None = None) -> Viewer:
-    if user is None:
-        return ANONYMOUS
-    rows = await session.scalars(select(SpaceModerator.space_id).where(SpaceModerator.user_id == user.id))
-    return Viewer(user=user, moderated_space_ids=frozenset(rows.all()), token_hash=token_hash)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import audit, streams
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
-from forum.accounts.viewer import Viewer, load_viewer
+from forum.accounts.viewer import Viewer
 from forum.cafes.access import (
     cafe_topic,
     find_cafe,
@@ -36,6 +36,7 @@ from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.spaces import services as spaces
 from forum.spaces.models import SpaceKind
 from forum.spaces.policy import can_see_space
+from forum.spaces.viewers import load_viewer
 
 # ---------------------------------------------------------------------------------------
 # Cafés

@@ -4,7 +4,8 @@ in-session workshop on non-market approaches held at SBSTA 63 (11 November 2025)
 The English texts are brief, faithful renderings of the report (which is in Chinese); the
 Chinese posts quote it verbatim. Where the report says "a participant", so do the posts:
 the demo does not put words in the mouth of a named Party that the report does not.
-Only data lives here; `loader.py` writes it through the services.
+Only data lives here; `loader.py` writes it through the services. Long because it is the
+demo's whole text, kept in one place to be read and corrected beside the report.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.accounts.services import create_user
-from forum.accounts.viewer import Viewer, load_viewer
+from forum.accounts.viewer import Viewer
 from forum.cafes import lifecycle
 from forum.cafes.models import Cafe
 from forum.cafes.schemas import CafeIn, TableIn
@@ -32,6 +32,7 @@ from forum.demo.content import (
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
+from forum.spaces.viewers import load_viewer
 from forum.threads import services as threads
 from forum.threads.models import Thread
 from forum.threads.schemas import ThreadIn, ThreadPatchIn

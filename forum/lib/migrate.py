@@ -5,14 +5,14 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from forum.lib.resources import resource_dir
+from forum.settings import resource_dir
 
 
 def alembic_config(database_url: str) -> Config:
     """The Alembic configuration, built in code: no alembic.ini is needed at run time.
 
     The migrations are the checkout's `migrations/` or, in an installed wheel, the copy
-    inside the package (see forum.lib.resources); migrations/env.py reads the database
+    inside the package (see forum.settings.resource_dir); migrations/env.py reads the database
     URL from the `database_url` attribute.
     """
     migrations = resource_dir("migrations")

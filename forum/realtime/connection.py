@@ -11,6 +11,9 @@ A subscription never loses or repeats an event. It starts by catching up from th
 log (seq > after) while the hub already buffers its live events; then it drains that
 buffer, dropping seqs already sent. Once live, an event whose seq is not the next one
 (the broker reordered or lost one) sends it back to catching up from the log.
+
+Long because a subscription and its connection share one life and one send queue: the
+catch-up, the live path and the queue's back pressure are easier to check side by side.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from litestar import WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts import services as accounts
-from forum.accounts.viewer import Viewer, load_viewer
+from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
 from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized
 from forum.realtime import frames, replay, topics, wire
 from forum.realtime.envelope import Envelope
 from forum.realtime.frames import BadFrame, Outgoing
 from forum.settings import Settings
+from forum.spaces.viewers import load_viewer
 
 log = logging.getLogger("forum.realtime")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from litestar import WebSocket, websocket
 
 from forum.accounts import services as accounts
-from forum.accounts.viewer import ANONYMOUS, load_viewer
+from forum.accounts.viewer import ANONYMOUS
 from forum.lib.http import raw_token
 from forum.realtime.connection import Connection
 from forum.realtime.hub import RESTART_CODE, Hub
+from forum.spaces.viewers import load_viewer
 
 # Refusals before the upgrade: the server answers the handshake with 403.
 POLICY_CODE = 1008

@@ -69,7 +69,6 @@ async def get_space(session: AsyncSession, viewer: Viewer, slug: str) -> Space:
     return space
 
 
-
 async def set_moderators(session: AsyncSession, viewer: Viewer, slug: str, data: ModeratorsIn) -> Space:
     actor = viewer.require_admin()
     space = await get_space(session, viewer, slug)

@@ -31,13 +31,14 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from forum.accounts.models import User
-from forum.accounts.viewer import Viewer, load_viewer
+from forum.accounts.viewer import Viewer
 from forum.cafes import lifecycle
 from forum.cafes.schemas import CafeIn, TableIn
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.migrate import upgrade
 from forum.settings import Settings
 from forum.spaces.models import Space
+from forum.spaces.viewers import load_viewer
 
 DEFAULT_MESSAGES = 2000
 # Calls before the timed ones: connections opened, statement caches filled.

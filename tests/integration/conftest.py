@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from forum.accounts.models import User
-from forum.accounts.viewer import Viewer, load_viewer
+from forum.accounts.viewer import Viewer
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.settings import Settings
+from forum.spaces.viewers import load_viewer
 from forum.streams import StreamEvent
 from tests.conftest import Persona
 

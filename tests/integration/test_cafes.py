@@ -372,9 +372,9 @@ async def test_a_silenced_participant_reads_but_cannot_post(
 async def test_hidden_messages_only_to_author_and_moderators(
     client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
 ) -> None:
-    from forum.accounts.viewer import load_viewer
     from forum.cafes import messages
     from forum.lib.errors import Forbidden
+    from forum.spaces.viewers import load_viewer
 
     cafe, hosts = await setup(client, cast, people, tables=1)
     table = await join(client, cafe["id"], cast.observer)

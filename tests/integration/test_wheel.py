@@ -156,7 +156,7 @@ def _serving(venv: Path, workdir: Path) -> Iterator[str]:
 def test_the_installed_package_is_the_wheel_with_its_folders(installed: Path, workdir: Path) -> None:
     probe = (
         "import json, forum\n"
-        "from forum.lib.resources import resource_dir\n"
+        "from forum.settings import resource_dir\n"
         "from forum.settings import Settings\n"
         "print(json.dumps([forum.__file__, str(resource_dir('migrations')), Settings().static_dir]))\n"
     )
