@@ -13,7 +13,7 @@ from forum.streams.models import Event
 from forum.threads.models import Post
 from tests.conftest import ORIGIN, Cast, make_space
 from tests.integration.test_cafes import create_cafe, join
-from tests.realtime.conftest import Live, make_thread_http
+from tests.realtime.conftest import Live, expect_nothing_before_marker, make_thread_http
 
 
 async def test_subscribe_and_receive_an_http_post_live(live: Live, cast: Cast) -> None:
@@ -64,10 +64,12 @@ async def test_send_over_the_socket_stores_the_post_and_acks_after_commit(
     assert again["seq"] == 2
     posts = (await db.scalars(select(Post).where(Post.thread_id == thread["id"]))).all()
     assert len(posts) == 2
-    assert await watcher.quiet() == []
 
     # A repeat of a post first made over HTTP finds that post's event too.
     http_post = await live.post(cast.observer, thread["id"], "via HTTP", client_id="c-2")
+    # That post's event is the next thing the watcher hears: the repeat announced nothing.
+    marker = await expect_nothing_before_marker(watcher, topic=topic, seq=3)
+    assert marker["data"]["id"] == http_post["id"]
     await sender.send(op="send", topic=topic, body="via HTTP", client_id="c-2")
     ack2 = await sender.expect("ack", client_id="c-2")
     row = (await db.scalars(select(Event).where(Event.topic == topic, Event.seq == ack2["seq"]))).one()
@@ -121,14 +123,22 @@ async def test_a_restricted_space_is_not_found_for_outsiders(live: Live, cast: C
     )
     thread = await make_thread_http(live, cast.focal_point, "parties-only", body="between Parties")
     topic = f"thread:{thread['id']}"
+    # A public thread every one of them hears: its posts are the markers.
+    await make_space(live.http, cast.admin, "everyone")
+    public = await make_thread_http(live, cast.focal_point, "everyone")
+    public_topic = f"thread:{public['id']}"
     for who in (cast.observer, cast.lcipp, None):
         peer = await live.peer(who)
+        await peer.subscribe(public_topic)
         await peer.send(op="subscribe", topic=topic, after=0)
         err = await peer.expect("error")
         assert err["code"] == "not_found" and err["ref"] == topic
-        # Nothing of the topic follows, even when it gets a new post.
+        # Nothing of the topic follows, even when it gets a new post: the next public post
+        # is the next thing the peer hears.
         await live.post(cast.focal_point, thread["id"], "still between Parties")
-        assert [f for f in await peer.quiet() if f.get("topic") == topic] == []
+        marker = await live.post(cast.focal_point, public["id"], "for everyone")
+        heard = await expect_nothing_before_marker(peer, topic=public_topic)
+        assert heard["data"]["id"] == marker["id"]
         await peer.close()
     insider = await live.peer(cast.focal_point)
     assert (await insider.subscribe(topic, after=0))["seq"] == 4
@@ -245,12 +255,17 @@ async def test_unsubscribe_stops_the_topic(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "unsub")
     thread = await make_thread_http(live, cast.focal_point, "unsub")
     topic = f"thread:{thread['id']}"
+    # Another thread the peer keeps: its post is the marker.
+    kept = await make_thread_http(live, cast.focal_point, "unsub")
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic)
+    await peer.subscribe(f"thread:{kept['id']}")
     await peer.send(op="unsubscribe", topic=topic)
     await peer.expect("unsubscribed", topic=topic)
     await live.post(cast.focal_point, thread["id"], "nobody listening")
-    assert [f for f in await peer.quiet() if f.get("op") == "event"] == []
+    marker = await live.post(cast.focal_point, kept["id"], "still listening here")
+    heard = await expect_nothing_before_marker(peer, topic=f"thread:{kept['id']}")
+    assert heard["data"]["id"] == marker["id"]
     assert live.app.state.hub.local_subscriptions(topic) == 0
 
 
