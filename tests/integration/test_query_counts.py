@@ -24,8 +24,8 @@ from forum.cafes import services
 from forum.cafes.services import MessageDraft, Posted
 from forum.settings import Settings
 from tests.conftest import Cast, People, Persona, make_space, make_thread
+from tests.helpers import join, make_post, say, setup
 from tests.integration.conftest import viewer_of
-from tests.integration.test_cafes import join, say, setup
 from tests.queries import QueryLog, count_app_queries, count_queries, engine_of
 from tests.realtime.conftest import Live, live
 
@@ -53,12 +53,7 @@ def race_savepoint(settings: Settings, *inside: str) -> list[str]:
 
 async def posts_in(client: AsyncTestClient, thread_id: int, authors: list[Persona], n: int) -> None:
     for i in range(n):
-        resp = await client.post(
-            f"/api/threads/{thread_id}/posts",
-            json={"body": f"reply {i}"},
-            headers=authors[i % len(authors)].headers,
-        )
-        assert resp.status_code == 201, resp.text
+        await make_post(client, authors[i % len(authors)], thread_id, f"reply {i}")
 
 
 async def counted(app: Litestar, request: Awaitable[Any], status: int) -> tuple[Any, QueryLog]:

@@ -37,16 +37,6 @@ from tests.conftest import ORIGIN, Persona
 WAIT = 30.0
 
 
-async def make_thread_http(
-    live: Live, who: Persona, slug: str, title: str = "A thread", body: str = "First"
-) -> dict:
-    resp = await live.http.post(
-        f"/api/spaces/{slug}/threads", json={"title": title, "body": body}, headers=who.headers
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.json()
-
-
 @dataclass
 class Live:
     base_url: str

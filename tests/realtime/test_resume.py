@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import streams
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.settings import Settings
-from tests.conftest import Cast, Persona, make_space
-from tests.realtime.conftest import Live, Peer, expect_nothing_before_marker, make_thread_http
+from tests.conftest import Cast, Persona, make_space, make_thread
+from tests.helpers import join, setup
+from tests.realtime.conftest import Live, Peer, expect_nothing_before_marker
 
 WS_SENDERS = 3
 HTTP_SENDERS = 2
@@ -44,7 +45,7 @@ async def test_concurrent_senders_give_every_subscriber_1_to_n_and_late_ones_the
     live: Live, cast: Cast, people
 ) -> None:
     await make_space(live.http, cast.admin, "round-table")
-    thread = await make_thread_http(live, cast.focal_point, "round-table")
+    thread = await make_thread(live.http, cast.focal_point, "round-table")
     topic = f"thread:{thread['id']}"
     early = await live.peer(cast.moderator)
     await early.subscribe(topic, after=0)
@@ -91,7 +92,7 @@ async def test_concurrent_senders_give_every_subscriber_1_to_n_and_late_ones_the
 
 async def test_resume_after_a_disconnect_in_the_middle_of_a_burst(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "ecotourism")
-    thread = await make_thread_http(live, cast.focal_point, "ecotourism")
+    thread = await make_thread(live.http, cast.focal_point, "ecotourism")
     topic = f"thread:{thread['id']}"
     burst = 40
 
@@ -117,7 +118,7 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
 ) -> None:
     """An event stored but never published (a lost broker message) still arrives."""
     await make_space(live.http, cast.admin, "subaru-cities")
-    thread = await make_thread_http(live, cast.focal_point, "subaru-cities")
+    thread = await make_thread(live.http, cast.focal_point, "subaru-cities")
     topic = f"thread:{thread['id']}"
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic)
@@ -148,7 +149,7 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
 
 async def test_subscribing_twice_restarts_from_the_new_after(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "twice")
-    thread = await make_thread_http(live, cast.focal_point, "twice")
+    thread = await make_thread(live.http, cast.focal_point, "twice")
     topic = f"thread:{thread['id']}"
     for i in range(3):
         await live.post(cast.focal_point, thread["id"], f"p{i}")
@@ -165,7 +166,7 @@ async def test_subscribing_twice_restarts_from_the_new_after(live: Live, cast: C
 
 async def test_a_long_replay_is_sent_whole_in_pages(live: Live, cast: Cast, settings: Settings) -> None:
     await make_space(live.http, cast.admin, "long")
-    thread = await make_thread_http(live, cast.focal_point, "long")
+    thread = await make_thread(live.http, cast.focal_point, "long")
     topic = f"thread:{thread['id']}"
     engine = create_engine(settings)
     try:
@@ -183,8 +184,6 @@ async def test_a_long_replay_is_sent_whole_in_pages(live: Live, cast: Cast, sett
 async def test_concurrent_senders_at_a_cafe_table_are_written_together_in_order(
     live: Live, cast: Cast, people
 ) -> None:
-    from tests.integration.test_cafes import join, setup
-
     cafe, hosts = await setup(live.http, cast, people, tables=1)
     participants = [await people.make("observer") for _ in range(2)]
     table_ids = {await join(live.http, cafe["id"], who) for who in participants}
