@@ -2,11 +2,12 @@
 
 Checking an answer (`assert_problem`), looking at the database (`count`, `fetch`,
 `events`), posting (`make_post`), the world café of the café tests (`setup`, `join`,
-`say`...).
+`say`...), and stopping a server process.
 """
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import httpx
@@ -128,3 +129,17 @@ async def say(client: httpx.AsyncClient, table_id: int, who: Persona, body: str,
     return await client.post(
         f"/api/tables/{table_id}/messages", json={"body": body, **extra}, headers=who.headers
     )
+
+
+# --- server processes --------------------------------------------------------------------
+
+
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, and SIGKILL if it is still there after `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)

@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed
 from forum.realtime.wire import uvicorn_options
 from forum.settings import Settings
 from tests.conftest import ORIGIN, Persona
+from tests.helpers import stop_process
 
 # Every wait in these tests is bounded by this; none asserts how fast anything was.
 WAIT = 30.0
@@ -239,9 +240,4 @@ class ServerProcess:
             self.proc.send_signal(signal.SIGTERM)
 
     def stop(self) -> None:
-        self.terminate()
-        try:
-            self.proc.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(WAIT)
+        stop_process(self.proc, WAIT)
