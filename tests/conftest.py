@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -182,7 +183,7 @@ async def cast(people: People) -> Cast:
 
 
 async def make_space(
-    client: AsyncTestClient,
+    client: httpx.AsyncClient,
     admin: Persona,
     slug: str,
     *,
@@ -208,7 +209,7 @@ async def make_space(
 
 
 async def make_thread(
-    client: AsyncTestClient, who: Persona, slug: str, title: str = "A thread", body: str = "First"
+    client: httpx.AsyncClient, who: Persona, slug: str, title: str = "A thread", body: str = "First"
 ) -> dict:
     resp = await client.post(
         f"/api/spaces/{slug}/threads", json={"title": title, "body": body}, headers=who.headers

@@ -16,7 +16,7 @@ from forum.app import create_app
 from forum.audit.models import AuditEntry
 from forum.settings import Settings
 from tests.conftest import PASSWORD, Cast, People, make_space
-from tests.integration.test_errors import assert_problem, count
+from tests.helpers import assert_problem, count
 
 GOOD = {"email": "Ana.Silva@Example.ORG", "password": "a long enough password", "display_name": "Ana"}
 

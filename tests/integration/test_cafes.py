@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -12,67 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeVisit, TableMessage
-from forum.streams.models import Event
 from forum.threads.models import Post, Thread
 from tests.conftest import Cast, People, Persona, make_space
-
-SLUG = "sbsta63-workshop"
-
-
-async def fetch(db: AsyncSession, stmt: Any) -> list[Any]:
-    """Fresh rows from the database; the transaction ends so the app can write again."""
-    rows = list((await db.execute(stmt.execution_options(populate_existing=True))).scalars().all())
-    await db.commit()
-    return rows
-
-
-async def events(db: AsyncSession, topic: str) -> list[Event]:
-    return await fetch(db, select(Event).where(Event.topic == topic).order_by(Event.seq))
-
-
-def assert_gap_free(evs: list[Event]) -> None:
-    assert [e.seq for e in evs] == list(range(1, len(evs) + 1))
-
-
-async def workshop(client: AsyncTestClient, cast: Cast, **kwargs: Any) -> dict:
-    return await make_space(client, cast.admin, SLUG, kind="workshop", **kwargs)
-
-
-async def create_cafe(
-    client: AsyncTestClient, who: Persona, hosts: list[Persona], *, round_seconds: int = 900, slug: str = SLUG
-) -> dict:
-    resp = await client.post(
-        f"/api/spaces/{slug}/cafes",
-        json={
-            "title": "Sharing NMA experiences",
-            "round_seconds": round_seconds,
-            "tables": [{"topic": f"Topic {i + 1}", "host_id": h.id} for i, h in enumerate(hosts)],
-        },
-        headers=who.headers,
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.json()
-
-
-async def setup(
-    client: AsyncTestClient, cast: Cast, people: People, tables: int = 3, **space: Any
-) -> tuple[dict, list[Persona]]:
-    await workshop(client, cast, **space)
-    hosts = [await people.make("focal_point", name=f"Host {i + 1}") for i in range(tables)]
-    return await create_cafe(client, cast.moderator, hosts), hosts
-
-
-async def join(client: AsyncTestClient, cafe_id: int, who: Persona) -> int:
-    resp = await client.post(f"/api/cafes/{cafe_id}/join", headers=who.headers)
-    assert resp.status_code == 200, resp.text
-    return resp.json()["table_id"]
-
-
-async def say(client: AsyncTestClient, table_id: int, who: Persona, body: str, **extra: Any) -> Any:
-    return await client.post(
-        f"/api/tables/{table_id}/messages", json={"body": body, **extra}, headers=who.headers
-    )
-
+from tests.helpers import WORKSHOP, assert_gap_free, create_cafe, events, fetch, join, say, setup, workshop
 
 # --- creating and reading ------------------------------------------------------------------
 
@@ -81,7 +22,7 @@ async def test_moderator_creates_a_cafe_everyone_may_read_it(
     client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
 ) -> None:
     cafe, hosts = await setup(client, cast, people)
-    assert cafe["space"] == SLUG
+    assert cafe["space"] == WORKSHOP
     assert cafe["state"] == "open"
     assert cafe["round"] == 0
     assert cafe["round_ends_at"] is None
@@ -97,7 +38,7 @@ async def test_moderator_creates_a_cafe_everyone_may_read_it(
     # Anonymous readers of a public space see it, and the space lists it.
     got = await client.get(f"/api/cafes/{cafe['id']}")
     assert got.status_code == 200 and got.json() == cafe
-    listed = await client.get(f"/api/spaces/{SLUG}/cafes")
+    listed = await client.get(f"/api/spaces/{WORKSHOP}/cafes")
     assert [c["id"] for c in listed.json()["items"]] == [cafe["id"]]
     log = await fetch(db, select(AuditEntry).where(AuditEntry.action == "cafe.create"))
     assert [(e.actor_id, e.target_id) for e in log] == [(cast.moderator.id, cafe["id"])]
@@ -108,7 +49,7 @@ async def test_a_space_moderator_who_is_no_global_moderator_may_create(
 ) -> None:
     await workshop(client, cast)
     resp = await client.put(
-        f"/api/spaces/{SLUG}/moderators", json={"user_ids": [cast.lcipp.id]}, headers=cast.admin.headers
+        f"/api/spaces/{WORKSHOP}/moderators", json={"user_ids": [cast.lcipp.id]}, headers=cast.admin.headers
     )
     assert resp.status_code == 200
     await create_cafe(client, cast.lcipp, [cast.focal_point])
@@ -125,9 +66,9 @@ async def test_who_may_not_create_and_what_input_is_refused(
     host = cast.focal_point
     good = {"title": "Café", "round_seconds": 600, "tables": [{"topic": "A", "host_id": host.id}]}
     for who in (cast.observer, cast.focal_point, cast.lcipp):
-        resp = await client.post(f"/api/spaces/{SLUG}/cafes", json=good, headers=who.headers)
+        resp = await client.post(f"/api/spaces/{WORKSHOP}/cafes", json=good, headers=who.headers)
         assert resp.status_code == 403, resp.text
-    assert (await client.post(f"/api/spaces/{SLUG}/cafes", json=good)).status_code == 401
+    assert (await client.post(f"/api/spaces/{WORKSHOP}/cafes", json=good)).status_code == 401
     bad_bodies = [
         good | {"round_seconds": 59},
         good | {"round_seconds": 7201},
@@ -143,12 +84,12 @@ async def test_who_may_not_create_and_what_input_is_refused(
         good | {"tables": [{"topic": "A", "host_id": 999_999}]},
     ]
     for body in bad_bodies:
-        resp = await client.post(f"/api/spaces/{SLUG}/cafes", json=body, headers=cast.moderator.headers)
+        resp = await client.post(f"/api/spaces/{WORKSHOP}/cafes", json=body, headers=cast.moderator.headers)
         assert resp.status_code in (400, 422), (body, resp.text)
         assert resp.headers["content-type"].startswith("application/problem+json")
         assert resp.json()["detail"]
     distinct = await client.post(
-        f"/api/spaces/{SLUG}/cafes",
+        f"/api/spaces/{WORKSHOP}/cafes",
         json=good | {"tables": [{"topic": "A", "host_id": host.id}, {"topic": "B", "host_id": host.id}]},
         headers=cast.moderator.headers,
     )
@@ -172,7 +113,7 @@ async def test_a_restricted_spaces_cafe_does_not_exist_for_outsiders(
     for who in (None, cast.observer, cast.focal_point):
         headers = who.headers if who else {}
         assert (await client.get(f"/api/cafes/{cafe['id']}", headers=headers)).status_code == 404
-        assert (await client.get(f"/api/spaces/{SLUG}/cafes", headers=headers)).status_code == 404
+        assert (await client.get(f"/api/spaces/{WORKSHOP}/cafes", headers=headers)).status_code == 404
         assert (await client.get(f"/api/tables/{table_id}/messages", headers=headers)).status_code == 404
         if who:
             assert (await client.post(f"/api/cafes/{cafe['id']}/join", headers=headers)).status_code == 404
@@ -474,7 +415,7 @@ async def test_closing_keeps_every_table_in_a_thread(
     assert resp.status_code == 200, resp.text
     thread_id = resp.json()["thread_id"]
     thread = (await client.get(f"/api/threads/{thread_id}")).json()
-    assert thread["space"] == SLUG and thread["author"]["id"] == cast.moderator.id
+    assert thread["space"] == WORKSHOP and thread["author"]["id"] == cast.moderator.id
     posts = (await client.get(f"/api/threads/{thread_id}/posts")).json()["items"]
     assert [p["number"] for p in posts] == [1, 2, 3]
     assert all(p["status"] == "published" and p["author"]["id"] == cast.moderator.id for p in posts)

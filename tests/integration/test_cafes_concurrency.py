@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.cafes.models import CafeSeat, TableMessage
-from forum.streams.models import Event
 from tests.conftest import Cast, People
-from tests.integration.test_cafes import create_cafe, fetch, join, say, workshop
+from tests.helpers import create_cafe, events, fetch, join, say, workshop
 
 
 async def test_concurrent_joins_are_balanced_and_seat_each_person_once(
@@ -50,7 +49,7 @@ async def test_concurrent_messages_get_every_number_once(
     assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
     stored = await fetch(db, select(TableMessage).where(TableMessage.table_id == table))
     assert sorted(m.number for m in stored) == list(range(1, 21))
-    evs = await fetch(db, select(Event).where(Event.topic == f"table:{table}").order_by(Event.seq))
+    evs = await events(db, f"table:{table}")
     assert [e.seq for e in evs] == list(range(1, 21))
     assert sorted(e.data["number"] for e in evs) == list(range(1, 21))
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Cast, People
+from tests.conftest import Cast, People, make_space
+from tests.helpers import create_cafe
 from tests.realtime import conftest as realtime
 from tests.realtime.conftest import Live
 
@@ -13,38 +14,9 @@ SLUG = "live-workshop"
 
 
 async def cafe_with_two_tables(live: Live, cast: Cast, people: People) -> tuple[dict, list]:
-    await make_space_http(live, cast)
+    await make_space(live.http, cast.admin, SLUG, kind="workshop")
     hosts = [await people.make("focal_point"), await people.make("lcipp")]
-    resp = await live.http.post(
-        f"/api/spaces/{SLUG}/cafes",
-        json={
-            "title": "Live café",
-            "round_seconds": 600,
-            "tables": [
-                {"topic": "Finance", "host_id": hosts[0].id},
-                {"topic": "Safeguards", "host_id": hosts[1].id},
-            ],
-        },
-        headers=cast.moderator.headers,
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.json(), hosts
-
-
-async def make_space_http(live: Live, cast: Cast) -> None:
-    resp = await live.http.post(
-        "/api/spaces",
-        json={
-            "slug": SLUG,
-            "title": "Workshop",
-            "kind": "workshop",
-            "moderation": "post",
-            "visibility": "public",
-            "allowed_roles": [],
-        },
-        headers=cast.admin.headers,
-    )
-    assert resp.status_code == 201, resp.text
+    return await create_cafe(live.http, cast.moderator, hosts, round_seconds=600, slug=SLUG), hosts
 
 
 async def test_table_chat_rounds_and_announcements_arrive_live(

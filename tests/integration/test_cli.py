@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from forum.app import create_app
 from forum.demo.content import DEMO_PASSWORD
 from forum.settings import Settings
+from tests.helpers import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -260,12 +261,7 @@ def test_serve_in_a_fresh_directory_creates_the_schema_and_answers_health(tmp_pa
         )
         assert register.status_code == 201, register.text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 30)
         log.close()
     assert (
         asyncio.run(_scalar(f"sqlite+aiosqlite:///{tmp_path / 'forum.db'}", "SELECT count(*) FROM users"))

@@ -6,19 +6,15 @@ written: each test counts the rows before and after.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -27,33 +23,10 @@ from forum.lib.pagination import encode_cursor
 from forum.spaces.models import Space, SpaceModerator
 from forum.threads.models import Post, PostRevision, Thread
 from tests.conftest import Cast, make_space, make_thread
+from tests.helpers import PROBLEM_JSON, assert_problem, count
+from tests.realtime.conftest import Live, live
 
-PROBLEM_JSON = "application/problem+json"
-
-
-def assert_problem(resp: httpx.Response, status: int | tuple[int, ...], *, names: str | None = None) -> dict:
-    """The response is problem+json with this status, and its detail names `names`."""
-    statuses = (status,) if isinstance(status, int) else status
-    assert resp.status_code in statuses, f"{resp.status_code}: {resp.text}"
-    assert resp.headers["content-type"].startswith(PROBLEM_JSON), resp.headers["content-type"]
-    body = resp.json()
-    assert body["status"] == resp.status_code
-    assert body["title"]
-    assert body["detail"]
-    if names is not None:
-        assert names in body["detail"], body
-    return body
-
-
-async def count(db: AsyncSession, model: Any, *where: Any) -> int:
-    """Rows of a table as the database has them now (a fresh transaction each time)."""
-    query = select(func.count()).select_from(model)
-    if where:
-        query = query.where(*where)
-    value = await db.scalar(query)
-    # End the read transaction so it neither pins a snapshot nor holds SQLite's lock.
-    await db.rollback()
-    return int(value or 0)
+__all__ = ["live"]  # the live server fixture (a real uvicorn on loopback), for the streamed body
 
 
 async def snapshot(db: AsyncSession) -> dict[str, int]:
@@ -405,25 +378,9 @@ async def test_ids_and_numbers_beyond_any_column_are_refused(
     assert await snapshot(db) == before
 
 
-@pytest.fixture
-async def served(app: Litestar) -> AsyncIterator[str]:
-    """The app under a real uvicorn server on loopback; its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    assert server.started
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
-
-
-async def test_a_streamed_body_over_one_mebibyte_is_413(served: str, db: AsyncSession, cast: Cast) -> None:
+async def test_a_streamed_body_over_one_mebibyte_is_413(live: Live, db: AsyncSession, cast: Cast) -> None:
     """Without a Content-Length (chunked), the limit still holds while the body streams in."""
-    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=30) as http:
         h = {**cast.admin.headers, "content-type": "application/json"}
         resp = await http.post(
             "/api/spaces",

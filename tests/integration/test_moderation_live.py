@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Cast, People, make_space
-from tests.realtime.conftest import Live, live, make_thread_http
+from tests.conftest import Cast, People, make_space, make_thread
+from tests.realtime.conftest import Live, live
 
 __all__ = ["live"]  # the live server fixture, shared with the realtime tests
 
@@ -18,7 +18,7 @@ async def test_queue_notices_reach_only_the_spaces_moderators(live: Live, cast: 
             f"/api/spaces/{slug}/moderators", json={"user_ids": [mod.id]}, headers=cast.admin.headers
         )
         assert resp.status_code == 200
-    thread = await make_thread_http(live, cast.focal_point, "nma-a")
+    thread = await make_thread(live.http, cast.focal_point, "nma-a")
 
     peer_a = await live.peer(mod_a)
     peer_b = await live.peer(mod_b)
@@ -46,7 +46,7 @@ async def test_queue_notices_reach_only_the_spaces_moderators(live: Live, cast: 
 
 async def test_a_hidden_post_leaves_every_other_screen(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "open")
-    thread = await make_thread_http(live, cast.observer, "open", body="Cheap watches")
+    thread = await make_thread(live.http, cast.observer, "open", body="Cheap watches")
     topic = f"thread:{thread['id']}"
     reader = await live.peer(cast.other_observer)
     author = await live.peer(cast.observer)
@@ -65,7 +65,7 @@ async def test_a_hidden_post_leaves_every_other_screen(live: Live, cast: Cast) -
 
 async def test_a_silenced_user_cannot_send_over_the_socket(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "open")
-    thread = await make_thread_http(live, cast.lcipp, "open")
+    thread = await make_thread(live.http, cast.lcipp, "open")
     topic = f"thread:{thread['id']}"
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic)

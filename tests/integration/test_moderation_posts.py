@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.audit.models import AuditEntry
-from forum.streams.models import Event
 from forum.threads.models import Post
 from tests.conftest import Cast, People, make_space, make_thread
+from tests.helpers import events
 
 
 async def log_count(db: AsyncSession, action: str, target_id: int | None = None) -> int:
@@ -21,10 +21,6 @@ async def log_count(db: AsyncSession, action: str, target_id: int | None = None)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
     return await db.scalar(query) or 0
-
-
-async def events(db: AsyncSession, topic: str) -> list[Event]:
-    return list((await db.scalars(select(Event).where(Event.topic == topic).order_by(Event.seq))).all())
 
 
 async def pending_post(client: AsyncTestClient, cast: Cast, slug: str = "pre-space") -> tuple[dict, dict]:

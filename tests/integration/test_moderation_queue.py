@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.audit.models import AuditEntry
-from forum.streams.models import Event
 from forum.threads.models import Flag, Post
 from tests.conftest import Cast, People, Persona, make_space, make_thread
+from tests.helpers import events, make_post
 
 
 async def first_post_id(client: AsyncTestClient, thread_id: int, who: Persona | None = None) -> int:
@@ -17,23 +17,11 @@ async def first_post_id(client: AsyncTestClient, thread_id: int, who: Persona | 
     return resp.json()["items"][0]["id"]
 
 
-async def reply(client: AsyncTestClient, who: Persona, thread_id: int, body: str = "a reply") -> dict:
-    resp = await client.post(f"/api/threads/{thread_id}/posts", json={"body": body}, headers=who.headers)
-    assert resp.status_code == 201, resp.text
-    return resp.json()
-
-
 async def flag(
     client: AsyncTestClient, who: Persona, post_id: int, reason: str = "spam", note: str | None = None
 ):
     body = {"reason": reason} | ({"note": note} if note is not None else {})
     return await client.post(f"/api/posts/{post_id}/flags", json=body, headers=who.headers)
-
-
-async def moderation_events(db: AsyncSession) -> list[Event]:
-    return list(
-        (await db.scalars(select(Event).where(Event.topic == "moderation").order_by(Event.seq))).all()
-    )
 
 
 async def queue(client: AsyncTestClient, who: Persona, query: str = "") -> list[dict]:
@@ -53,7 +41,7 @@ async def test_queue_holds_pending_and_flagged_posts_of_the_callers_spaces(
     )
 
     pre_thread = await make_thread(client, cast.focal_point, "nma-pre")
-    pending = await reply(client, cast.observer, pre_thread["id"], "waiting")
+    pending = await make_post(client, cast.observer, pre_thread["id"], "waiting")
     post_thread = await make_thread(client, cast.observer, "general-post")
     flagged_id = await first_post_id(client, post_thread["id"])
     assert (await flag(client, cast.other_observer, flagged_id, "abusive")).status_code == 201
@@ -113,7 +101,7 @@ async def test_queue_holds_pending_and_flagged_posts_of_the_callers_spaces(
 async def test_queue_pages_oldest_first(client: AsyncTestClient, cast: Cast) -> None:
     await make_space(client, cast.admin, "pre", moderation="pre")
     thread = await make_thread(client, cast.lcipp, "pre")
-    ids = [(await reply(client, cast.observer, thread["id"], f"p{n}"))["id"] for n in range(5)]
+    ids = [(await make_post(client, cast.observer, thread["id"], f"p{n}"))["id"] for n in range(5)]
     seen: list[int] = []
     cursor = None
     pages = 0
@@ -209,9 +197,7 @@ async def test_flags_gather_and_the_threshold_hides_until_a_moderator_looks(
     assert post.status == "published" and post.moderation_reason is None
 
     # The thread topic said it: hidden (restricted), then back (public).
-    thread_events = (
-        await db.scalars(select(Event).where(Event.topic == f"thread:{thread['id']}").order_by(Event.seq))
-    ).all()
+    thread_events = await events(db, f"thread:{thread['id']}")
     assert [e.type for e in thread_events] == ["post.created", "post.hidden", "post.updated"]
     assert thread_events[1].restricted and thread_events[1].public_data["status"] == "hidden"
 
@@ -260,13 +246,13 @@ async def test_live_notices_go_to_the_spaces_moderators_only(
     space = await make_space(client, cast.admin, "pre", moderation="pre")
     await make_space(client, cast.admin, "open")
     thread = await make_thread(client, cast.lcipp, "pre")
-    pending = await reply(client, cast.observer, thread["id"], "waiting")
+    pending = await make_post(client, cast.observer, thread["id"], "waiting")
     open_thread = await make_thread(client, cast.observer, "open")
     open_post = await first_post_id(client, open_thread["id"])
     await flag(client, cast.other_observer, open_post, "spam")
     await client.post(f"/api/posts/{pending['id']}/approve", headers=cast.moderator.headers)
 
-    evs = await moderation_events(db)
+    evs = await events(db, "moderation")
     assert [(e.seq, e.type) for e in evs] == [
         (1, "moderation.item"),
         (2, "moderation.item"),
@@ -291,4 +277,4 @@ async def test_live_notices_go_to_the_spaces_moderators_only(
         f"/api/threads/{thread['id']}/posts", json={"body": "another"}, headers=cast.observer.headers
     )
     over_http = (await queue(client, cast.moderator, "?kind=pending"))[0]
-    assert (await moderation_events(db))[-1].data == over_http
+    assert (await events(db, "moderation"))[-1].data == over_http

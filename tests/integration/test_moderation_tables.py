@@ -7,9 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.audit.models import AuditEntry
-from forum.streams.models import Event
 from tests.conftest import Cast, People, Persona, make_space
-from tests.integration.test_cafes import create_cafe, join
+from tests.helpers import create_cafe, events, join
 
 
 async def messages(client: AsyncTestClient, table_id: int, who: Persona) -> list[dict]:
@@ -71,8 +70,6 @@ async def test_hide_and_unhide_a_table_message(
         for e in (await db.scalars(select(AuditEntry).where(AuditEntry.target_type == "message"))).all()
     ]
     assert actions == ["message.hide", "message.unhide"]
-    evs = (
-        await db.scalars(select(Event).where(Event.topic == f"table:{table_id}").order_by(Event.seq))
-    ).all()
+    evs = await events(db, f"table:{table_id}")
     assert [e.type for e in evs][-2:] == ["message.hidden", "message.updated"]
     assert evs[-2].restricted and "body" not in (evs[-2].public_data or {})

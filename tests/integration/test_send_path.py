@@ -25,8 +25,8 @@ from forum.lib.errors import Forbidden, NotFound
 from forum.spaces.models import Space
 from forum.streams.models import Event, TopicCounter
 from tests.conftest import Cast, People
+from tests.helpers import WORKSHOP, events, fetch, join, say, setup
 from tests.integration.conftest import RecordingPublisher, viewer_of
-from tests.integration.test_cafes import SLUG, events, fetch, join, say, setup
 
 
 async def table_count(db: AsyncSession, table_id: int) -> int:
@@ -121,7 +121,7 @@ async def test_a_seated_participant_loses_the_table_when_the_space_becomes_restr
     table = await join(client, cafe["id"], cast.observer)
     assert (await say(client, table, cast.observer, "while it was public")).status_code == 201
     await db.execute(
-        update(Space).where(Space.slug == SLUG).values(visibility="restricted", allowed_roles=["lcipp"])
+        update(Space).where(Space.slug == WORKSHOP).values(visibility="restricted", allowed_roles=["lcipp"])
     )
     await db.commit()
     # Still seated, but the space no longer exists for an observer: so neither does its table.

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.audit.models import AuditEntry
 from forum.spaces.models import Space, SpaceModerator
 from tests.conftest import Cast, Persona, make_space, make_thread
-from tests.integration.test_errors import assert_problem, count
+from tests.helpers import assert_problem, count
 
 SPACE = {
     "slug": "lcipp-dialogue",

@@ -19,8 +19,8 @@ from forum.cafes.models import TableMessage
 from forum.cafes.writer import TableWriter
 from forum.lib.errors import Conflict, Invalid, NotFound
 from tests.conftest import Cast, People
+from tests.helpers import assert_gap_free, events, fetch, join, say, setup
 from tests.integration.conftest import RecordingPublisher, viewer_of
-from tests.integration.test_cafes import assert_gap_free, events, fetch, join, say, setup
 
 
 async def test_one_call_answers_every_draft_in_order_by_the_rules_of_one(

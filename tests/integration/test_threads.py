@@ -12,15 +12,7 @@ from forum.audit.models import AuditEntry
 from forum.streams.models import Event
 from forum.threads.models import Post, PostRevision, Thread
 from tests.conftest import Cast, Persona, make_space, make_thread
-from tests.integration.test_errors import assert_problem, count
-
-
-async def post(client: AsyncTestClient, who: Persona, thread_id: int, body: str, **extra: object) -> dict:
-    resp = await client.post(
-        f"/api/threads/{thread_id}/posts", json={"body": body, **extra}, headers=who.headers
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.json()
+from tests.helpers import assert_problem, count, make_post
 
 
 async def numbers(
@@ -85,7 +77,7 @@ async def test_threads_list_pinned_first_then_latest_activity(client: AsyncTestC
     b = await make_thread(client, cast.observer, "agora", title="B")
     c = await make_thread(client, cast.observer, "agora", title="C")
     # Activity in A makes it the latest; pinning B puts it first whatever its age.
-    await post(client, cast.other_observer, a["id"], "bump")
+    await make_post(client, cast.other_observer, a["id"], "bump")
     resp = await client.patch(
         f"/api/threads/{b['id']}", json={"pinned": True}, headers=cast.moderator.headers
     )
@@ -102,7 +94,7 @@ async def test_threads_cursor_pagination_walks_every_thread_once(client: AsyncTe
     await make_space(client, cast.admin, "agora")
     made = [await make_thread(client, cast.observer, "agora", title=f"T{i}") for i in range(7)]
     await client.patch(f"/api/threads/{made[3]['id']}", json={"pinned": True}, headers=cast.admin.headers)
-    await post(client, cast.observer, made[1]["id"], "bump")
+    await make_post(client, cast.observer, made[1]["id"], "bump")
     full = [t["id"] for t in (await client.get("/api/spaces/agora/threads?limit=100")).json()["items"]]
     for limit in (1, 2, 3):
         seen: list[int] = []
@@ -126,7 +118,7 @@ async def test_posts_ascending_with_after_and_limit(client: AsyncTestClient, cas
     thread = await make_thread(client, cast.observer, "agora")
     tid = thread["id"]
     for i in range(2, 8):
-        created = await post(client, cast.observer if i % 2 else cast.lcipp, tid, f"post {i}")
+        created = await make_post(client, cast.observer if i % 2 else cast.lcipp, tid, f"post {i}")
         assert created["number"] == i
     assert await numbers(client, tid) == [1, 2, 3, 4, 5, 6, 7]
     assert await numbers(client, tid, query="?after=3") == [4, 5, 6, 7]
@@ -143,18 +135,18 @@ async def test_posts_ascending_with_after_and_limit(client: AsyncTestClient, cas
 async def test_numbers_are_never_reused(client: AsyncTestClient, db: AsyncSession, cast: Cast) -> None:
     await make_space(client, cast.admin, "agora")
     tid = (await make_thread(client, cast.observer, "agora"))["id"]
-    p2 = await post(client, cast.observer, tid, "two")
-    p3 = await post(client, cast.observer, tid, "three")
+    p2 = await make_post(client, cast.observer, tid, "two")
+    p3 = await make_post(client, cast.observer, tid, "three")
     assert (await client.delete(f"/api/posts/{p3['id']}", headers=cast.observer.headers)).status_code == 204
     assert (await client.delete(f"/api/posts/{p2['id']}", headers=cast.moderator.headers)).status_code == 204
-    p4 = await post(client, cast.observer, tid, "four")
+    p4 = await make_post(client, cast.observer, tid, "four")
     assert p4["number"] == 4
     assert await numbers(client, tid) == [1, 2, 3, 4]
     stored = (await db.scalars(select(Post.number).where(Post.thread_id == tid).order_by(Post.number))).all()
     assert list(stored) == [1, 2, 3, 4]
     # Numbers are per thread.
     other = (await make_thread(client, cast.observer, "agora"))["id"]
-    assert (await post(client, cast.observer, other, "x"))["number"] == 2
+    assert (await make_post(client, cast.observer, other, "x"))["number"] == 2
 
 
 async def test_reply_to_must_be_in_the_same_thread(
@@ -165,7 +157,7 @@ async def test_reply_to_must_be_in_the_same_thread(
     t2 = (await make_thread(client, cast.observer, "agora"))["id"]
     first_of_t1 = (await client.get(f"/api/threads/{t1}/posts")).json()["items"][0]
     first_of_t2 = (await client.get(f"/api/threads/{t2}/posts")).json()["items"][0]
-    reply = await post(client, cast.lcipp, t1, "I agree", reply_to=first_of_t1["id"])
+    reply = await make_post(client, cast.lcipp, t1, "I agree", reply_to=first_of_t1["id"])
     assert reply["reply_to"] == first_of_t1["id"]
     before = await count(db, Post)
     for target in (first_of_t2["id"], 999999, -1):
@@ -235,7 +227,7 @@ async def test_delete_removes_the_text_from_every_read(
 ) -> None:
     await make_space(client, cast.admin, "agora")
     tid = (await make_thread(client, cast.observer, "agora"))["id"]
-    p = await post(client, cast.observer, tid, "an indiscreet remark")
+    p = await make_post(client, cast.observer, tid, "an indiscreet remark")
     pid = p["id"]
     await client.patch(
         f"/api/posts/{pid}", json={"body": "a still indiscreet remark"}, headers=cast.observer.headers
@@ -268,7 +260,7 @@ async def test_delete_removes_the_text_from_every_read(
 async def test_a_moderator_delete_is_audited(client: AsyncTestClient, db: AsyncSession, cast: Cast) -> None:
     await make_space(client, cast.admin, "agora")
     tid = (await make_thread(client, cast.observer, "agora"))["id"]
-    p = await post(client, cast.observer, tid, "spam spam")
+    p = await make_post(client, cast.observer, tid, "spam spam")
     assert (await client.delete(f"/api/posts/{p['id']}", headers=cast.moderator.headers)).status_code == 204
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "post.delete"))
     assert entry is not None
@@ -319,7 +311,7 @@ async def test_client_id_makes_opening_a_thread_idempotent(
     assert await count(db, Thread) == 1
     assert await count(db, Post) == 1
     # A client_id that named a reply cannot open a thread.
-    await post(client, cast.observer, first.json()["id"], "reply", client_id="reply-1")
+    await make_post(client, cast.observer, first.json()["id"], "reply", client_id="reply-1")
     resp = await client.post(
         "/api/spaces/agora/threads",
         json={"title": "t", "body": "b", "client_id": "reply-1"},
@@ -335,7 +327,7 @@ async def test_client_id_from_another_thread_is_a_conflict(
     await make_space(client, cast.admin, "agora")
     t1 = (await make_thread(client, cast.observer, "agora"))["id"]
     t2 = (await make_thread(client, cast.observer, "agora"))["id"]
-    await post(client, cast.observer, t1, "x", client_id="dup")
+    await make_post(client, cast.observer, t1, "x", client_id="dup")
     resp = await client.post(
         f"/api/threads/{t2}/posts", json={"body": "x", "client_id": "dup"}, headers=cast.observer.headers
     )
@@ -357,7 +349,7 @@ async def test_pre_moderation_holds_observers_posts(
     tid = (await make_thread(client, cast.lcipp, "careful"))["id"]
     statuses = {}
     for who in (cast.focal_point, cast.lcipp, cast.moderator, cast.admin, space_mod, cast.observer):
-        statuses[who.name] = await post(client, who, tid, f"from {who.name}")
+        statuses[who.name] = await make_post(client, who, tid, f"from {who.name}")
     assert statuses[cast.observer.name]["status"] == "pending"
     for who in (cast.focal_point, cast.lcipp, cast.moderator, cast.admin, space_mod):
         assert statuses[who.name]["status"] == "published", who.role
@@ -398,7 +390,7 @@ async def test_hidden_posts_are_seen_only_by_their_author_and_the_space_moderato
         "/api/spaces/agora/moderators", json={"user_ids": [space_mod.id]}, headers=cast.admin.headers
     )
     tid = (await make_thread(client, cast.focal_point, "agora"))["id"]
-    p = await post(client, cast.observer, tid, "off-topic rant")
+    p = await make_post(client, cast.observer, tid, "off-topic rant")
     resp = await client.post(
         f"/api/posts/{p['id']}/hide", json={"reason": "off topic"}, headers=space_mod.headers
     )
@@ -434,7 +426,7 @@ def visible_ids(resp) -> list[int]:  # type: ignore[no-untyped-def]
 async def test_post_moderation_publishes_every_post(client: AsyncTestClient, cast: Cast) -> None:
     await make_space(client, cast.admin, "open", moderation="post")
     tid = (await make_thread(client, cast.observer, "open"))["id"]
-    assert (await post(client, cast.other_observer, tid, "hello"))["status"] == "published"
+    assert (await make_post(client, cast.other_observer, tid, "hello"))["status"] == "published"
 
 
 async def test_an_observers_thread_in_a_pre_space_waits_for_approval(
@@ -485,7 +477,7 @@ async def test_a_locked_thread_refuses_posts_except_from_its_moderators(
         )
     assert await count(db, Post) == before
     for who in (cast.lcipp, cast.moderator, cast.admin):
-        await post(client, who, tid, "moderators may still speak")
+        await make_post(client, who, tid, "moderators may still speak")
     assert await count(db, AuditEntry, AuditEntry.action == "thread.lock") == 1
 
 
@@ -503,14 +495,14 @@ async def test_slow_mode_rate_limits_posting(client: AsyncTestClient, db: AsyncS
     assert_problem(resp, 429)
     assert 0 < int(resp.headers["retry-after"]) <= 600
     # Someone who has not posted yet may post once.
-    await post(client, cast.other_observer, tid, "first")
+    await make_post(client, cast.other_observer, tid, "first")
     resp = await client.post(
         f"/api/threads/{tid}/posts", json={"body": "second"}, headers=cast.other_observer.headers
     )
     assert_problem(resp, 429)
     # Moderators are not slowed.
-    await post(client, cast.moderator, tid, "m1")
-    await post(client, cast.moderator, tid, "m2")
+    await make_post(client, cast.moderator, tid, "m1")
+    await make_post(client, cast.moderator, tid, "m2")
     assert await numbers(client, tid) == [1, 2, 3, 4]
 
 

@@ -7,16 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.audit.models import AuditEntry
-from forum.streams.models import Event
 from tests.conftest import Cast, People, make_space, make_thread
-
-
-async def thread_events(db: AsyncSession, thread_id: int) -> list[Event]:
-    return list(
-        (
-            await db.scalars(select(Event).where(Event.topic == f"thread:{thread_id}").order_by(Event.seq))
-        ).all()
-    )
+from tests.helpers import events
 
 
 async def test_lock_refuses_posts_except_from_moderators(
@@ -43,7 +35,7 @@ async def test_lock_refuses_posts_except_from_moderators(
             f"/api/threads/{thread['id']}/posts", json={"body": "closing note"}, headers=who.headers
         )
         assert ok.status_code == 201
-    last = await thread_events(db, thread["id"])
+    last = await events(db, f"thread:{thread['id']}")
     assert [e.type for e in last] == ["post.created", "thread.updated", "post.created", "post.created"]
     assert last[1].data["locked"] is True and not last[1].restricted
     entries = (await db.scalars(select(AuditEntry).where(AuditEntry.action == "thread.lock"))).all()

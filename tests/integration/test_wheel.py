@@ -32,6 +32,7 @@ import httpx
 import pytest
 
 from forum.demo.content import DEMO_SPACES
+from tests.helpers import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # An upper bound for a step, not a performance check.
@@ -145,12 +146,7 @@ def _serving(venv: Path, workdir: Path) -> Iterator[str]:
             assert up, f"the server did not come up healthy:\n{log_path.read_text()}"
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 15)
 
 
 def test_the_installed_package_is_the_wheel_with_its_folders(installed: Path, workdir: Path) -> None:

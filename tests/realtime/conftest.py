@@ -1,7 +1,8 @@
 """Live-delivery fixtures: the app under a real uvicorn server on loopback, real sockets.
 
 `live` serves the test's app in-process (same database as `db` and `people`); `Peer`
-wraps a `websockets` client with waits that are generous and never timing assertions.
+wraps a `websockets` client with waits that are generous and never timing assertions;
+`expect_nothing_before_marker` shows that nothing reached a socket without sleeping.
 `ServerProcess` runs `python -m forum serve` as a separate process, for the tests that
 need two processes or a signal.
 """
@@ -31,19 +32,10 @@ from websockets.exceptions import ConnectionClosed
 from forum.realtime.wire import uvicorn_options
 from forum.settings import Settings
 from tests.conftest import ORIGIN, Persona
+from tests.helpers import stop_process
 
 # Every wait in these tests is bounded by this; none asserts how fast anything was.
 WAIT = 30.0
-
-
-async def make_thread_http(
-    live: Live, who: Persona, slug: str, title: str = "A thread", body: str = "First"
-) -> dict:
-    resp = await live.http.post(
-        f"/api/spaces/{slug}/threads", json={"title": title, "body": body}, headers=who.headers
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.json()
 
 
 @dataclass
@@ -69,6 +61,10 @@ class Live:
         return resp.json()
 
 
+def matches(frame: dict, op: str, match: dict[str, Any]) -> bool:
+    return frame.get("op") == op and all(frame.get(k) == v for k, v in match.items())
+
+
 class Peer:
     """A websocket client that reads frames one by one, keeping what it skipped."""
 
@@ -90,12 +86,12 @@ class Peer:
         """The first frame with this op (and these fields), looking first at the frames
         skipped so far, then at new ones; frames that do not match are kept in `skipped`."""
         for i, frame in enumerate(self.skipped):
-            if frame.get("op") == op and all(frame.get(k) == v for k, v in match.items()):
+            if matches(frame, op, match):
                 return self.skipped.pop(i)
         deadline = time.monotonic() + wait
         while True:
             frame = await self.next(max(0.1, deadline - time.monotonic()))
-            if frame.get("op") == op and all(frame.get(k) == v for k, v in match.items()):
+            if matches(frame, op, match):
                 return frame
             self.skipped.append(frame)
 
@@ -115,14 +111,6 @@ class Peer:
             got.append(frame)
         return got
 
-    async def quiet(self, seconds: float = 0.3) -> list[dict]:
-        """Whatever arrives within a short while (used to show nothing more came)."""
-        frames: list[dict] = []
-        with contextlib.suppress(TimeoutError):
-            while True:
-                frames.append(await self.next(seconds))
-        return frames
-
     async def close(self) -> None:
         await self.ws.close()
 
@@ -133,6 +121,32 @@ class Peer:
             while time.monotonic() < deadline:
                 await asyncio.wait_for(self.ws.recv(), max(0.1, deadline - time.monotonic()))
         return self.ws.close_code
+
+
+async def expect_nothing_before_marker(
+    peer: Peer, op: str = "event", wait: float = WAIT, **marker: Any
+) -> dict:
+    """The marker frame (this op, these fields), once it has come, and nothing before it.
+
+    How a test shows that something did NOT reach a socket, without sleeping: after the
+    action that must deliver nothing to `peer`, cause something later that must reach it
+    (an event of the same topic, or of another topic `peer` holds: the hub hands every
+    message on in the order it was published), and wait for that marker here. Whatever the
+    action had wrongly sent would have arrived first, so any frame before the marker fails
+    the test, including one already read and left unclaimed in `peer.skipped`.
+    """
+    before: list[dict] = []
+    deadline = time.monotonic() + wait
+    while True:
+        if peer.skipped:
+            frame = peer.skipped.pop(0)
+        else:
+            frame = await peer.next(max(0.1, deadline - time.monotonic()))
+        if matches(frame, op, marker):
+            break
+        before.append(frame)
+    assert before == [], f"arrived before the marker {frame}: {before}"
+    return frame
 
 
 @contextlib.asynccontextmanager
@@ -226,9 +240,4 @@ class ServerProcess:
             self.proc.send_signal(signal.SIGTERM)
 
     def stop(self) -> None:
-        self.terminate()
-        try:
-            self.proc.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(WAIT)
+        stop_process(self.proc, WAIT)

@@ -11,14 +11,14 @@ from forum.accounts.models import AuthToken
 from forum.realtime import connection
 from forum.streams.models import Event
 from forum.threads.models import Post
-from tests.conftest import ORIGIN, Cast, make_space
-from tests.integration.test_cafes import create_cafe, join
-from tests.realtime.conftest import Live, make_thread_http
+from tests.conftest import ORIGIN, Cast, make_space, make_thread
+from tests.helpers import create_cafe, join
+from tests.realtime.conftest import Live, expect_nothing_before_marker
 
 
 async def test_subscribe_and_receive_an_http_post_live(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "subaru")
-    thread = await make_thread_http(live, cast.focal_point, "subaru")
+    thread = await make_thread(live.http, cast.focal_point, "subaru")
     peer = await live.peer(cast.observer)
     sub = await peer.subscribe(f"thread:{thread['id']}")
     assert sub["seq"] == 1  # the thread's first post
@@ -35,7 +35,7 @@ async def test_send_over_the_socket_stores_the_post_and_acks_after_commit(
     live: Live, cast: Cast, db: AsyncSession
 ) -> None:
     await make_space(live.http, cast.admin, "fcc")
-    thread = await make_thread_http(live, cast.focal_point, "fcc")
+    thread = await make_thread(live.http, cast.focal_point, "fcc")
     topic = f"thread:{thread['id']}"
     sender = await live.peer(cast.observer)
     watcher = await live.peer(cast.moderator)
@@ -64,10 +64,12 @@ async def test_send_over_the_socket_stores_the_post_and_acks_after_commit(
     assert again["seq"] == 2
     posts = (await db.scalars(select(Post).where(Post.thread_id == thread["id"]))).all()
     assert len(posts) == 2
-    assert await watcher.quiet() == []
 
     # A repeat of a post first made over HTTP finds that post's event too.
     http_post = await live.post(cast.observer, thread["id"], "via HTTP", client_id="c-2")
+    # That post's event is the next thing the watcher hears: the repeat announced nothing.
+    marker = await expect_nothing_before_marker(watcher, topic=topic, seq=3)
+    assert marker["data"]["id"] == http_post["id"]
     await sender.send(op="send", topic=topic, body="via HTTP", client_id="c-2")
     ack2 = await sender.expect("ack", client_id="c-2")
     row = (await db.scalars(select(Event).where(Event.topic == topic, Event.seq == ack2["seq"]))).one()
@@ -76,7 +78,7 @@ async def test_send_over_the_socket_stores_the_post_and_acks_after_commit(
 
 async def test_service_errors_become_error_frames_with_the_client_id(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "locked")
-    thread = await make_thread_http(live, cast.focal_point, "locked")
+    thread = await make_thread(live.http, cast.focal_point, "locked")
     resp = await live.http.patch(
         f"/api/threads/{thread['id']}", json={"locked": True}, headers=cast.admin.headers
     )
@@ -95,7 +97,7 @@ async def test_service_errors_become_error_frames_with_the_client_id(live: Live,
 
 async def test_anonymous_may_subscribe_to_public_topics_but_never_send(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "open")
-    thread = await make_thread_http(live, cast.focal_point, "open")
+    thread = await make_thread(live.http, cast.focal_point, "open")
     topic = f"thread:{thread['id']}"
     anon = await live.peer()
     await anon.subscribe(topic, after=0)
@@ -119,16 +121,24 @@ async def test_a_restricted_space_is_not_found_for_outsiders(live: Live, cast: C
     await make_space(
         live.http, cast.admin, "parties-only", visibility="restricted", allowed_roles=["focal_point"]
     )
-    thread = await make_thread_http(live, cast.focal_point, "parties-only", body="between Parties")
+    thread = await make_thread(live.http, cast.focal_point, "parties-only", body="between Parties")
     topic = f"thread:{thread['id']}"
+    # A public thread every one of them hears: its posts are the markers.
+    await make_space(live.http, cast.admin, "everyone")
+    public = await make_thread(live.http, cast.focal_point, "everyone")
+    public_topic = f"thread:{public['id']}"
     for who in (cast.observer, cast.lcipp, None):
         peer = await live.peer(who)
+        await peer.subscribe(public_topic)
         await peer.send(op="subscribe", topic=topic, after=0)
         err = await peer.expect("error")
         assert err["code"] == "not_found" and err["ref"] == topic
-        # Nothing of the topic follows, even when it gets a new post.
+        # Nothing of the topic follows, even when it gets a new post: the next public post
+        # is the next thing the peer hears.
         await live.post(cast.focal_point, thread["id"], "still between Parties")
-        assert [f for f in await peer.quiet() if f.get("topic") == topic] == []
+        marker = await live.post(cast.focal_point, public["id"], "for everyone")
+        heard = await expect_nothing_before_marker(peer, topic=public_topic)
+        assert heard["data"]["id"] == marker["id"]
         await peer.close()
     insider = await live.peer(cast.focal_point)
     assert (await insider.subscribe(topic, after=0))["seq"] == 4
@@ -142,7 +152,7 @@ async def test_pending_posts_reach_author_and_moderators_in_full_and_others_as_h
     live: Live, cast: Cast
 ) -> None:
     await make_space(live.http, cast.admin, "safeguards", moderation="pre")
-    thread = await make_thread_http(live, cast.lcipp, "safeguards", body="FPIC first")
+    thread = await make_thread(live.http, cast.lcipp, "safeguards", body="FPIC first")
     topic = f"thread:{thread['id']}"
     author = await live.peer(cast.observer)
     moderator = await live.peer(cast.moderator)
@@ -200,7 +210,7 @@ async def test_cookie_auth_from_our_origin_and_bearer_from_anywhere_are_accepted
     live: Live, cast: Cast
 ) -> None:
     await make_space(live.http, cast.admin, "workshop")
-    thread = await make_thread_http(live, cast.focal_point, "workshop")
+    thread = await make_thread(live.http, cast.focal_point, "workshop")
     topic = f"thread:{thread['id']}"
     browser = await live.peer(headers={"Cookie": f"forum_session={cast.observer.token}"}, origin=ORIGIN)
     await browser.send(op="send", topic=topic, body="from the browser", client_id="b-1")
@@ -213,7 +223,7 @@ async def test_cookie_auth_from_our_origin_and_bearer_from_anywhere_are_accepted
 async def test_a_revoked_session_stops_receiving(live: Live, cast: Cast, db: AsyncSession) -> None:
     # The logout announces the change on `user:{id}`: the socket ends at once.
     await make_space(live.http, cast.admin, "revoked")
-    thread = await make_thread_http(live, cast.focal_point, "revoked")
+    thread = await make_thread(live.http, cast.focal_point, "revoked")
     topic = f"thread:{thread['id']}"
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic)
@@ -226,7 +236,7 @@ async def test_a_revoked_session_stops_receiving(live: Live, cast: Cast, db: Asy
 
 async def test_a_send_on_a_revoked_session_is_refused_and_closes(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "revoked2")
-    thread = await make_thread_http(live, cast.focal_point, "revoked2")
+    thread = await make_thread(live.http, cast.focal_point, "revoked2")
     topic = f"thread:{thread['id']}"
     peer = await live.peer(cast.observer)
     resp = await live.http.post("/api/auth/logout", headers=cast.observer.headers)
@@ -243,20 +253,25 @@ async def test_a_send_on_a_revoked_session_is_refused_and_closes(live: Live, cas
 
 async def test_unsubscribe_stops_the_topic(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "unsub")
-    thread = await make_thread_http(live, cast.focal_point, "unsub")
+    thread = await make_thread(live.http, cast.focal_point, "unsub")
     topic = f"thread:{thread['id']}"
+    # Another thread the peer keeps: its post is the marker.
+    kept = await make_thread(live.http, cast.focal_point, "unsub")
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic)
+    await peer.subscribe(f"thread:{kept['id']}")
     await peer.send(op="unsubscribe", topic=topic)
     await peer.expect("unsubscribed", topic=topic)
     await live.post(cast.focal_point, thread["id"], "nobody listening")
-    assert [f for f in await peer.quiet() if f.get("op") == "event"] == []
+    marker = await live.post(cast.focal_point, kept["id"], "still listening here")
+    heard = await expect_nothing_before_marker(peer, topic=f"thread:{kept['id']}")
+    assert heard["data"]["id"] == marker["id"]
     assert live.app.state.hub.local_subscriptions(topic) == 0
 
 
 async def test_a_suspension_ends_the_users_sockets_at_once(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "suspend")
-    thread = await make_thread_http(live, cast.focal_point, "suspend")
+    thread = await make_thread(live.http, cast.focal_point, "suspend")
     peer = await live.peer(cast.observer)
     await peer.subscribe(f"thread:{thread['id']}")
     bystander = await live.peer(cast.other_observer)

@@ -8,8 +8,8 @@ import pytest
 
 from forum.realtime.frames import MAX_FRAME_BYTES
 from forum.settings import Settings
-from tests.conftest import Cast, make_space
-from tests.realtime.conftest import Live, Peer, make_thread_http
+from tests.conftest import Cast, make_space, make_thread
+from tests.realtime.conftest import Live, Peer
 
 SENDS_PER_10S = 3
 
@@ -75,7 +75,7 @@ async def test_binary_frames_are_read_as_json(live: Live, cast: Cast) -> None:
 
 async def test_sends_past_the_per_connection_limit_are_rate_limited(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "busy")
-    thread = await make_thread_http(live, cast.focal_point, "busy")
+    thread = await make_thread(live.http, cast.focal_point, "busy")
     topic = f"thread:{thread['id']}"
     peer = await live.peer(cast.lcipp)
     for i in range(SENDS_PER_10S):

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import Cast, make_space
-from tests.realtime.conftest import WAIT, ServerProcess, make_thread_http
+from tests.conftest import Cast, make_space, make_thread
+from tests.realtime.conftest import WAIT, ServerProcess
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -33,7 +33,7 @@ async def test_sigterm_tells_clients_to_reconnect_and_exits(
         await server.wait_ready()
         live = server.live(httpx.AsyncClient(base_url=server.base_url, timeout=WAIT))
         await make_space(live.http, cast.admin, "sigterm")
-        thread = await make_thread_http(live, cast.focal_point, "sigterm")
+        thread = await make_thread(live.http, cast.focal_point, "sigterm")
         peers = [await live.peer(cast.observer), await live.peer()]
         for peer in peers:
             await peer.subscribe(f"thread:{thread['id']}")
@@ -64,7 +64,7 @@ async def test_two_processes_on_one_database_and_one_redis(database_url: str, ca
         ):
             live_one, live_two = one.live(http_one), two.live(http_two)
             await make_space(http_one, cast.admin, "two-processes")
-            thread = await make_thread_http(live_one, cast.focal_point, "two-processes")
+            thread = await make_thread(live_one.http, cast.focal_point, "two-processes")
             topic = f"thread:{thread['id']}"
             listener = await live_one.peer(cast.observer)
             await listener.subscribe(topic, after=0)

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import streams
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.settings import Settings
-from tests.conftest import Cast, Persona, make_space
-from tests.realtime.conftest import Live, Peer, make_thread_http
+from tests.conftest import Cast, Persona, make_space, make_thread
+from tests.helpers import join, setup
+from tests.realtime.conftest import Live, Peer, expect_nothing_before_marker
 
 WS_SENDERS = 3
 HTTP_SENDERS = 2
@@ -44,7 +45,7 @@ async def test_concurrent_senders_give_every_subscriber_1_to_n_and_late_ones_the
     live: Live, cast: Cast, people
 ) -> None:
     await make_space(live.http, cast.admin, "round-table")
-    thread = await make_thread_http(live, cast.focal_point, "round-table")
+    thread = await make_thread(live.http, cast.focal_point, "round-table")
     topic = f"thread:{thread['id']}"
     early = await live.peer(cast.moderator)
     await early.subscribe(topic, after=0)
@@ -70,25 +71,28 @@ async def test_concurrent_senders_give_every_subscriber_1_to_n_and_late_ones_the
         if (by_seq[s]["data"]["client_id"] or "").startswith("http")
     )
 
-    for k in (0, 7, total - 1, total):
+    seen_by_early = total
+    for k in (0, 7, seen_by_early - 1, seen_by_early):
         late = await live.peer(cast.observer)
         sub = await late.subscribe(topic, after=k)
         assert sub["seq"] == total
         replayed = await late.events_until(topic, total) if k < total else []
         assert seqs(replayed) == list(range(k + 1, total + 1))
-        # Then live, without a duplicate.
+        # Then live, without a duplicate: the post after is the next thing it hears.
         await live.post(cast.focal_point, thread["id"], f"after replay from {k}")
         total += 1
         (fresh,) = await late.events_until(topic, total)
         assert fresh["seq"] == total
-        assert [f for f in await late.quiet() if f.get("op") == "event"] == []
+        await live.post(cast.focal_point, thread["id"], f"marker after replay from {k}")
+        total += 1
+        await expect_nothing_before_marker(late, topic=topic, seq=total)
         await late.close()
-    assert seqs(await early.events_until(topic, total)) == list(range(total - 3, total + 1))
+    assert seqs(await early.events_until(topic, total)) == list(range(seen_by_early + 1, total + 1))
 
 
 async def test_resume_after_a_disconnect_in_the_middle_of_a_burst(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "ecotourism")
-    thread = await make_thread_http(live, cast.focal_point, "ecotourism")
+    thread = await make_thread(live.http, cast.focal_point, "ecotourism")
     topic = f"thread:{thread['id']}"
     burst = 40
 
@@ -114,7 +118,7 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
 ) -> None:
     """An event stored but never published (a lost broker message) still arrives."""
     await make_space(live.http, cast.admin, "subaru-cities")
-    thread = await make_thread_http(live, cast.focal_point, "subaru-cities")
+    thread = await make_thread(live.http, cast.focal_point, "subaru-cities")
     topic = f"thread:{thread['id']}"
     peer = await live.peer(cast.observer)
     await peer.subscribe(topic)
@@ -145,7 +149,7 @@ async def test_a_gap_in_live_delivery_is_filled_from_the_log(
 
 async def test_subscribing_twice_restarts_from_the_new_after(live: Live, cast: Cast) -> None:
     await make_space(live.http, cast.admin, "twice")
-    thread = await make_thread_http(live, cast.focal_point, "twice")
+    thread = await make_thread(live.http, cast.focal_point, "twice")
     topic = f"thread:{thread['id']}"
     for i in range(3):
         await live.post(cast.focal_point, thread["id"], f"p{i}")
@@ -162,7 +166,7 @@ async def test_subscribing_twice_restarts_from_the_new_after(live: Live, cast: C
 
 async def test_a_long_replay_is_sent_whole_in_pages(live: Live, cast: Cast, settings: Settings) -> None:
     await make_space(live.http, cast.admin, "long")
-    thread = await make_thread_http(live, cast.focal_point, "long")
+    thread = await make_thread(live.http, cast.focal_point, "long")
     topic = f"thread:{thread['id']}"
     engine = create_engine(settings)
     try:
@@ -180,8 +184,6 @@ async def test_a_long_replay_is_sent_whole_in_pages(live: Live, cast: Cast, sett
 async def test_concurrent_senders_at_a_cafe_table_are_written_together_in_order(
     live: Live, cast: Cast, people
 ) -> None:
-    from tests.integration.test_cafes import join, setup
-
     cafe, hosts = await setup(live.http, cast, people, tables=1)
     participants = [await people.make("observer") for _ in range(2)]
     table_ids = {await join(live.http, cafe["id"], who) for who in participants}

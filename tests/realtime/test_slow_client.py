@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from forum.realtime import connection
-from tests.conftest import Cast, make_space
-from tests.realtime.conftest import WAIT, Live, Peer, make_thread_http
+from tests.conftest import Cast, make_space, make_thread
+from tests.realtime.conftest import WAIT, Live, Peer
 
 # Posts this big (and not compressible) make each event frame tens of kilobytes, so the
 # socket buffers of a client that does not read fill after a few dozen of them.
@@ -44,7 +44,7 @@ async def test_a_client_that_does_not_read_is_disconnected(
     monkeypatch.setattr(connection, "SEND_QUEUE_MAX", 16)
     monkeypatch.setattr(connection, "REPLAY_HIGH_WATER", 8)
     await make_space(live.http, cast.admin, "abm")
-    thread = await make_thread_http(live, cast.focal_point, "abm")
+    thread = await make_thread(live.http, cast.focal_point, "abm")
     topic = f"thread:{thread['id']}"
 
     slow = await stalled_peer(live, cast.observer)

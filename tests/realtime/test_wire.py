@@ -16,8 +16,8 @@ from forum.lib.db import utcnow
 from forum.realtime import connection, hub
 from forum.realtime.hub import Hub
 from forum.settings import Settings
-from tests.conftest import Cast, make_space
-from tests.realtime.conftest import Live, make_thread_http, serving
+from tests.conftest import Cast, make_space, make_thread
+from tests.realtime.conftest import Live, serving
 
 # Under the per-socket send limit (FORUM_WS_SEND_PER_10S, 20 by default).
 BURST = 18
@@ -26,7 +26,7 @@ BURST = 18
 async def _burst(live: Live, cast: Cast, slug: str) -> None:
     """A sender posts BURST messages over its socket; two readers get every one, in order."""
     await make_space(live.http, cast.admin, slug)
-    thread = await make_thread_http(live, cast.focal_point, slug)
+    thread = await make_thread(live.http, cast.focal_point, slug)
     topic = f"thread:{thread['id']}"
     readers = [await live.peer(cast.observer), await live.peer(cast.moderator)]
     for reader in readers:

@@ -1,0 +1,304 @@
+"""Query-count guards on the hot paths: what one request, send or batch costs the database.
+
+Each guard counts the statements the app's engines execute (tests/queries.py) and asserts
+their exact list, so that a query per row (an N+1) or one more query on a hot path fails
+here, and a change that adds or removes one updates the expectation on purpose. The lists
+name each statement by its kind and table; `begin`, `commit` and `rollback` are the
+transaction's own events. No timing is asserted.
+
+The counts differ by database only where the code does: on PostgreSQL an insert that may
+race on a unique key runs inside a savepoint (`forum.lib.db.race_savepoint`), two
+statements more; SQLite needs none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from forum.cafes import services
+from forum.cafes.services import MessageDraft, Posted
+from forum.settings import Settings
+from tests.conftest import Cast, People, Persona, make_space, make_thread
+from tests.helpers import join, make_post, say, setup
+from tests.integration.conftest import viewer_of
+from tests.queries import QueryLog, count_app_queries, count_queries, engine_of
+from tests.realtime.conftest import Live, live
+
+__all__ = ["live"]  # the live server fixture of the websocket tests, for the socket's guard
+
+# The signed-in viewer of every HTTP request (forum.lib.http.provide_viewer).
+VIEWER = [
+    "select users",  # the token's user (joined with auth_tokens)
+    "select space_moderators",  # the spaces that user moderates
+]
+# A thread the viewer may read (forum.threads.services.get_thread).
+THREAD = [
+    "select threads",
+    "select spaces",  # its space, for the visibility rules
+]
+
+
+def race_savepoint(settings: Settings, *inside: str) -> list[str]:
+    """What `forum.lib.db.race_savepoint` puts around `inside`: on PostgreSQL a savepoint,
+    so a unique-key race can be caught in the transaction; on SQLite nothing."""
+    if settings.is_sqlite:
+        return list(inside)
+    return ["savepoint", *inside, "release savepoint"]
+
+
+async def posts_in(client: AsyncTestClient, thread_id: int, authors: list[Persona], n: int) -> None:
+    for i in range(n):
+        await make_post(client, authors[i % len(authors)], thread_id, f"reply {i}")
+
+
+async def counted(app: Litestar, request: Awaitable[Any], status: int) -> tuple[Any, QueryLog]:
+    """The response to an HTTP request, and what the app's engines executed for it."""
+    with count_app_queries(app) as queries:
+        resp = await request
+    assert resp.status_code == status, resp.text
+    return resp, queries
+
+
+# --- posting over HTTP ---------------------------------------------------------------
+
+
+async def test_a_post_over_http_costs_the_same_statements_in_a_short_or_long_thread(
+    client: AsyncTestClient, app: Litestar, cast: Cast, settings: Settings
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    short = await make_thread(client, cast.focal_point, "agora")
+    long = await make_thread(client, cast.focal_point, "agora")
+    await posts_in(client, short["id"], [cast.lcipp, cast.other_observer], 2)  # 3 posts
+    await posts_in(client, long["id"], [cast.lcipp, cast.other_observer], 29)  # 30 posts
+
+    logs = []
+    for thread in (short, long):
+        _, queries = await counted(
+            app,
+            client.post(
+                f"/api/threads/{thread['id']}/posts",
+                json={"body": "A new point", "client_id": f"new-{thread['id']}"},
+                headers=cast.observer.headers,
+            ),
+            201,
+        )
+        logs.append(queries)
+    expected = [
+        "begin",
+        *VIEWER,
+        "select posts",  # an earlier post of this author with this client_id?
+        *THREAD,
+        *race_savepoint(
+            settings,
+            "update threads",  # post_count + 1, RETURNING it: the post's number
+            "insert posts",
+        ),
+        "update topic_counters",  # the thread topic's next seq
+        "insert events",  # post.created
+        "commit",
+        # The answer's author is the viewer, already in the session: no query.
+    ]
+    for queries in logs:
+        assert queries.count() == (11 if settings.is_sqlite else 13), str(queries)
+        assert queries.labels() == expected, str(queries)
+
+
+async def test_a_repeated_client_id_over_http_only_finds_the_first_post(
+    client: AsyncTestClient, app: Litestar, cast: Cast
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.focal_point, "agora")
+    url = f"/api/threads/{thread['id']}/posts"
+    body = {"body": "Said once", "client_id": "once"}
+    first = await client.post(url, json=body, headers=cast.observer.headers)
+    assert first.status_code == 201, first.text
+
+    again, queries = await counted(app, client.post(url, json=body, headers=cast.observer.headers), 200)
+    assert again.json()["id"] == first.json()["id"]
+    expected = [
+        "begin",
+        *VIEWER,
+        "select posts",  # the stored post with this client_id: the answer
+        "commit",
+    ]
+    assert queries.count() == 5, str(queries)
+    assert queries.labels() == expected, str(queries)
+
+
+# --- reading over HTTP ---------------------------------------------------------------
+
+
+async def test_a_thread_page_costs_the_same_statements_for_5_or_50_posts_by_20_authors(
+    client: AsyncTestClient, app: Litestar, cast: Cast, people: People
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    few = await make_thread(client, cast.focal_point, "agora")
+    await posts_in(client, few["id"], [cast.lcipp], 4)
+    many = await make_thread(client, cast.focal_point, "agora")
+    authors = [await people.make("observer") for _ in range(19)]
+    await posts_in(client, many["id"], authors, 49)  # with the opener: 50 posts by 20 authors
+
+    logs = []
+    for thread, n in ((few, 5), (many, 50)):
+        resp, queries = await counted(
+            app, client.get(f"/api/threads/{thread['id']}/posts?after=0", headers=cast.observer.headers), 200
+        )
+        items = resp.json()["items"]
+        assert len(items) == n and len({p["author"]["id"] for p in items}) == (2 if n == 5 else 20)
+        logs.append(queries)
+    expected = [
+        "begin",
+        *VIEWER,
+        *THREAD,
+        "select posts",  # the page, joined with each post's author
+        "rollback",  # a read: the session ends without a commit
+    ]
+    for queries in logs:
+        assert queries.count() == 7, str(queries)
+        assert queries.labels() == expected, str(queries)
+
+
+async def test_the_thread_list_costs_the_same_statements_for_3_or_30_threads(
+    client: AsyncTestClient, app: Litestar, cast: Cast, people: People
+) -> None:
+    authors = [await people.make("observer") for _ in range(10)]
+    logs = []
+    for slug, n in (("few", 3), ("many", 30)):
+        await make_space(client, cast.admin, slug)
+        for i in range(n):
+            await make_thread(client, authors[i % len(authors)], slug, title=f"Thread {i}")
+        resp, queries = await counted(
+            app, client.get(f"/api/spaces/{slug}/threads", headers=cast.observer.headers), 200
+        )
+        items = resp.json()["items"]
+        assert len(items) == n and len({t["author"]["id"] for t in items}) == min(n, 10)
+        logs.append(queries)
+    expected = [
+        "begin",
+        *VIEWER,
+        "select spaces",  # the space by its slug
+        "select threads",  # the page, joined with each thread's author
+        "rollback",
+    ]
+    for queries in logs:
+        assert queries.count() == 6, str(queries)
+        assert queries.labels() == expected, str(queries)
+
+
+# --- posting over the socket ---------------------------------------------------------
+
+
+async def test_a_post_over_the_socket_and_its_repeat(live: Live, cast: Cast, settings: Settings) -> None:
+    await make_space(live.http, cast.admin, "agora")
+    thread = await make_thread(live.http, cast.focal_point, "agora")
+    await posts_in(live.http, thread["id"], [cast.lcipp], 3)
+    topic = f"thread:{thread['id']}"
+    # Not subscribed: no topic of this socket is read or replayed meanwhile.
+    peer = await live.peer(cast.observer)
+    await peer.send(op="ping")
+    await peer.expect("pong")  # the socket is set up, its viewer loaded
+    assert live.app is not None
+
+    with count_app_queries(live.app) as queries:
+        await peer.send(op="send", topic=topic, body="Over the socket", client_id="ws-1")
+        ack = await peer.expect("ack", client_id="ws-1")  # sent after the commit
+    assert ack["seq"] == 5
+    # The socket knows its viewer already: no token or user read, unlike HTTP.
+    expected = [
+        "begin",
+        "select posts",  # an earlier post of this author with this client_id?
+        *THREAD,
+        *race_savepoint(settings, "update threads", "insert posts"),
+        # The event's author: the viewer's user was loaded by another session (the
+        # socket's reader), so this session reads it again (reported as avoidable).
+        "select users",
+        "update topic_counters",
+        "insert events",
+        "commit",
+    ]
+    assert queries.count() == (10 if settings.is_sqlite else 12), str(queries)
+    assert queries.labels("writer") == expected, str(queries)
+    assert queries.labels("reader") == [], str(queries)
+
+    with count_app_queries(live.app) as queries:
+        await peer.send(op="send", topic=topic, body="Over the socket", client_id="ws-1")
+        again = await peer.expect("ack", client_id="ws-1")
+    assert again["seq"] == ack["seq"]
+    assert queries.count() == 6, str(queries)
+    # The stored post, in the writer's transaction; then the seq of its event for the ack.
+    assert queries.labels("writer") == ["begin", "select posts", "commit"], str(queries)
+    assert queries.labels("reader") == ["begin", "select events", "rollback"], str(queries)
+
+
+# --- table messages written together ---------------------------------------------------
+
+
+async def test_a_table_batch_reads_and_counts_once_for_one_draft_or_ten(
+    client: AsyncTestClient, cast: Cast, people: People, writer: async_sessionmaker, settings: Settings
+) -> None:
+    cafe, _ = await setup(client, cast, people, tables=3)
+    seated = [await people.make("observer") for _ in range(10)]
+    tables = [await join(client, cafe["id"], who) for who in seated]
+    assert len(set(tables)) == 3
+    # Every table's topic has its counter row already (a topic's first event makes it).
+    for table in sorted(set(tables)):
+        who = seated[tables.index(table)]
+        assert (await say(client, table, who, "Opening the table")).status_code == 201
+    viewers = [await viewer_of(writer, who) for who in seated]
+
+    async def batch(drafts: list[MessageDraft]) -> QueryLog:
+        with count_queries(engine_of(writer)) as queries:
+            async with writer() as session, session.begin():
+                results = await services.post_messages(session, drafts)
+        assert all(isinstance(r, Posted) for r in results), results
+        return queries
+
+    one = await batch([MessageDraft(viewers[0], tables[0], "Alone", "one-0")])
+    drafts = [
+        MessageDraft(v, t, f"Together {i}", f"ten-{i}")
+        for i, (v, t) in enumerate(zip(viewers, tables, strict=True))
+    ]
+    ten = await batch(drafts)
+
+    def expected(inserts: int) -> list[str]:
+        return [
+            "begin",
+            "select cafe_tables",  # the tables with their cafés and spaces
+            "select cafe_seats",  # the writers' seats
+            "select table_messages",  # earlier sends with these client_ids
+            *race_savepoint(
+                settings,
+                "update cafe_tables",  # every table's message_count, in one statement
+                *["insert table_messages"] * inserts,
+                "update topic_counters",  # every table topic's seq, in one statement
+                *["insert events"] * inserts,
+            ),
+            "commit",
+        ]
+
+    # On PostgreSQL all the messages go in one INSERT and all their events in another. On
+    # SQLite the same `INSERT ... RETURNING` (in the order of the rows given) runs once per
+    # row: SQLAlchemy cannot batch it there, as SQLite does not promise the order of
+    # RETURNING. Everything else is the same for one draft or ten.
+    per_row = 10 if settings.is_sqlite else 1
+    assert one.labels() == expected(1), str(one)
+    assert ten.labels() == expected(per_row), str(ten)
+    assert one.count() == (9 if settings.is_sqlite else 11), str(one)
+    assert ten.count() == (27 if settings.is_sqlite else 11), str(ten)
+    assert one.count() - one.count("insert") == ten.count() - ten.count("insert")
+
+    # The same ten again: answered from what is stored, with one more read and no write.
+    again = await batch(drafts)
+    assert again.labels() == [
+        "begin",
+        "select cafe_tables",
+        "select cafe_seats",
+        "select table_messages",  # which client_ids were sent before
+        "select table_messages",  # those messages, for the answers
+        "commit",
+    ], str(again)
