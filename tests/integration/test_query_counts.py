@@ -20,8 +20,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from forum.cafes import services
-from forum.cafes.services import MessageDraft, Posted
+from forum.cafes import messages
+from forum.cafes.messages import MessageDraft, Posted
 from forum.settings import Settings
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import join, make_post, say, setup
@@ -36,7 +36,7 @@ VIEWER = [
     "select users",  # the token's user (joined with auth_tokens)
     "select space_moderators",  # the spaces that user moderates
 ]
-# A thread the viewer may read (forum.threads.services.get_thread).
+# A thread the viewer may read (forum.threads.lookup.get_thread).
 THREAD = [
     "select threads",
     "select spaces",  # its space, for the visibility rules
@@ -254,7 +254,7 @@ async def test_a_table_batch_reads_and_counts_once_for_one_draft_or_ten(
     async def batch(drafts: list[MessageDraft]) -> QueryLog:
         with count_queries(engine_of(writer)) as queries:
             async with writer() as session, session.begin():
-                results = await services.post_messages(session, drafts)
+                results = await messages.post_messages(session, drafts)
         assert all(isinstance(r, Posted) for r in results), results
         return queries
 
