@@ -2,7 +2,8 @@
 
 SQLite: a write transaction's BEGIN IMMEDIATE travels with its first statement, yet holds
 the write lock from that statement on; a transaction with no statement never begins; the
-pool's rollback of a committed connection costs no trip to the driver.
+pool's rollback of a committed connection costs no trip to the driver; writers of one
+process queue on the write gate, which every way of ending a transaction gives back.
 PostgreSQL: a pooled connection the server has closed is never handed out again.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from forum.lib.db import create_engine
+from forum.lib.sqlite_driver import write_gate
 from forum.settings import Settings
 
 
@@ -120,6 +122,66 @@ async def test_sqlite_begin_rides_with_the_first_statement_and_the_pool_gets_it_
         # took the connection back with no transaction open (so its rollback is skipped).
         assert calls == ["SELECT 1"]
         assert open_at_reset == [False]
+    finally:
+        await writer.dispose()
+
+
+def _gate_of(settings: Settings):
+    return write_gate(settings.database_url.split("///", 1)[1])
+
+
+async def test_sqlite_writers_queue_on_the_gate_and_every_ending_gives_it_back(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite driver only")
+    writer = create_engine(settings)
+    gate = _gate_of(settings)
+    try:
+        async with writer.connect() as conn:
+            await conn.execute(text("CREATE TABLE scratch (n INTEGER PRIMARY KEY)"))
+            await conn.commit()
+        assert not gate.locked()
+        first = await writer.connect()
+        await first.execute(text("INSERT INTO scratch VALUES (1)"))
+        assert gate.locked()
+
+        async def second_writer() -> list[int]:
+            async with writer.connect() as conn:
+                await conn.execute(text("INSERT INTO scratch VALUES (2)"))
+                await conn.commit()
+                return list((await conn.execute(text("SELECT n FROM scratch ORDER BY n"))).scalars())
+
+        waiting = asyncio.create_task(second_writer())
+        # The second writer waits for the gate, not in SQLite's busy handler; it goes on
+        # once the first commits, and sees its row.
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        await first.commit()
+        await first.close()
+        assert await waiting == [1, 2]
+        assert not gate.locked()
+
+        # A failed statement: the rollback gives the gate back.
+        async with writer.connect() as conn:
+            with pytest.raises(Exception, match="UNIQUE"):
+                await conn.execute(text("INSERT INTO scratch VALUES (1)"))
+            await conn.rollback()
+        assert not gate.locked()
+        # A connection closed inside its transaction gives it back too.
+        conn = await writer.connect()
+        await conn.execute(text("INSERT INTO scratch VALUES (3)"))
+        assert gate.locked()
+        await conn.invalidate()
+        assert not gate.locked()
+        # Reads take no gate (BEGIN without IMMEDIATE), and a transaction with no statement
+        # never took it.
+        async with writer.connect() as conn:
+            await conn.begin()
+            await conn.rollback()
+        assert not gate.locked()
+        async with writer.connect() as conn:
+            assert list((await conn.execute(text("SELECT n FROM scratch ORDER BY n"))).scalars()) == [1, 2]
+            await conn.commit()
+        assert not gate.locked()
     finally:
         await writer.dispose()
 
