@@ -40,9 +40,11 @@ _CREATE_COUNTER = {
     .on_conflict_do_nothing(index_elements=["topic"])
     for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-# Several rows in one statement where the database allows (SQLAlchemy's insertmanyvalues),
-# their ids in the order given.
-_INSERT_EVENTS = insert(_events).returning(_events.c.id, sort_by_parameter_order=True)
+# Several rows in one statement (SQLAlchemy's insertmanyvalues). Each id is matched to its
+# row by (topic, seq), which is unique: asking for the ids in the order given instead
+# (`sort_by_parameter_order`) makes SQLAlchemy send SQLite one INSERT per row, since that
+# dialect has no way to keep RETURNING in order.
+_INSERT_EVENTS = insert(_events).returning(_events.c.id, _events.c.topic, _events.c.seq)
 
 
 class StreamEvent(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -161,10 +163,10 @@ async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[E
                 "created_at": now,
             }
         )
-    ids = (await session.execute(_INSERT_EVENTS, rows)).scalars().all()
+    ids = {(topic, seq): event_id for event_id, topic, seq in await session.execute(_INSERT_EVENTS, rows)}
     events = []
-    for event_id, values in zip(ids, rows, strict=True):
-        ev = Event(id=event_id, **values)
+    for values in rows:
+        ev = Event(id=ids[values["topic"], values["seq"]], **values)
         make_transient_to_detached(ev)
         events.append(ev)
     session.info.setdefault(OUTBOX_KEY, []).extend(record_of(ev) for ev in events)
