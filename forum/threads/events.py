@@ -27,15 +27,20 @@ def thread_topic(thread_id: int) -> str:
     return f"thread:{thread_id}"
 
 
-async def announce_post(session: AsyncSession, type_: str, post: Post, space_id: int) -> Event:
+async def announce_post(
+    session: AsyncSession, type_: str, post: Post, space_id: int, *, author: User | None = None
+) -> Event:
     """Append a post event; a post others may not see reaches them only as a stub.
 
     The post's earlier events follow its new state, since a client that resubscribes
     replays them: once deleted they lose its text, once hidden or pending again they are
-    restricted to its author and the space's moderators like the new event.
+    restricted to its author and the space's moderators like the new event. A caller that
+    holds the author already passes them (the socket's viewer was read in another session,
+    so the session would read them again).
     """
-    author = await session.get(User, post.author_id)
-    assert author is not None
+    if author is None:
+        author = await session.get(User, post.author_id)
+    assert author is not None and author.id == post.author_id
     visible_to_all = post.status in PUBLIC_STATUSES
     if post.status == PostStatus.deleted.value:
         await _redact_post_events(session, post, author)

@@ -146,7 +146,7 @@ async def _insert_post(
     set_committed_value(found.thread, "post_count", number)
     if status == PostStatus.published.value:
         set_committed_value(found.thread, "last_post_at", now)
-    event = await announce_post(session, "post.created", post, found.space.id)
+    event = await announce_post(session, "post.created", post, found.space.id, author=user)
     if status == PostStatus.pending.value:
         await queue.announce_waiting(session, post, found.space.id)
     return PostWritten(post, True, event.seq)
