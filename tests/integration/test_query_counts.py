@@ -38,8 +38,7 @@ VIEWER = [
 ]
 # A thread the viewer may read (forum.threads.lookup.get_thread).
 THREAD = [
-    "select threads",
-    "select spaces",  # its space, for the visibility rules
+    "select threads",  # joined with its space, for the visibility rules
 ]
 
 
@@ -104,7 +103,7 @@ async def test_a_post_over_http_costs_the_same_statements_in_a_short_or_long_thr
         # The answer's author is the viewer, already in the session: no query.
     ]
     for queries in logs:
-        assert queries.count() == (11 if settings.is_sqlite else 13), str(queries)
+        assert queries.count() == (10 if settings.is_sqlite else 12), str(queries)
         assert queries.labels() == expected, str(queries)
 
 
@@ -159,7 +158,7 @@ async def test_a_thread_page_costs_the_same_statements_for_5_or_50_posts_by_20_a
         "rollback",  # a read: the session ends without a commit
     ]
     for queries in logs:
-        assert queries.count() == 7, str(queries)
+        assert queries.count() == 6, str(queries)
         assert queries.labels() == expected, str(queries)
 
 
@@ -219,7 +218,7 @@ async def test_a_post_over_the_socket_and_its_repeat(live: Live, cast: Cast, set
         "insert events",
         "commit",
     ]
-    assert queries.count() == (9 if settings.is_sqlite else 11), str(queries)
+    assert queries.count() == (8 if settings.is_sqlite else 10), str(queries)
     assert queries.labels("writer") == expected, str(queries)
     assert queries.labels("reader") == [], str(queries)
 
