@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from litestar.stores.base import Store
 from msgspec import UNSET
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,24 +148,38 @@ async def authenticate(session: AsyncSession, raw_token: str) -> User | None:
     return found[0] if found is not None else None
 
 
+def select_token_holder(*columns: Any) -> Select:
+    """The user holding a live token and when it expires (then `columns`): the one rule of
+    a live token. Bind `token_hash` (`token_digest`) and `now`; check `is_suspended` on
+    the user found."""
+    return (
+        select(User, AuthToken.expires_at, *columns)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
+            AuthToken.token_hash == bindparam("token_hash"),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > bindparam("now"),
+        )
+    )
+
+
+def is_suspended(user: User, now: datetime) -> bool:
+    return user.suspended_until is not None and user.suspended_until > now
+
+
+_TOKEN_HOLDER = select_token_holder()
+
+
 async def authenticate_until(session: AsyncSession, raw_token: str) -> tuple[User, datetime] | None:
     """As `authenticate`, with the moment the token expires (a live socket ends then)."""
     now = utcnow()
     row = (
-        await session.execute(
-            select(User, AuthToken.expires_at)
-            .join(AuthToken, AuthToken.user_id == User.id)
-            .where(
-                AuthToken.token_hash == token_digest(raw_token),
-                AuthToken.revoked_at.is_(None),
-                AuthToken.expires_at > now,
-            )
-        )
+        await session.execute(_TOKEN_HOLDER, {"token_hash": token_digest(raw_token), "now": now})
     ).one_or_none()
     if row is None:
         return None
     user, expires_at = row
-    if user.suspended_until is not None and user.suspended_until > now:
+    if is_suspended(user, now):
         return None
     return user, expires_at
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from litestar import WebSocket, websocket
 
-from forum.accounts import services as accounts
 from forum.accounts.viewer import ANONYMOUS
 from forum.lib.http import raw_token
 from forum.realtime.connection import Connection
 from forum.realtime.hub import RESTART_CODE, Hub
-from forum.spaces.viewers import load_viewer
+from forum.spaces.viewers import viewer_of_token
 
 # Refusals before the upgrade: the server answers the handshake with 403.
 POLICY_CODE = 1008
@@ -38,13 +37,12 @@ async def live_socket(socket: WebSocket) -> None:
     expires_at = None
     if token is not None:
         async with hub.reader() as session:
-            found = await accounts.authenticate_until(session, token)
-            if found is None:
-                # As over HTTP, a stale token reads as anonymous: public topics still work,
-                # and `send` answers `unauthorized`.
-                token = None
-            else:
-                user, expires_at = found
-                viewer = await load_viewer(session, user, accounts.token_digest(token))
+            found = await viewer_of_token(session, token)
+        if found is None:
+            # As over HTTP, a stale token reads as anonymous: public topics still work,
+            # and `send` answers `unauthorized`.
+            token = None
+        else:
+            viewer, expires_at = found
     await socket.accept()
     await Connection(socket, hub, viewer, token, expires_at).run()

@@ -5,13 +5,16 @@ It sits in spaces, above accounts, because the spaces know their moderators.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Request
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts import services as accounts
 from forum.accounts.models import User
 from forum.accounts.viewer import ANONYMOUS, Viewer
+from forum.lib.db import utcnow
 from forum.lib.http import raw_token
 from forum.spaces.models import SpaceModerator
 
@@ -23,11 +26,34 @@ async def load_viewer(session: AsyncSession, user: User | None, token_hash: str 
     return Viewer(user=user, moderated_space_ids=frozenset(rows.all()), token_hash=token_hash)
 
 
+# The spaces a user moderates, as "3,7,12", beside their live token: one round trip for
+# every signed-in request instead of two.
+_MODERATED_IDS = (
+    select(func.aggregate_strings(cast(SpaceModerator.space_id, String), ","))
+    .where(SpaceModerator.user_id == User.id)
+    .scalar_subquery()
+)
+_VIEWER_OF_TOKEN = accounts.select_token_holder(_MODERATED_IDS)
+
+
+async def viewer_of_token(session: AsyncSession, raw_token: str) -> tuple[Viewer, datetime] | None:
+    """The viewer a live token belongs to, and when the token expires; None for a token
+    that is unknown, revoked or expired, or whose user is suspended."""
+    now = utcnow()
+    digest = accounts.token_digest(raw_token)
+    row = (await session.execute(_VIEWER_OF_TOKEN, {"token_hash": digest, "now": now})).one_or_none()
+    if row is None:
+        return None
+    user, expires_at, moderated = row
+    if accounts.is_suspended(user, now):
+        return None
+    space_ids = frozenset(int(space_id) for space_id in moderated.split(",")) if moderated else frozenset()
+    return Viewer(user=user, moderated_space_ids=space_ids, token_hash=digest), expires_at
+
+
 async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
     token, _ = raw_token(request.headers, request.cookies)
     if token is None:
         return ANONYMOUS
-    user = await accounts.authenticate(db_session, token)
-    if user is None:
-        return ANONYMOUS
-    return await load_viewer(db_session, user, accounts.token_digest(token))
+    found = await viewer_of_token(db_session, token)
+    return found[0] if found is not None else ANONYMOUS
