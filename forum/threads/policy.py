@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy import Boolean, Integer, bindparam, or_
 
 from forum.accounts.viewer import Viewer
 from forum.spaces.models import ModerationMode, Space
@@ -22,14 +22,18 @@ def can_see_post(viewer: Viewer, post: Post, space_id: int) -> bool:
     return viewer.id == post.author_id or viewer.moderates(space_id)
 
 
-def visible_posts_clause(viewer: Viewer, space_id: int) -> ColumnElement[bool]:
-    """`can_see_post` as a SQL condition, for lists of one space's posts."""
-    if viewer.moderates(space_id):
-        return true()
-    public = Post.status.in_(PUBLIC_STATUSES)
-    if viewer.id is None:
-        return public
-    return or_(public, Post.author_id == viewer.id)
+# `can_see_post` as a SQL condition, for lists of one space's posts, with its viewer as
+# bound parameters (`visible_posts_params`), so that a statement using it is built once.
+VISIBLE_POSTS = or_(
+    bindparam("sees_every_post", type_=Boolean),
+    Post.status.in_(sorted(PUBLIC_STATUSES)),
+    Post.author_id == bindparam("viewer_id", type_=Integer),
+)
+
+
+def visible_posts_params(viewer: Viewer, space_id: int) -> dict[str, object]:
+    """The parameters of `VISIBLE_POSTS` for this viewer in this space."""
+    return {"sees_every_post": viewer.moderates(space_id), "viewer_id": viewer.id}
 
 
 def publishes_at_once(viewer: Viewer, space: Space) -> bool:

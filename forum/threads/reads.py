@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
@@ -17,7 +18,8 @@ from forum.spaces import services as spaces
 from forum.threads.lookup import get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, Thread
 from forum.threads.policy import (
-    visible_posts_clause,
+    VISIBLE_POSTS,
+    visible_posts_params,
 )
 from forum.threads.schemas import (
     PostOut,
@@ -25,6 +27,32 @@ from forum.threads.schemas import (
     ThreadOut,
     post_out,
     thread_out,
+)
+
+# A page of a thread's posts with their authors, as plain columns: building ORM objects for
+# fifty posts and their authors cost more than the query. Built once, its viewer bound.
+_PAGE = (
+    select(
+        Bundle(
+            "post",
+            Post.id,
+            Post.thread_id,
+            Post.number,
+            Post.status,
+            Post.body,
+            Post.html,
+            Post.reply_to,
+            Post.client_id,
+            Post.created_at,
+            Post.edited_at,
+            Post.moderation_reason,
+        ),
+        Bundle("author", User.id, User.display_name, User.role, User.party),
+    )
+    .join(User, User.id == Post.author_id)
+    .where(Post.thread_id == bindparam("thread_id"), Post.number > bindparam("after"), VISIBLE_POSTS)
+    .order_by(Post.number)
+    .limit(bindparam("rows"))
 )
 
 
@@ -37,20 +65,10 @@ async def list_posts(
     after = min(after, MAX_INT32)
     limit = check_limit(limit)
     found = await get_thread(session, viewer, thread_id)
-    rows = (
-        await session.execute(
-            select(Post, User)
-            .join(User, User.id == Post.author_id)
-            .where(
-                Post.thread_id == thread_id,
-                Post.number > after,
-                visible_posts_clause(viewer, found.space.id),
-            )
-            .order_by(Post.number)
-            .limit(limit + 1)
-        )
-    ).all()
-    items = [post_out(post, author) for post, author in rows[:limit]]
+    params = {"thread_id": thread_id, "after": after, "rows": limit + 1}
+    rows = (await session.execute(_PAGE, params | visible_posts_params(viewer, found.space.id))).all()
+    # The bundles have the columns post_out reads of a post and of its author.
+    items = [post_out(row.post, row.author) for row in rows[:limit]]
     more = len(rows) > limit
     return Page(items=items, next=str(items[-1].number) if more and items else None)
 
