@@ -96,7 +96,13 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
     now = utcnow()
     corrected = body is not None and body != post.body
     if corrected:
-        session.add(PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id))
+        # The original was only ever seen as pending: its revision stays private (see
+        # forum.threads.policy.visible_revisions_clause).
+        session.add(
+            PostRevision(
+                post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id, status=post.status
+            )
+        )
         post.body = body
         post.html = markdown.render(body)
         post.edited_at = now

@@ -94,7 +94,14 @@ class ThreadController(Controller):
         post_row, _ = await lookup.get_visible_post(db_session, viewer, post_id)
         return await lookup.post_view(db_session, post_row)
 
-    @get("/api/posts/{post_id:int}/revisions", summary="Earlier texts of a post, oldest first")
+    @get(
+        "/api/posts/{post_id:int}/revisions",
+        summary="Earlier texts of a post, oldest first",
+        description=(
+            "A text replaced while the post was pending or hidden is listed only to the post's author"
+            " and the space's moderators, even once the post is published."
+        ),
+    )
     async def revisions(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> ListOut[RevisionOut]:
         return ListOut(items=await reads.list_revisions(db_session, viewer, post_id))
 

@@ -68,6 +68,12 @@ class PostRevision(Base):
     body: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The post's status while this text was its own: a text replaced while the post was
+    # pending or hidden stays its author's and the space's moderators' only, whatever the
+    # post becomes later (forum.threads.policy.visible_revisions_clause).
+    status: Mapped[str] = mapped_column(
+        String(12), default=PostStatus.published.value, server_default=PostStatus.published.value
+    )
 
 
 class FlagReason(enum.StrEnum):

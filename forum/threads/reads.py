@@ -18,6 +18,7 @@ from forum.threads.lookup import get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, Thread
 from forum.threads.policy import (
     visible_posts_clause,
+    visible_revisions_clause,
 )
 from forum.threads.schemas import (
     PostOut,
@@ -111,12 +112,12 @@ async def list_threads(
 
 
 async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:
-    post, _ = await get_visible_post(session, viewer, post_id)
+    post, found = await get_visible_post(session, viewer, post_id)
     rows = (
         await session.execute(
             select(PostRevision, User)
             .join(User, User.id == PostRevision.editor_id)
-            .where(PostRevision.post_id == post.id)
+            .where(PostRevision.post_id == post.id, visible_revisions_clause(viewer, post, found.space.id))
             .order_by(PostRevision.id)
         )
     ).all()

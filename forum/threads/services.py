@@ -230,8 +230,11 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
     if body == post.body:
         return post
     now = utcnow()
-    # A revision keeps the text this edit replaced, with who replaced it and when.
-    session.add(PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id))
+    # A revision keeps the text this edit replaced, with who replaced it, when, and the
+    # status it was read under (pending and hidden texts stay private once published).
+    session.add(
+        PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id, status=post.status)
+    )
     post.body = body
     post.html = markdown.render(body)
     post.edited_at = now
