@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, bindparam, insert, or_, select
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -382,7 +382,7 @@ async def set_harvest(session: AsyncSession, viewer: Viewer, table_id: int, body
         session,
         table_topic(table.id),
         "table.harvest",
-        msgspec.to_builtins(await table_view(session, table)),
+        msgspec.to_builtins(await table_view(session, table, None)),  # to everyone: the public figures
         space_id=space.id,
     )
     return table
@@ -416,11 +416,22 @@ async def set_message_status(
     before = {"status": message.status}
     message.status = status
     message.moderation_reason = reason if status == "hidden" else None
+    hidden = status == "hidden"
+    # A relative update: two moderators hiding two messages of one table at once both count.
+    hidden_count = (
+        await session.execute(
+            update(CafeTable)
+            .where(CafeTable.id == message.table_id)
+            .values(hidden_count=CafeTable.hidden_count + (1 if hidden else -1))
+            .returning(CafeTable.hidden_count)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    set_committed_value(found.table, "hidden_count", hidden_count)
     await session.flush()
     author = await session.get(User, message.author_id)
     assert author is not None
     data = msgspec.to_builtins(message_out(message, author))
-    hidden = status == "hidden"
     await streams.append(
         session,
         table_topic(message.table_id),

@@ -90,5 +90,6 @@ async def announce_thread(session: AsyncSession, found: VisibleThread) -> None:
         session,
         thread_topic(found.thread.id),
         "thread.updated",
-        msgspec.to_builtins(await thread_view(session, found)),
+        # What everyone may see: a moderator's own figures come with the HTTP read.
+        msgspec.to_builtins(await thread_view(session, found, None)),
     )

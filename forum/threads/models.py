@@ -33,6 +33,9 @@ class Thread(Base):
     slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0)
     # The highest post number handed out; numbers are never reused.
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many posts only their author and the space's moderators may see (pending or
+    # hidden): the figures others get leave them out (forum.threads.counts).
+    restricted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
 

@@ -20,7 +20,7 @@ from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
 from forum.spaces import services as spaces
-from forum.threads import queue
+from forum.threads import counts, queue
 from forum.threads.events import announce_post, announce_thread
 from forum.threads.lookup import VisibleThread, get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
@@ -112,17 +112,19 @@ async def _insert_post(
     values: dict = {"post_count": Thread.post_count + 1}
     if status == PostStatus.published.value:
         values["last_post_at"] = now
+    else:  # a pending post: only its author and the moderators count it (forum.threads.counts)
+        values["restricted_count"] = Thread.restricted_count + 1
     try:
         async with race_savepoint(session):
-            number = (
+            number, restricted = (
                 await session.execute(
                     update(Thread)
                     .where(Thread.id == found.thread.id)
                     .values(**values)
-                    .returning(Thread.post_count)
+                    .returning(Thread.post_count, Thread.restricted_count)
                     .execution_options(synchronize_session=False)
                 )
-            ).scalar_one()
+            ).one()
             post = Post(
                 thread_id=found.thread.id,
                 number=number,
@@ -144,6 +146,7 @@ async def _insert_post(
         return PostWritten(existing, False, None)
     # The thread's counters changed in the database, not in the object the caller holds.
     set_committed_value(found.thread, "post_count", number)
+    set_committed_value(found.thread, "restricted_count", restricted)
     if status == PostStatus.published.value:
         set_committed_value(found.thread, "last_post_at", now)
     event = await announce_post(session, "post.created", post, found.space.id)
@@ -260,6 +263,7 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
         return
     before = {"status": post.status}
     post.status = PostStatus.deleted.value
+    await counts.status_changed(session, found.thread, post, before["status"])
     # The text is gone from every read, revisions included.
     post.body = ""
     post.html = ""

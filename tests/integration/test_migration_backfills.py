@@ -13,21 +13,23 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from forum.app import create_app
+from forum.cafes.models import CafeTable
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.migrate import alembic_config, upgrade
 from forum.settings import Settings
-from forum.threads.models import PostRevision
+from forum.threads.models import PostRevision, Thread
 from tests.conftest import People, Persona, make_space, make_thread
-from tests.helpers import make_post
+from tests.helpers import create_cafe, join, make_post, say
 
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
 
@@ -71,6 +73,11 @@ async def fresh(fresh_url: str, settings: Settings) -> AsyncIterator[tuple[Async
     ):
         yield client, session
     await engine.dispose()
+
+
+def parse_time(stamp: str) -> datetime:
+    """A time as the API writes it (RFC 3339, `Z`)."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 async def round_trip(url: str, below: str) -> None:
@@ -126,3 +133,49 @@ async def test_revision_statuses_are_read_back_from_the_audit_log(
 
     await round_trip(fresh_url, "0001")
     assert (await db.execute(query)).all() == written
+
+
+async def test_restricted_and_hidden_counts_are_counted_from_the_rows(
+    fresh: tuple[AsyncTestClient, AsyncSession], fresh_url: str
+) -> None:
+    client, db = fresh
+    people = People(db)
+    admin, mod = await people.make("admin"), await people.make("moderator")
+    author, other = await people.make(), await people.make()
+    await make_space(client, admin, "pre-space", moderation="pre")
+    await make_space(client, admin, "agora")
+    waiting = await make_thread(client, mod, "pre-space")
+    for body in ("one", "two"):
+        await make_post(client, author, waiting["id"], body)
+    busy = await make_thread(client, mod, "agora")
+    await make_post(client, other, busy["id"], "still public")
+    rude = await make_post(client, author, busy["id"], "rude")
+    resp = await client.post(f"/api/posts/{rude['id']}/hide", json={"reason": "rude"}, headers=mod.headers)
+    assert resp.status_code == 200, resp.text
+    await make_space(client, admin, "workshop", kind="workshop")
+    host = await people.make("focal_point")
+    cafe = await create_cafe(client, mod, [host], slug="workshop")
+    table = await join(client, cafe["id"], author)
+    for body in ("fine", "not fine"):
+        said = (await say(client, table, author, body)).json()
+    resp = await client.post(
+        f"/api/table-messages/{said['id']}/hide", json={"reason": "no"}, headers=mod.headers
+    )
+    assert resp.status_code == 200, resp.text
+
+    threads = select(Thread.id, Thread.restricted_count, Thread.last_post_at).order_by(Thread.id)
+    tables = select(CafeTable.id, CafeTable.hidden_count).order_by(CafeTable.id)
+    written = (await db.execute(threads)).all(), (await db.execute(tables)).all()
+    assert [count for _, count, _ in written[0]] == [2, 1]
+    assert [count for _, count in written[1]] == [1]
+
+    # Before the counts, hiding the latest post left the thread's activity at its time.
+    config = alembic_config(fresh_url)
+    await asyncio.to_thread(command.downgrade, config, "0002_revision_status")
+    await db.execute(
+        update(Thread.__table__)
+        .where(Thread.id == busy["id"])
+        .values(last_post_at=parse_time(rude["created_at"]))
+    )
+    await asyncio.to_thread(upgrade, fresh_url)
+    assert ((await db.execute(threads)).all(), (await db.execute(tables)).all()) == written
