@@ -43,6 +43,7 @@ from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space_of
+from forum.streams.models import Event
 
 # ---------------------------------------------------------------------------------------
 # Table messages and harvests
@@ -432,6 +433,8 @@ async def set_message_status(
     author = await session.get(User, message.author_id)
     assert author is not None
     data = msgspec.to_builtins(message_out(message, author))
+    if hidden:
+        await _restrict_message_events(session, message, space.id)
     await streams.append(
         session,
         table_topic(message.table_id),
@@ -454,3 +457,22 @@ async def set_message_status(
         after={"status": status},
     )
     return message
+
+
+async def _restrict_message_events(session: AsyncSession, message: TableMessage, space_id: int) -> None:
+    """The earlier events of a now-hidden message reach others only as a stub, as the new
+    one does: a participant who replays the table later must not read it there."""
+    rows = await session.scalars(
+        select(Event).where(
+            Event.topic == table_topic(message.table_id),
+            Event.type.like("message.%"),
+            Event.data["id"].as_integer() == message.id,
+            Event.restricted.is_(False),
+        )
+    )
+    for ev in rows.all():
+        ev.restricted = True
+        ev.owner_id = message.author_id
+        ev.space_id = space_id
+        ev.public_type = "message.hidden"
+        ev.public_data = message_stub(message)
