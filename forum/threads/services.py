@@ -20,8 +20,9 @@ from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
 from forum.spaces import services as spaces
+from forum.streams import signals
 from forum.threads import counts, queue
-from forum.threads.events import announce_post, announce_thread
+from forum.threads.events import announce_post, announce_thread, move_events, thread_topic
 from forum.threads.lookup import VisibleThread, get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
 from forum.threads.policy import (
@@ -116,15 +117,20 @@ async def _insert_post(
         values["restricted_count"] = Thread.restricted_count + 1
     try:
         async with race_savepoint(session):
-            number, restricted = (
+            number, restricted, space_id = (
                 await session.execute(
                     update(Thread)
                     .where(Thread.id == found.thread.id)
                     .values(**values)
-                    .returning(Thread.post_count, Thread.restricted_count)
+                    .returning(Thread.post_count, Thread.restricted_count, Thread.space_id)
                     .execution_options(synchronize_session=False)
                 )
             ).one()
+            if space_id != found.space.id:
+                # The thread moved after it was read (this update waited for the move's row
+                # lock, on PostgreSQL): the rules checked were the old space's, and the
+                # event would name it. Nothing is written; the client tries again.
+                raise Conflict("this thread was just moved to another space: post again")
             post = Post(
                 thread_id=found.thread.id,
                 number=number,
@@ -334,6 +340,10 @@ async def update_thread(
         changes.append(("thread.move", {"space": found.space.slug}, {"space": target.slug}))
         thread.space_id = target.id
         found = VisibleThread(thread, target)
+        await move_events(session, thread.id, target.id)
+        # Who may read the thread changed: every process checks its sockets on it before
+        # delivering anything more (the signal goes out first, after the commit).
+        signals.access_changed(session, topics=[thread_topic(thread.id)])
     for action, before, after in changes:
         await audit.record(
             session,
