@@ -341,6 +341,7 @@ async def update_thread(
         thread.space_id = target.id
         found = VisibleThread(thread, target)
         await move_events(session, thread.id, target.id)
+        await queue.move_items(session, thread.id, target.id)
         # Who may read the thread changed: every process checks its sockets on it before
         # delivering anything more (the signal goes out first, after the commit).
         signals.access_changed(session, topics=[thread_topic(thread.id)])

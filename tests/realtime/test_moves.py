@@ -156,3 +156,33 @@ async def test_a_post_that_waited_for_a_move_is_refused(live: Live, cast: Cast, 
         await engine.dispose()
     posts = await live.http.get(f"/api/threads/{thread['id']}/posts", headers=cast.lcipp.headers)
     assert [p["body"] for p in posts.json()["items"]] == ["First"]
+
+
+async def test_a_moved_threads_queue_items_go_to_the_new_spaces_moderators(
+    live: Live, cast: Cast, people: People
+) -> None:
+    """The `moderation` topic's items about the thread's posts follow it too: replayed, the
+    old space's moderator gets the placeholder, the new one's the item, as the queue says."""
+    mod_a, mod_b = await people.make("focal_point"), await people.make("lcipp")
+    for slug, mod in (("pre-a", mod_a), ("pre-b", mod_b)):
+        await make_space(live.http, cast.admin, slug, moderation="pre")
+        resp = await live.http.put(
+            f"/api/spaces/{slug}/moderators", json={"user_ids": [mod.id]}, headers=cast.admin.headers
+        )
+        assert resp.status_code == 200, resp.text
+    thread = await make_thread(live.http, cast.focal_point, "pre-a")
+    waiting = await live.post(cast.observer, thread["id"], "my phone number, pending")
+    resp = await live.http.patch(
+        f"/api/threads/{thread['id']}", json={"space": "pre-b"}, headers=cast.moderator.headers
+    )
+    assert resp.status_code == 200, resp.text
+
+    for who, sees in ((mod_b, True), (mod_a, False)):
+        queue = (await live.http.get("/api/moderation/queue", headers=who.headers)).json()["items"]
+        assert (waiting["id"] in [item["post"]["id"] for item in queue]) is sees, who.name
+        peer = await live.peer(who)
+        await peer.subscribe("moderation", after=0)
+        (item,) = await peer.events_until("moderation", 1)
+        assert item["type"] == ("moderation.item" if sees else "moderation.elsewhere"), who.name
+        assert ("my phone number" in str(item)) is sees, who.name
+        await peer.close()
