@@ -53,6 +53,19 @@ _TABLE = {
 }
 
 
+_PARENTHESIZED = re.compile(r"\([^()]*\)")
+
+
+def _top_level(sql: str) -> str:
+    """The statement with what parentheses hold left out: a subquery in a select list
+    (a correlated count) then does not name the statement's table."""
+    while True:
+        shorter = _PARENTHESIZED.sub("", sql)
+        if shorter == sql:
+            return sql
+        sql = shorter
+
+
 def kind_of(sql: str) -> str:
     words = [w.lower() for w in _WORDS.findall(sql[:40])[:2]]
     first = words[0] if words else ""
@@ -80,7 +93,10 @@ class Statement:
             words = [w.lower() for w in _WORDS.findall(self.sql)]
             return " ".join(words[: words.index("savepoint") + 1])
         pattern = _TABLE.get(self.kind)
-        match = pattern.search(self.sql) if pattern else None
+        # A select reads first from its top-level FROM; from a subquery's only when the top
+        # level reads from no table of its own (a derived table).
+        match = pattern.search(_top_level(self.sql)) if pattern and self.kind == SELECT else None
+        match = match or (pattern.search(self.sql) if pattern else None)
         return f"{self.kind} {match.group(1)}" if match else self.kind
 
     def __str__(self) -> str:

@@ -35,7 +35,7 @@ class CafeController(Controller):
         self, slug: str, data: CafeIn, transaction: AsyncSession, viewer: Viewer
     ) -> CafeOut:
         cafe = await lifecycle.create_cafe(transaction, viewer, slug, data)
-        return await views.cafe_view(transaction, cafe)
+        return await views.cafe_view(transaction, cafe, viewer)
 
     @get("/api/spaces/{slug:str}/cafes", summary="Cafés of a space, newest first")
     async def list_cafes(
@@ -49,9 +49,16 @@ class CafeController(Controller):
         page = await lifecycle.list_cafes(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
-    @get("/api/cafes/{cafe_id:int}", summary="One café with its tables")
+    @get(
+        "/api/cafes/{cafe_id:int}",
+        summary="One café with its tables",
+        description=(
+            "A table's `message_count` is how many of its messages the caller may see: all of them"
+            " for a moderator of the space, else those not hidden plus the caller's own hidden ones."
+        ),
+    )
     async def get_cafe(self, cafe_id: int, db_session: AsyncSession, viewer: Viewer) -> CafeOut:
-        return await views.cafe_view(db_session, await access.get_cafe(db_session, viewer, cafe_id))
+        return await views.cafe_view(db_session, await access.get_cafe(db_session, viewer, cafe_id), viewer)
 
     @post(
         "/api/cafes/{cafe_id:int}/join", status_code=HTTP_200_OK, summary="Take a seat: the least full table"
@@ -67,7 +74,7 @@ class CafeController(Controller):
     )
     async def start_round(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CafeOut:
         cafe = await lifecycle.start_round(transaction, viewer, cafe_id)
-        return await views.cafe_view(transaction, cafe)
+        return await views.cafe_view(transaction, cafe, viewer)
 
     @post(
         "/api/cafes/{cafe_id:int}/announce",
@@ -90,7 +97,7 @@ class CafeController(Controller):
     @get("/api/tables/{table_id:int}", summary="One table (who sits or sat there, its host, moderators)")
     async def get_table(self, table_id: int, db_session: AsyncSession, viewer: Viewer) -> TableOut:
         table = await access.get_table_for_reader(db_session, viewer, table_id)
-        return await views.table_view(db_session, table)
+        return await views.table_view(db_session, table, viewer)
 
     @post(
         "/api/tables/{table_id:int}/messages",
@@ -123,4 +130,4 @@ class CafeController(Controller):
         self, table_id: int, data: HarvestIn, transaction: AsyncSession, viewer: Viewer
     ) -> TableOut:
         table = await messages.set_harvest(transaction, viewer, table_id, data.body)
-        return await views.table_view(transaction, table)
+        return await views.table_view(transaction, table, viewer)

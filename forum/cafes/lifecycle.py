@@ -114,7 +114,7 @@ async def list_cafes(
         query = query.where(Cafe.id < position[0])
     cafes = list((await session.scalars(query.order_by(Cafe.id.desc()).limit(limit + 1))).all())
     nxt = encode_cursor([cafes[limit - 1].id]) if len(cafes) > limit else None
-    return Page(items=await cafe_views(session, cafes[:limit]), next=nxt)
+    return Page(items=await cafe_views(session, cafes[:limit], viewer), next=nxt)
 
 
 async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> CafeTable:
@@ -158,7 +158,8 @@ async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe
         session,
         cafe_topic(cafe.id),
         "cafe.updated",
-        msgspec.to_builtins(await cafe_view(session, cafe)),
+        # Events go to everyone: what everyone may see.
+        msgspec.to_builtins(await cafe_view(session, cafe, None)),
         space_id=space.id,
     )
     return next(t for t in tables if t.id == table_id)
@@ -194,7 +195,7 @@ async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Ca
             CafeVisit(cafe_id=cafe.id, user_id=seat.user_id, table_id=seat.table_id, round=cafe.round)
         )
     await session.flush()
-    view = await cafe_view(session, cafe)
+    view = await cafe_view(session, cafe, None)  # for the event, which goes to everyone
     await streams.append(
         session,
         cafe_topic(cafe.id),

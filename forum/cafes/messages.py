@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, bindparam, insert, or_, select
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -43,6 +43,7 @@ from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space_of
+from forum.streams.models import Event
 
 # ---------------------------------------------------------------------------------------
 # Table messages and harvests
@@ -389,7 +390,7 @@ async def set_harvest(session: AsyncSession, viewer: Viewer, table_id: int, body
         session,
         table_topic(table.id),
         "table.harvest",
-        msgspec.to_builtins(await table_view(session, table)),
+        msgspec.to_builtins(await table_view(session, table, None)),  # to everyone: the public figures
         space_id=space.id,
     )
     return table
@@ -423,11 +424,24 @@ async def set_message_status(
     before = {"status": message.status}
     message.status = status
     message.moderation_reason = reason if status == "hidden" else None
+    hidden = status == "hidden"
+    # A relative update: two moderators hiding two messages of one table at once both count.
+    hidden_count = (
+        await session.execute(
+            update(CafeTable)
+            .where(CafeTable.id == message.table_id)
+            .values(hidden_count=CafeTable.hidden_count + (1 if hidden else -1))
+            .returning(CafeTable.hidden_count)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    set_committed_value(found.table, "hidden_count", hidden_count)
     await session.flush()
     author = await session.get(User, message.author_id)
     assert author is not None
     data = msgspec.to_builtins(message_out(message, author))
-    hidden = status == "hidden"
+    if hidden:
+        await _restrict_message_events(session, message, space.id)
     await streams.append(
         session,
         table_topic(message.table_id),
@@ -450,3 +464,22 @@ async def set_message_status(
         after={"status": status},
     )
     return message
+
+
+async def _restrict_message_events(session: AsyncSession, message: TableMessage, space_id: int) -> None:
+    """The earlier events of a now-hidden message reach others only as a stub, as the new
+    one does: a participant who replays the table later must not read it there."""
+    rows = await session.scalars(
+        select(Event).where(
+            Event.topic == table_topic(message.table_id),
+            Event.type.like("message.%"),
+            Event.data["id"].as_integer() == message.id,
+            Event.restricted.is_(False),
+        )
+    )
+    for ev in rows.all():
+        ev.restricted = True
+        ev.owner_id = message.author_id
+        ev.space_id = space_id
+        ev.public_type = "message.hidden"
+        ev.public_data = message_stub(message)

@@ -41,6 +41,8 @@ class CafeTable(Base):
     harvest: Mapped[str] = mapped_column(Text, default="")
     # The highest message number handed out at this table.
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many of them are hidden: the count others get leaves them out (forum.cafes.views).
+    hidden_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CafeSeat(Base):

@@ -19,7 +19,7 @@ from forum.lib.errors import Conflict, Invalid
 from forum.moderation import access, policy
 from forum.moderation.schemas import FlagIn
 from forum.spaces.models import SpaceModerator
-from forum.threads import events, lookup, queue
+from forum.threads import counts, events, lookup, queue
 from forum.threads.models import Flag, FlagReason, Post, PostRevision, PostStatus
 from forum.threads.schemas import FlagOut
 
@@ -61,12 +61,20 @@ async def _settle(
     status: str,
     reason: str | None,
     extra_after: dict[str, Any] | None = None,
+    publish_thread: bool = False,
 ) -> Post:
-    """Give the post its new status, close its flags, log it once, announce it."""
+    """Give the post its new status, close its flags, log it once, announce it.
+
+    With `publish_thread` (the thread's status was just set to published with its first
+    post), `thread.updated` goes out first, with the thread's figures after the change.
+    """
     was_waiting = post.status == PostStatus.pending.value or await _open_flag_count(session, post.id) > 0
     before = _state(post)
     post.status = status
     post.moderation_reason = reason if status == PostStatus.hidden.value else None
+    await counts.status_changed(session, found.thread, post, before["status"])
+    if publish_thread:
+        await events.announce_thread(session, found)
     resolved = await _resolve_flags(session, post.id, actor.id)
     after = _state(post) | {"flags_resolved": resolved} | (extra_after or {})
     await audit.record(
@@ -96,7 +104,13 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
     now = utcnow()
     corrected = body is not None and body != post.body
     if corrected:
-        session.add(PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id))
+        # The original was only ever seen as pending: its revision stays private (see
+        # forum.threads.policy.visible_revisions_clause).
+        session.add(
+            PostRevision(
+                post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id, status=post.status
+            )
+        )
         post.body = body
         post.html = markdown.render(body)
         post.edited_at = now
@@ -108,8 +122,6 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
         extra["thread_published"] = True
     if thread.last_post_at is None or thread.last_post_at < now:
         thread.last_post_at = now
-    if extra.get("thread_published"):
-        await events.announce_thread(session, found)
     return await _settle(
         session,
         actor,
@@ -119,6 +131,7 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
         status=PostStatus.published.value,
         reason=None,
         extra_after=extra,
+        publish_thread=bool(extra.get("thread_published")),
     )
 
 
@@ -155,13 +168,20 @@ async def unhide_post(session: AsyncSession, viewer: Viewer, post_id: int, reaso
     actor, post, found = await access.moderated_post(session, viewer, post_id)
     if post.status != PostStatus.hidden.value:
         raise Conflict(f"only a hidden post can be unhidden; this one is {post.status}")
-    if found.thread.status != "published" and post.number == 1:
+    publish_thread = found.thread.status != "published" and post.number == 1
+    if publish_thread:
         # A rejected first post of a thread that never published: approve is not the way
         # back, but unhiding it publishes the thread with it.
         found.thread.status = "published"
-        await events.announce_thread(session, found)
     return await _settle(
-        session, actor, post, found, action="unhide", status=PostStatus.published.value, reason=reason
+        session,
+        actor,
+        post,
+        found,
+        action="unhide",
+        status=PostStatus.published.value,
+        reason=reason,
+        publish_thread=publish_thread,
     )
 
 
@@ -225,6 +245,7 @@ async def flag_post(
         before = _state(post)
         post.status = PostStatus.hidden.value
         post.moderation_reason = AUTO_HIDE_REASON.format(n=count)
+        await counts.status_changed(session, found.thread, post, before["status"])
         await audit.record(
             session,
             actor_id=None,

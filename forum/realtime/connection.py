@@ -12,6 +12,13 @@ log (seq > after) while the hub already buffers its live events; then it drains 
 buffer, dropping seqs already sent. Once live, an event whose seq is not the next one
 (the broker reordered or lost one) sends it back to catching up from the log.
 
+A subscription delivers nothing while its access is being checked again (it is `held`):
+when who may read the topic changed (`access.changed`, handled by the hub), when the
+account changed (the whole socket is held until its session is re-read), and when an
+event names another space than the one the topic was allowed in (a moved thread whose
+signal has not come, or never will). Events wait in its buffer meanwhile; a topic the
+socket may no longer read ends with `not_found`, and its waiting events are dropped.
+
 Long because a subscription and its connection share one life and one send queue: the
 catch-up, the live path and the queue's back pressure are easier to check side by side.
 """
@@ -77,6 +84,8 @@ ERROR_CODE = 1011
 class State(enum.Enum):
     CATCHING_UP = "catching_up"
     LIVE = "live"
+    # Delivering nothing until the socket's access to the topic is checked again.
+    HELD = "held"
     STOPPED = "stopped"
 
 
@@ -84,18 +93,30 @@ class Subscription:
     """One topic on one socket, with the last seq handed to that socket."""
 
     __slots__ = (
+        "checking_through",
+        "cleared_through",
         "conn",
+        "holds",
         "last_sent",
         "overflowed",
         "pending",
         "presence",
         "present_as",
+        "space_id",
         "state",
         "task",
         "topic",
     )
 
-    def __init__(self, conn: Connection, topic: str, after: int, *, presence: bool = False) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        topic: str,
+        after: int,
+        *,
+        presence: bool = False,
+        space_id: int | None = None,
+    ) -> None:
         self.conn = conn
         self.topic = topic
         # Table topics: the socket's user counts as present while subscribed.
@@ -106,16 +127,69 @@ class Subscription:
         self.pending: list[Envelope] = []
         self.overflowed = False
         self.task: asyncio.Task[None] | None = None
+        # The space the topic was allowed in (None for `moderation`): an event naming
+        # another one is held until the socket's access is checked again (`_moved`).
+        self.space_id = space_id
+        # Checks of this topic's access under way (`hold`/`release`); nothing is delivered
+        # while there are any.
+        self.holds = 0
+        # Events up to this seq were covered by a check of the space they name; a check
+        # under way covers those up to `checking_through`.
+        self.cleared_through = 0
+        self.checking_through = 0
+
+    # --- holding while access is checked ------------------------------------------------
+
+    def hold(self) -> None:
+        """Deliver nothing (events wait in the buffer) until as many `release`s."""
+        if self.state is State.STOPPED:
+            return
+        self.holds += 1
+        self.state = State.HELD
+
+    def release(self) -> None:
+        """One check is done and the socket may still read the topic: once none is left,
+        catch up from the log past the last seq sent (the buffer's events are there)."""
+        if self.state is State.STOPPED or self.holds == 0:
+            return
+        self.holds -= 1
+        if self.holds == 0:
+            self.catch_up()
+
+    def allowed(self, space_id: int | None, checked_through: int) -> None:
+        """A check found the topic readable, in `space_id`, for events up to `checked_through`."""
+        self.space_id = space_id
+        self.cleared_through = max(self.cleared_through, checked_through)
+
+    def _moved(self, env: Envelope) -> bool:
+        """The event names another space than the one the topic was allowed in: the thread
+        moved. Its signal may come later than the event (another process published it) or
+        never (a broker message lost): the event waits for a check of the socket's access."""
+        if env.space_id is None or self.space_id is None or env.space_id == self.space_id:
+            return False
+        return env.seq is not None and env.seq > self.cleared_through
+
+    def _check_before(self, env: Envelope) -> None:
+        assert env.seq is not None
+        self.checking_through = max(self.checking_through, env.seq)
+        self.conn.hub.recheck([self])
+
+    # --- delivery -----------------------------------------------------------------------
 
     def deliver_live(self, env: Envelope) -> None:
         """Called by the hub for every live event of the topic; never waits."""
         if self.state is State.STOPPED:
             return
         if env.seq is None:  # a passing signal: live only, in no order
-            self.conn.push(env.frame_for(self.conn.viewer))
+            if self.state is not State.HELD:
+                self.conn.push(env.frame_for(self.conn.viewer))
             return
         if self.state is State.LIVE:
             if env.seq <= self.last_sent:
+                return
+            if env.seq == self.last_sent + 1 and self._moved(env):
+                self.pending.append(env)
+                self._check_before(env)
                 return
             if env.seq == self.last_sent + 1:
                 self.last_sent = env.seq
@@ -137,6 +211,12 @@ class Subscription:
             self.catch_up()
 
     def catch_up(self) -> None:
+        if self.state is State.STOPPED:
+            return
+        if self.holds:
+            # A check of the socket's access is under way: its release catches up.
+            self.state = State.HELD
+            return
         self.state = State.CATCHING_UP
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._catch_up(), name=f"catch-up {self.topic}")
@@ -154,9 +234,20 @@ class Subscription:
                 async with self.conn.hub.reader() as session:
                     page = await replay.events_after(session, self.topic, self.last_sent)
                 for env in page:
-                    if env.seq is not None and env.seq > self.last_sent:
-                        await self.conn.push_paced(env.frame_for(self.conn.viewer))
-                        self.last_sent = env.seq
+                    if env.seq is None or env.seq <= self.last_sent:
+                        continue
+                    if self.state is not State.CATCHING_UP:
+                        return  # held (its release catches up again) or stopped
+                    if self._moved(env):
+                        self._check_before(env)
+                        return
+                    await self.conn.room_for_replay()
+                    if self.state is not State.CATCHING_UP:
+                        return
+                    self.conn.push(env.frame_for(self.conn.viewer))
+                    self.last_sent = env.seq
+                if self.state is not State.CATCHING_UP:
+                    return
                 if len(page) == replay.REPLAY_PAGE or self.overflowed:
                     continue
                 # The log is read to its end: now the buffered live events, in order.
@@ -172,6 +263,10 @@ class Subscription:
                     if env.seq != self.last_sent + 1:
                         gap = True  # committed after our read: read the log again
                         break
+                    if self._moved(env):
+                        # Held: the release reads the rest from the log.
+                        self._check_before(env)
+                        return
                     self.last_sent = env.seq
                     self.conn.push(env.frame_for(self.conn.viewer))
                 if not gap and self.state is State.CATCHING_UP:
@@ -199,6 +294,13 @@ class Switchboard(topics.Writers, Protocol):
     settings: Settings
     # Sessions whose every statement is its own transaction: authorizing, replaying.
     reader: async_sessionmaker[AsyncSession]
+    # Counts the `access.changed` signals heard: a subscribe that saw it change while it
+    # authorized checks again.
+    access_epoch: int
+
+    def recheck(self, subs: list[Subscription]) -> None:
+        """Hold these subscriptions and check their access again (ending those that lost it)."""
+        ...
 
     async def attach(self, sub: Subscription) -> None: ...
     async def detach(self, sub: Subscription) -> None: ...
@@ -220,6 +322,7 @@ class Connection:
         "_flush",
         "_refresh",
         "_refresh_again",
+        "_rereads",
         "_sending",
         "_sends",
         "_write_now",
@@ -269,6 +372,8 @@ class Connection:
         self.revalidate_at = time.monotonic() + REVALIDATE_SECONDS * random.uniform(0.5, 1.0)
         self._refresh: asyncio.Task[None] | None = None
         self._refresh_again = False
+        # Counts the signaled re-reads of the session (see `subscribe`).
+        self._rereads = 0
 
     # --- the send queue -------------------------------------------------------------
 
@@ -294,12 +399,16 @@ class Connection:
 
     async def push_paced(self, frame: Outgoing) -> None:
         """Queue a replayed frame once the client has read enough of what is queued."""
+        await self.room_for_replay()
+        self.push(frame)
+
+    async def room_for_replay(self) -> None:
+        """Return once the client has read enough of what is queued to take more replay."""
         while self.backlog >= REPLAY_HIGH_WATER and not self._closing.is_set():
             if self._drained is None:
                 self._drained = asyncio.Event()
             self._drained.clear()
             await self._drained.wait()
-        self.push(frame)
 
     async def _write_backlog(self) -> None:
         """Send the backlog in order, then end (a socket that keeps up needs no writer)."""
@@ -416,16 +525,24 @@ class Connection:
             self._closing.set()
 
     def revalidate_soon(self) -> None:
-        """The user's account changed (a signal on `user:{id}`): re-read the session now."""
+        """The user's account changed (a signal on `user:{id}`): re-read the session now.
+
+        Every topic of the socket is held meanwhile, so that an event arriving after the
+        change is judged with the new roles and moderated spaces, never the old ones.
+        """
         if self._closing.is_set():
             return
+        self._rereads += 1
         if self._refresh is not None:
             # A re-read under way may have read before this change: read once more after it.
             self._refresh_again = True
             return
-        self._refresh = asyncio.create_task(self._revalidate_now(), name="ws-revalidate")
+        held = list(self.subs.values())
+        for sub in held:
+            sub.hold()
+        self._refresh = asyncio.create_task(self._revalidate_now(held), name="ws-revalidate")
 
-    async def _revalidate_now(self) -> None:
+    async def _revalidate_now(self, held: list[Subscription]) -> None:
         try:
             again = True
             while again and not self._closing.is_set():
@@ -436,8 +553,12 @@ class Connection:
             raise
         except Exception:
             log.exception("revalidating a socket failed")
+            # What this socket may read is unknown: it reconnects and subscribes afresh.
+            self.close(ERROR_CODE, "internal error while re-reading the session; reconnect and resume")
         finally:
             self._refresh = None
+            for sub in held:
+                sub.release()
 
     # --- frames ---------------------------------------------------------------------
 
@@ -476,8 +597,13 @@ class Connection:
         topic = topics.parse(name)
         if topic.name not in self.subs and len(self.subs) >= MAX_SUBSCRIPTIONS:
             raise BadRequest(f"one socket may hold at most {MAX_SUBSCRIPTIONS} topics: unsubscribe one first")
+        # Authorize with the session as it is now: a re-read under way finishes first.
+        if self._refresh is not None:
+            await asyncio.shield(self._refresh)
+        # Who may read what may change while this authorizes; then it is checked again below.
+        epochs = (self.hub.access_epoch, self._rereads)
         async with self.hub.reader() as session:
-            await topics.authorize(session, self.viewer, topic)
+            space_id = await topics.authorize(session, self.viewer, topic)
             latest = await replay.latest_seq(session, topic.name)
         old = self.subs.pop(topic.name, None)
         if old is not None:
@@ -485,7 +611,7 @@ class Connection:
         # Without `after` the socket starts at the present; an `after` beyond the log's end
         # (a client that kept a seq from another database) is read as the present.
         start = latest if after is None else min(after, latest)
-        sub = Subscription(self, topic.name, start, presence=topic.rule.presence)
+        sub = Subscription(self, topic.name, start, presence=topic.rule.presence, space_id=space_id)
         self.subs[topic.name] = sub
         self.reply(frames.Subscribed(topic=topic.name, seq=latest))
         # Live events buffer in `sub` from here on; the catch-up then reads the log past
@@ -497,6 +623,10 @@ class Connection:
             self.subs.pop(topic.name, None)
             await sub.stop()
             raise
+        if (self.hub.access_epoch, self._rereads) != epochs:
+            # Attached now, so from here on the hub would hold it for a change; one that
+            # came while it authorized is checked here (it catches up once allowed).
+            self.hub.recheck([sub])
         sub.catch_up()
 
     async def unsubscribe(self, name: str) -> None:
@@ -584,14 +714,20 @@ class Connection:
                 return
             user, self.token_expires_at = found
             self.viewer = await load_viewer(session, user, accounts.token_digest(self.token))
-            lost: list[tuple[str, NotFound]] = []
-            for name in list(self.subs):
+            lost: list[tuple[Subscription, NotFound]] = []
+            for sub in list(self.subs.values()):
                 try:
-                    await topics.authorize(session, self.viewer, topics.parse(name))
+                    sub.space_id = await topics.authorize(session, self.viewer, topics.parse(sub.topic))
                 except NotFound as exc:
-                    lost.append((name, exc))
-        for name, exc in lost:
-            sub = self.subs.pop(name, None)
-            if sub is not None:
-                await sub.stop()
-                self.reply(frames.error_for(exc, name))
+                    lost.append((sub, exc))
+        for sub, exc in lost:
+            await self.lose(sub, exc)
+
+    async def lose(self, sub: Subscription, exc: NotFound) -> None:
+        """The socket may no longer read this subscription's topic: end it and say so
+        (`not_found`, ref the topic); nothing more of it is delivered."""
+        if self.subs.get(sub.topic) is not sub:
+            return  # unsubscribed or subscribed again meanwhile
+        del self.subs[sub.topic]
+        await sub.stop()
+        self.reply(frames.error_for(exc, sub.topic))

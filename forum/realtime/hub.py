@@ -15,6 +15,12 @@ signed-in socket (`forum.streams.signals`): `account.suspended` there ends that 
 sockets at once, `account.changed` makes them re-read their session. It also re-reads
 every signed-in socket's session every few minutes, one timer for all sockets. And it
 keeps the presence of each table (`forum.realtime.presence`), announced as `presence`.
+
+Every hub also listens on `access`: `access.changed` names topics (or a space) whose
+audience changed. The hub holds its subscriptions to them at once, so that nothing that
+arrives after the signal is delivered, then checks each again with the rules of
+subscribing (one reader session for all of them, one check per topic and kind of reader),
+ends those that fail with `not_found` and lets the others catch up.
 """
 
 from __future__ import annotations
@@ -31,14 +37,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum import streams
 from forum.cafes.writer import TableWriter
-from forum.realtime import replay
+from forum.lib.errors import NotFound
+from forum.realtime import replay, topics
 from forum.realtime.bus import ChannelsPublisher, ForumChannels
-from forum.realtime.connection import REVALIDATE_SECONDS, Connection, Subscription
+from forum.realtime.connection import ERROR_CODE, REVALIDATE_SECONDS, Connection, State, Subscription
 from forum.realtime.envelope import Envelope
 from forum.realtime.presence import Presence
 from forum.realtime.topics import presence_payload
 from forum.settings import Settings
-from forum.streams.signals import ACCOUNT_CHANGED, ACCOUNT_SUSPENDED, USER_PREFIX, user_channel
+from forum.streams.signals import (
+    ACCESS_CHANGED,
+    ACCESS_CHANNEL,
+    ACCOUNT_CHANGED,
+    ACCOUNT_SUSPENDED,
+    USER_PREFIX,
+    user_channel,
+)
 
 log = logging.getLogger("forum.realtime")
 
@@ -85,6 +99,11 @@ class Hub:
         # Topics whose log was ahead of what the hub had seen live at the last tail check.
         self._ahead: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # Subscriptions held until their access is checked again (an ordered set), and the
+        # task that checks them.
+        self._rechecks: dict[Subscription, None] = {}
+        self._rechecking: asyncio.Task[None] | None = None
+        self.access_epoch = 0
 
     # --- life -----------------------------------------------------------------------
 
@@ -107,6 +126,8 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
         await self.table_writer.stop()
+        if self._rechecking is not None:
+            self._tasks.append(self._rechecking)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -139,9 +160,30 @@ class Hub:
                 if self._subscriber is not None:
                     await self.channels.remove_channels(self._subscriber, [channel])
 
+    async def _listen_for_access(self) -> None:
+        """Hear `access.changed` (forum.streams.signals) from the first subscription on.
+
+        Not at start: the process starts (and answers /health) while the broker is down.
+        """
+        if self._refs[ACCESS_CHANNEL]:
+            return
+        async with self._lock:
+            if self._refs[ACCESS_CHANNEL] or self._subscriber is None:
+                return
+            try:
+                await self.channels.add_channels(self._subscriber, [ACCESS_CHANNEL])
+            except Exception:
+                # Leave no half-registered channel behind: the next subscription tries again.
+                with contextlib.suppress(Exception):
+                    await self.channels.remove_channels(self._subscriber, [ACCESS_CHANNEL])
+                raise
+            self._refs[ACCESS_CHANNEL] = 1
+
     async def attach(self, sub: Subscription) -> None:
-        """Route the topic's live events to `sub`; returns once the broker listens for it."""
+        """Route the topic's live events to `sub`; returns once the broker listens for it
+        (and for changes of who may read it)."""
         self._routes.setdefault(sub.topic, set()).add(sub)
+        await self._listen_for_access()
         await self._acquire(sub.topic)
         if sub.presence and sub.conn.viewer.id is not None:
             sub.present_as = sub.conn.viewer.id
@@ -190,6 +232,9 @@ class Hub:
         if env.topic.startswith(USER_PREFIX):
             self._dispatch_to_user(env)
             return
+        if env.topic == ACCESS_CHANNEL:
+            self._dispatch_access(env)
+            return
         if env.seq is not None and env.seq > self._seen.get(env.topic, 0):
             self._seen[env.topic] = env.seq
         for sub in list(self._routes.get(env.topic, ())):
@@ -205,6 +250,87 @@ class Hub:
                 conn.end_session(None)
             elif env.type == ACCOUNT_CHANGED:
                 conn.revalidate_soon()
+
+    def _dispatch_access(self, env: Envelope) -> None:
+        """Who may read some topics, or a space's, changed: hold and check their subscriptions."""
+        if env.type != ACCESS_CHANGED:
+            return
+        self.access_epoch += 1
+        names = env.data.get("topics") or []
+        space_id = env.data.get("space_id")
+        held = [sub for name in names if isinstance(name, str) for sub in self._routes.get(name, ())]
+        if isinstance(space_id, int):
+            held.extend(sub for routes in self._routes.values() for sub in routes if sub.space_id == space_id)
+        self.recheck(held)
+
+    def recheck(self, subs: list[Subscription]) -> None:
+        """Hold these subscriptions at once and check their access again soon.
+
+        A subscription already waiting for a check is not held twice; one whose check is
+        under way is held again and checked once more, since that check may have read the
+        database before the change that asks for this one.
+        """
+        for sub in subs:
+            if sub.state is State.STOPPED or sub in self._rechecks:
+                continue
+            sub.hold()
+            self._rechecks[sub] = None
+        if self._rechecks and (self._rechecking is None or self._rechecking.done()):
+            self._rechecking = asyncio.create_task(self._recheck_all(), name="hub-recheck")
+
+    async def _recheck_all(self) -> None:
+        while self._rechecks:
+            batch = list(self._rechecks)
+            self._rechecks.clear()
+            try:
+                await self._recheck(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("checking %d subscriptions' access failed", len(batch))
+                # Whether they may still read is unknown: never deliver on a guess. The
+                # clients reconnect and subscribe again, which checks afresh.
+                for sub in batch:
+                    sub.conn.close(ERROR_CODE, "internal error while checking access; reconnect and resume")
+
+    async def _recheck(self, batch: list[Subscription]) -> None:
+        """Check each held subscription with the rules of subscribing; end those that fail."""
+        verdicts: dict[tuple, int | NotFound | None] = {}
+        # Each check covers the events that asked for it (see Subscription._moved), and
+        # holds for the reader it was made for.
+        through = {sub: sub.checking_through for sub in batch}
+        readers = {sub: sub.conn.viewer for sub in batch}
+
+        def key(sub: Subscription) -> tuple:
+            # Many sockets of one topic share a few kinds of reader (anonymous, a role).
+            viewer = readers[sub]
+            return (sub.topic, viewer.id, viewer.role, viewer.moderated_space_ids)
+
+        async with self.reader() as session:
+            for sub in batch:
+                if sub.state is State.STOPPED or key(sub) in verdicts:
+                    continue
+                try:
+                    verdicts[key(sub)] = await topics.authorize(
+                        session, readers[sub], topics.parse(sub.topic)
+                    )
+                except NotFound as exc:
+                    verdicts[key(sub)] = exc
+        for sub in batch:
+            if sub.state is State.STOPPED:
+                continue
+            if sub.conn.viewer is not readers[sub]:
+                # The socket's session was re-read meanwhile: check again for the reader it
+                # has now (held again before this hold ends).
+                self.recheck([sub])
+                sub.release()
+                continue
+            verdict = verdicts[key(sub)]
+            if isinstance(verdict, NotFound):
+                await sub.conn.lose(sub, verdict)
+                continue
+            sub.allowed(verdict, through[sub])
+            sub.release()
 
     async def _revalidate_loop(self) -> None:
         """Re-read each signed-in socket's session when its time comes (a safety net)."""

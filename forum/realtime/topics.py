@@ -4,7 +4,8 @@
 entry here. A topic is `kind:{id}` (`thread:42`) or a bare `kind` (`moderation`).
 Authorizers use the same service reads as HTTP, so a subscription is allowed exactly
 where the HTTP read would be, and raise NotFound otherwise (a restricted space is not
-revealed). Senders call the same service as the HTTP write and return what they stored
+revealed); they return the id of the space the topic belongs to (None for `moderation`),
+which the socket compares with the space each event names. Senders call the same service as the HTTP write and return what they stored
 (`Sent`): the object's id, whether it is new, and the seq of the `created_type` event the
 `ack` points at. Table messages go through the process's `TableWriter`, which writes the
 messages of many sockets in one transaction with the same service function.
@@ -40,7 +41,8 @@ class Sent:
     seq: int | None
 
 
-Authorizer = Callable[[AsyncSession, Viewer, int | None], Awaitable[object]]
+# (session, viewer, topic id) -> the topic's space id, or NotFound
+Authorizer = Callable[[AsyncSession, Viewer, int | None], Awaitable[int | None]]
 # (writers, viewer, topic id, body, client_id, reply_to) -> what was stored
 Sender = Callable[[Writers, Viewer, int | None, str, str, int | None], Awaitable[Sent]]
 
@@ -62,8 +64,8 @@ class TopicRule:
 # --- threads ------------------------------------------------------------------------
 
 
-async def _thread(session: AsyncSession, viewer: Viewer, thread_id: int | None) -> object:
-    return await lookup.get_thread(session, viewer, thread_id or 0)
+async def _thread(session: AsyncSession, viewer: Viewer, thread_id: int | None) -> int | None:
+    return (await lookup.get_thread(session, viewer, thread_id or 0)).space.id
 
 
 async def _post_to_thread(
@@ -84,8 +86,8 @@ async def _post_to_thread(
 # --- world cafés -------------------------------------------------------------------
 
 
-async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> object:
-    return await access.get_table_for_reader(session, viewer, table_id or 0)
+async def _table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> int | None:
+    return (await access.find_table(session, viewer, table_id or 0)).space.id
 
 
 async def _post_to_table(
@@ -102,14 +104,15 @@ async def _post_to_table(
     return Sent(posted.message.id, posted.created, posted.seq)
 
 
-async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> object:
-    return await access.get_cafe(session, viewer, cafe_id or 0)
+async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> int | None:
+    _cafe, space = await access.find_cafe(session, viewer, cafe_id or 0)
+    return space.id
 
 
 # --- moderation -----------------------------------------------------------------------
 
 
-async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -> object:
+async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -> int | None:
     # Each event names its space; those who do not moderate it get the placeholder.
     if not viewer.moderates_anything:
         raise NotFound("no topic named moderation")
@@ -156,9 +159,10 @@ def parse(name: str) -> Topic:
     return Topic(name, kind, int(raw_id), rule)
 
 
-async def authorize(session: AsyncSession, viewer: Viewer, topic: Topic) -> None:
-    """Raise NotFound unless the viewer may read this topic."""
-    await topic.rule.authorize(session, viewer, topic.id)
+async def authorize(session: AsyncSession, viewer: Viewer, topic: Topic) -> int | None:
+    """Raise NotFound unless the viewer may read this topic; the id of its space (None for
+    `moderation`, which spans every space the viewer moderates)."""
+    return await topic.rule.authorize(session, viewer, topic.id)
 
 
 async def send(

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from forum.lib import counters
 from forum.lib.db import utcnow
@@ -188,8 +188,30 @@ def signal(
         session_or_publisher.publish([passing])
 
 
+# Where the outbox stood when each open savepoint began (see _discard_after_rollback).
+_MARKS_KEY = "outbox_marks"
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS_KEY, {})[transaction] = len(session.info.get(OUTBOX_KEY, ()))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    marks = session.info.get(_MARKS_KEY)
+    if marks:
+        marks.pop(transaction, None)
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    # SQLAlchemy also calls this when a savepoint is released (forum.lib.db.race_savepoint):
+    # the transaction goes on, and nobody else can see its rows yet. Only its own commit
+    # announces them.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(OUTBOX_KEY, None)
     publisher = session.info.get("publisher")
     if pending and publisher is not None:
@@ -198,4 +220,11 @@ def _publish_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _discard_after_rollback(session: Session) -> None:
-    session.info.pop(OUTBOX_KEY, None)
+    savepoint = session.get_nested_transaction()
+    mark = (session.info.get(_MARKS_KEY) or {}).get(savepoint) if savepoint is not None else None
+    if mark is None:
+        # The transaction rolled back: nothing it announced happened.
+        session.info.pop(OUTBOX_KEY, None)
+        return
+    # A savepoint rolled back: only what was announced inside it is undone.
+    del session.info.get(OUTBOX_KEY, [])[mark:]

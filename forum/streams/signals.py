@@ -1,11 +1,17 @@
-"""Passing signals about one account, on its internal channel `user:{id}`.
+"""Passing signals about who may read what: one account's, on its internal channel
+`user:{id}`, and a topic's or a space's audience, on the internal channel `access`.
 
-Domains call these after the commit that changed the account; each process's hub hears
-them for the users it has sockets of (`forum.realtime.hub`). They are not stored: a lost
-one is caught by the hub's periodic re-reading of every socket's session.
+Domains call these in the transaction of the change; they go out after its commit (a
+rolled-back change signals nothing). Each process's hub hears `user:{id}` for the users it
+has sockets of, and `access` always (`forum.realtime.hub`). They are not stored: a lost
+account signal is caught by the hub's periodic re-reading of every socket's session, and
+an event of a moved thread names its new space, which makes a socket check again before
+delivering it (`forum.realtime.connection`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +26,14 @@ ACCOUNT_SUSPENDED = "account.suspended"
 ACCOUNT_CHANGED = "account.changed"
 
 
+# The internal channel every hub listens to (not a topic clients may subscribe to).
+ACCESS_CHANNEL = "access"
+# Who may read some topics, or every topic of a space, changed (a thread moved, a space's
+# visibility or allowed roles): every process checks its subscriptions to them at once,
+# with the same rules as subscribing, and ends those that may no longer read.
+ACCESS_CHANGED = "access.changed"
+
+
 def user_channel(user_id: int) -> str:
     return f"{USER_PREFIX}{user_id}"
 
@@ -30,3 +44,10 @@ def account_suspended(session: AsyncSession, user_id: int) -> None:
 
 def account_changed(session: AsyncSession, user_id: int) -> None:
     streams.signal(session, user_channel(user_id), ACCOUNT_CHANGED, {"user_id": user_id})
+
+
+def access_changed(session: AsyncSession, *, topics: Iterable[str] = (), space_id: int | None = None) -> None:
+    """Who may read `topics`, or every topic of space `space_id`, changed in this transaction."""
+    streams.signal(
+        session, ACCESS_CHANNEL, ACCESS_CHANGED, {"topics": sorted(set(topics)), "space_id": space_id}
+    )

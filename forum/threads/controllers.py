@@ -24,6 +24,14 @@ from forum.threads.schemas import (
 
 Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
 
+# What a Thread's figures mean (the OpenAPI descriptions of the calls that return one).
+FIGURES = (
+    "`post_count` is how many posts the caller may see (as many as the post list gives them):"
+    " every post for a moderator of the space; for anyone else the published posts and deleted"
+    " posts' stubs, plus their own pending or hidden posts. `last_post_at` is the latest"
+    " activity everyone may see."
+)
+
 
 class ThreadController(Controller):
     tags = ["threads"]
@@ -33,11 +41,17 @@ class ThreadController(Controller):
         self, slug: str, data: ThreadIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[ThreadOut]:
         thread, _, created = await services.open_thread(transaction, viewer, slug, data)
-        view = await lookup.thread_view(transaction, await lookup.get_thread(transaction, viewer, thread.id))
+        view = await lookup.thread_view(
+            transaction, await lookup.get_thread(transaction, viewer, thread.id), viewer
+        )
         # A repeated client_id returns the thread it opened first, as for posts.
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/api/spaces/{slug:str}/threads", summary="Threads of a space: pinned first, then latest activity")
+    @get(
+        "/api/spaces/{slug:str}/threads",
+        summary="Threads of a space: pinned first, then latest activity",
+        description=FIGURES,
+    )
     async def list_threads(
         self,
         slug: str,
@@ -49,16 +63,18 @@ class ThreadController(Controller):
         page = await reads.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
-    @get("/api/threads/{thread_id:int}", summary="One thread")
+    @get("/api/threads/{thread_id:int}", summary="One thread", description=FIGURES)
     async def get_thread(self, thread_id: int, db_session: AsyncSession, viewer: Viewer) -> ThreadOut:
-        return await lookup.thread_view(db_session, await lookup.get_thread(db_session, viewer, thread_id))
+        return await lookup.thread_view(
+            db_session, await lookup.get_thread(db_session, viewer, thread_id), viewer
+        )
 
     @patch("/api/threads/{thread_id:int}", summary="Rename, pin, lock, slow mode, move (moderators)")
     async def update_thread(
         self, thread_id: int, data: ThreadPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> ThreadOut:
         found = await services.update_thread(transaction, viewer, thread_id, data)
-        return await lookup.thread_view(transaction, found)
+        return await lookup.thread_view(transaction, found, viewer)
 
     @post("/api/threads/{thread_id:int}/posts", status_code=HTTP_201_CREATED, summary="Post in a thread")
     async def create_post(
@@ -70,7 +86,15 @@ class ThreadController(Controller):
         view = await lookup.post_view(transaction, written.post)
         return Response(view, status_code=HTTP_201_CREATED if written.created else HTTP_200_OK)
 
-    @get("/api/threads/{thread_id:int}/posts", summary="Posts with number > after, ascending")
+    @get(
+        "/api/threads/{thread_id:int}/posts",
+        summary="Posts with number > after, ascending",
+        description=(
+            "Post numbers are never reused: a number gap means a post the caller cannot see (pending"
+            " or hidden). A deleted post keeps its number and is listed with status `deleted`, without"
+            " its text."
+        ),
+    )
     async def list_posts(
         self,
         thread_id: int,
@@ -94,7 +118,14 @@ class ThreadController(Controller):
         post_row, _ = await lookup.get_visible_post(db_session, viewer, post_id)
         return await lookup.post_view(db_session, post_row)
 
-    @get("/api/posts/{post_id:int}/revisions", summary="Earlier texts of a post, oldest first")
+    @get(
+        "/api/posts/{post_id:int}/revisions",
+        summary="Earlier texts of a post, oldest first",
+        description=(
+            "A text replaced while the post was pending or hidden is listed only to the post's author"
+            " and the space's moderators, even once the post is published."
+        ),
+    )
     async def revisions(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> ListOut[RevisionOut]:
         return ListOut(items=await reads.list_revisions(db_session, viewer, post_id))
 

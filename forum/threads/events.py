@@ -1,12 +1,14 @@
 """The events of a thread's topic, `thread:{id}`: a post or the thread announced.
 
 A post others may not see reaches them as a stub; the post's earlier events follow its
-new state, since a client that resubscribes replays them."""
+new state, since a client that resubscribes replays them. Every event names the thread's
+space (`space_id`): the moderators who see restricted ones in full, and for a live socket
+the space it was allowed in; a thread that moves takes its events along (`move_events`)."""
 
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import streams
@@ -95,5 +97,22 @@ async def announce_thread(session: AsyncSession, found: VisibleThread) -> None:
         session,
         thread_topic(found.thread.id),
         "thread.updated",
-        msgspec.to_builtins(await thread_view(session, found)),
+        # What everyone may see: a moderator's own figures come with the HTTP read.
+        msgspec.to_builtins(await thread_view(session, found, None)),
+        space_id=found.space.id,
+    )
+
+
+async def move_events(session: AsyncSession, thread_id: int, space_id: int) -> None:
+    """The thread moved to `space_id`: its stored events now belong to that space.
+
+    A restricted one (a pending or hidden post) then goes in full to the new space's
+    moderators, as the HTTP reads do, and no longer to the old one's; and a socket that
+    replays the topic checks its access to the new space before reading on.
+    """
+    await session.execute(
+        update(Event)
+        .where(Event.topic == thread_topic(thread_id))
+        .values(space_id=space_id)
+        .execution_options(synchronize_session=False)
     )

@@ -12,6 +12,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib.errors import NotFound
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
+from forum.threads import counts
 from forum.threads.models import Post, Thread
 from forum.threads.policy import (
     can_see_post,
@@ -48,10 +49,12 @@ async def get_thread(session: AsyncSession, viewer: Viewer, thread_id: int) -> V
     return VisibleThread(thread, space)
 
 
-async def thread_view(session: AsyncSession, found: VisibleThread) -> ThreadOut:
+async def thread_view(session: AsyncSession, found: VisibleThread, viewer: Viewer | None) -> ThreadOut:
+    """The Thread as `viewer` may see it; None gives what everyone may see (for events)."""
     author = await session.get(User, found.thread.author_id)
     assert author is not None
-    return thread_out(found.thread, found.space.slug, author)
+    post_count = await counts.post_count_for(session, viewer, found.thread, found.space.id)
+    return thread_out(found.thread, found.space.slug, author, post_count)
 
 
 async def post_view(session: AsyncSession, post: Post) -> PostOut:

@@ -33,6 +33,9 @@ class Thread(Base):
     slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0)
     # The highest post number handed out; numbers are never reused.
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many posts only their author and the space's moderators may see (pending or
+    # hidden): the figures others get leave them out (forum.threads.counts).
+    restricted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
 
@@ -68,6 +71,12 @@ class PostRevision(Base):
     body: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The post's status while this text was its own: a text replaced while the post was
+    # pending or hidden stays its author's and the space's moderators' only, whatever the
+    # post becomes later (forum.threads.policy.visible_revisions_clause).
+    status: Mapped[str] = mapped_column(
+        String(12), default=PostStatus.published.value, server_default=PostStatus.published.value
+    )
 
 
 class FlagReason(enum.StrEnum):

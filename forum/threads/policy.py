@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, bindparam, or_
+from sqlalchemy import Boolean, ColumnElement, Integer, bindparam, or_, true
 
 from forum.accounts.viewer import Viewer
 from forum.spaces.models import ModerationMode, Space
-from forum.threads.models import Post, PostStatus, Thread
+from forum.threads.models import Post, PostRevision, PostStatus, Thread
 
 PUBLIC_STATUSES = frozenset({PostStatus.published.value, PostStatus.deleted.value})
 
@@ -34,6 +34,18 @@ VISIBLE_POSTS = or_(
 def visible_posts_params(viewer: Viewer, space_id: int) -> dict[str, object]:
     """The parameters of `VISIBLE_POSTS` for this viewer in this space."""
     return {"sees_every_post": viewer.moderates(space_id), "viewer_id": viewer.id}
+
+
+def visible_revisions_clause(viewer: Viewer, post: Post, space_id: int) -> ColumnElement[bool]:
+    """Which earlier texts of a post the viewer may read, as a SQL condition.
+
+    A revision keeps the visibility of the status the post had while that text was its
+    own: one replaced while the post was pending or hidden stays its author's and the
+    space's moderators' only, even once the post is published.
+    """
+    if viewer.id == post.author_id or viewer.moderates(space_id):
+        return true()
+    return PostRevision.status == PostStatus.published.value
 
 
 def publishes_at_once(viewer: Viewer, space: Space) -> bool:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import msgspec
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import streams
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.spaces.models import Space
+from forum.streams.models import Event
 from forum.threads.models import Flag, Post, PostStatus, Thread
 from forum.threads.schemas import FlagOut, QueueItemOut, ThreadRef, post_out
 
@@ -143,6 +144,23 @@ async def announce_resolved(
         space_id=space.id,
         public_type=ELSEWHERE,
         public_data={},
+    )
+
+
+async def move_items(session: AsyncSession, thread_id: int, space_id: int) -> None:
+    """The thread moved to `space_id`: the queue's events about its posts now go in full to
+    that space's moderators (the queue lists them there), no longer to the old space's."""
+    await session.execute(
+        update(Event)
+        .where(
+            Event.topic == MODERATION_TOPIC,
+            or_(
+                Event.data[("thread", "id")].as_integer() == thread_id,
+                Event.data["post_id"].as_integer().in_(select(Post.id).where(Post.thread_id == thread_id)),
+            ),
+        )
+        .values(space_id=space_id)
+        .execution_options(synchronize_session=False)
     )
 
 

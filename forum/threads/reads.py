@@ -15,11 +15,13 @@ from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_INT32
 from forum.spaces import services as spaces
+from forum.threads.counts import visible_post_count
 from forum.threads.lookup import get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, Thread
 from forum.threads.policy import (
     VISIBLE_POSTS,
     visible_posts_params,
+    visible_revisions_clause,
 )
 from forum.threads.schemas import (
     PostOut,
@@ -96,7 +98,12 @@ async def list_threads(
 ) -> Page[ThreadOut]:
     limit = check_limit(limit)
     space = await spaces.get_space(session, viewer, slug)
-    query = select(Thread, User).join(User, User.id == Thread.author_id).where(Thread.space_id == space.id)
+    # Each thread's post_count as this reader may see it, in the same statement.
+    query = (
+        select(Thread, User, visible_post_count(viewer, space.id))
+        .join(User, User.id == Thread.author_id)
+        .where(Thread.space_id == space.id)
+    )
     if not viewer.moderates(space.id):
         visible = Thread.status == "published"
         query = query.where(or_(visible, Thread.author_id == viewer.id) if viewer.id else visible)
@@ -120,7 +127,7 @@ async def list_threads(
             )
         )
     ).all()
-    items = [thread_out(thread, space.slug, author) for thread, author in rows[:limit]]
+    items = [thread_out(thread, space.slug, author, count) for thread, author, count in rows[:limit]]
     nxt = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
@@ -129,12 +136,12 @@ async def list_threads(
 
 
 async def list_revisions(session: AsyncSession, viewer: Viewer, post_id: int) -> list[RevisionOut]:
-    post, _ = await get_visible_post(session, viewer, post_id)
+    post, found = await get_visible_post(session, viewer, post_id)
     rows = (
         await session.execute(
             select(PostRevision, User)
             .join(User, User.id == PostRevision.editor_id)
-            .where(PostRevision.post_id == post.id)
+            .where(PostRevision.post_id == post.id, visible_revisions_clause(viewer, post, found.space.id))
             .order_by(PostRevision.id)
         )
     ).all()

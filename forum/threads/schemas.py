@@ -80,7 +80,8 @@ class RevisionOut(msgspec.Struct):
     editor: AuthorOut
 
 
-def thread_out(thread: Thread, space_slug: str, author: User) -> ThreadOut:
+def thread_out(thread: Thread, space_slug: str, author: User, post_count: int) -> ThreadOut:
+    """The Thread; `post_count` is what its reader may see (forum.threads.counts)."""
     return ThreadOut(
         id=thread.id,
         space=space_slug,
@@ -88,7 +89,7 @@ def thread_out(thread: Thread, space_slug: str, author: User) -> ThreadOut:
         author=author_out(author),
         pinned=thread.pinned,
         locked=thread.locked,
-        post_count=thread.post_count,
+        post_count=post_count,
         last_post_at=iso(thread.last_post_at) or "",
         created_at=iso(thread.created_at) or "",
         status=thread.status,

@@ -20,8 +20,9 @@ from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
 from forum.spaces import services as spaces
-from forum.threads import queue
-from forum.threads.events import announce_post, announce_thread
+from forum.streams import signals
+from forum.threads import counts, queue
+from forum.threads.events import announce_post, announce_thread, move_events, thread_topic
 from forum.threads.lookup import VisibleThread, get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
 from forum.threads.policy import (
@@ -112,17 +113,24 @@ async def _insert_post(
     values: dict = {"post_count": Thread.post_count + 1}
     if status == PostStatus.published.value:
         values["last_post_at"] = now
+    else:  # a pending post: only its author and the moderators count it (forum.threads.counts)
+        values["restricted_count"] = Thread.restricted_count + 1
     try:
         async with race_savepoint(session):
-            number = (
+            number, restricted, space_id = (
                 await session.execute(
                     update(Thread)
                     .where(Thread.id == found.thread.id)
                     .values(**values)
-                    .returning(Thread.post_count)
+                    .returning(Thread.post_count, Thread.restricted_count, Thread.space_id)
                     .execution_options(synchronize_session=False)
                 )
-            ).scalar_one()
+            ).one()
+            if space_id != found.space.id:
+                # The thread moved after it was read (this update waited for the move's row
+                # lock, on PostgreSQL): the rules checked were the old space's, and the
+                # event would name it. Nothing is written; the client tries again.
+                raise Conflict("this thread was just moved to another space: post again")
             post = Post(
                 thread_id=found.thread.id,
                 number=number,
@@ -144,6 +152,7 @@ async def _insert_post(
         return PostWritten(existing, False, None)
     # The thread's counters changed in the database, not in the object the caller holds.
     set_committed_value(found.thread, "post_count", number)
+    set_committed_value(found.thread, "restricted_count", restricted)
     if status == PostStatus.published.value:
         set_committed_value(found.thread, "last_post_at", now)
     event = await announce_post(session, "post.created", post, found.space.id, author=user)
@@ -230,8 +239,11 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
     if body == post.body:
         return post
     now = utcnow()
-    # A revision keeps the text this edit replaced, with who replaced it and when.
-    session.add(PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id))
+    # A revision keeps the text this edit replaced, with who replaced it, when, and the
+    # status it was read under (pending and hidden texts stay private once published).
+    session.add(
+        PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id, status=post.status)
+    )
     post.body = body
     post.html = markdown.render(body)
     post.edited_at = now
@@ -257,6 +269,7 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
         return
     before = {"status": post.status}
     post.status = PostStatus.deleted.value
+    await counts.status_changed(session, found.thread, post, before["status"])
     # The text is gone from every read, revisions included.
     post.body = ""
     post.html = ""
@@ -327,6 +340,11 @@ async def update_thread(
         changes.append(("thread.move", {"space": found.space.slug}, {"space": target.slug}))
         thread.space_id = target.id
         found = VisibleThread(thread, target)
+        await move_events(session, thread.id, target.id)
+        await queue.move_items(session, thread.id, target.id)
+        # Who may read the thread changed: every process checks its sockets on it before
+        # delivering anything more (the signal goes out first, after the commit).
+        signals.access_changed(session, topics=[thread_topic(thread.id)])
     for action, before, after in changes:
         await audit.record(
             session,

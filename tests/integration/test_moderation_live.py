@@ -1,8 +1,11 @@
-"""Moderation over real sockets: queue notices per space, hidden posts, silenced senders."""
+"""Moderation over real sockets: queue notices per space, hidden posts and table messages, silenced senders."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from tests.conftest import Cast, People, make_space, make_thread
+from tests.helpers import create_cafe, events, join, say
 from tests.realtime.conftest import Live, live
 
 __all__ = ["live"]  # the live server fixture, shared with the realtime tests
@@ -91,3 +94,31 @@ async def test_a_suspension_ends_the_users_open_sockets(live: Live, cast: Cast) 
     )
     assert resp.status_code == 200
     assert await peer.closed_code() == 1008
+
+
+async def test_a_hidden_table_message_is_not_replayed_to_others(
+    live: Live, cast: Cast, db: AsyncSession
+) -> None:
+    """Hiding a message also restricts the event that first announced it: a participant
+    who replays the table afterwards gets a stub, as for a hidden post."""
+    await make_space(live.http, cast.admin, "workshop", kind="workshop")
+    cafe = await create_cafe(live.http, cast.moderator, [cast.focal_point], slug="workshop")
+    table = await join(live.http, cafe["id"], cast.observer)
+    await join(live.http, cafe["id"], cast.other_observer)
+    rude = (await say(live.http, table, cast.observer, "something rude")).json()
+    resp = await live.http.post(
+        f"/api/table-messages/{rude['id']}/hide", json={"reason": "rude"}, headers=cast.moderator.headers
+    )
+    assert resp.status_code == 200, resp.text
+    topic = f"table:{table}"
+    created = (await events(db, topic))[0]
+    assert created.type == "message.created"
+
+    for who, sees_text in ((cast.other_observer, False), (cast.focal_point, False), (cast.observer, True)):
+        peer = await live.peer(who)
+        await peer.subscribe(topic, after=0)
+        first, second = [e for e in await peer.events_until(topic, 2) if e["seq"] is not None]
+        assert first["seq"] == created.seq
+        assert ("something rude" in str(first)) is sees_text, who.name
+        assert ("something rude" in str(second)) is sees_text, who.name
+        await peer.close()

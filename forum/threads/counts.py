@@ -1,0 +1,98 @@
+"""A thread's figures as each reader may see them, kept right as its posts change status.
+
+`Thread.post_count` is the highest post number handed out (every number has its post, and
+a moderator of the space sees them all); `Thread.restricted_count` is how many of those
+posts only their author and the space's moderators may see (pending or hidden). Anyone
+else sees the rest plus their own restricted posts: `visible_post_count` states that as
+one SQL expression, so a page of threads costs no query per thread. `last_post_at` is the
+latest activity everyone may see: a pending or hidden post never moves it, and hiding the
+latest post takes it back to the latest post still public.
+
+Both counters change in the transaction that changes a post's status, by a relative
+UPDATE (two moderators hiding two posts of one thread at once both count).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from forum.accounts.viewer import Viewer
+from forum.threads.models import Post, Thread
+from forum.threads.policy import PUBLIC_STATUSES
+
+
+def is_restricted(status: str) -> bool:
+    """Pending and hidden posts are their author's and the space's moderators' only."""
+    return status not in PUBLIC_STATUSES
+
+
+def visible_post_count(viewer: Viewer, space_id: int) -> ColumnElement[int]:
+    """How many posts of a thread (of space `space_id`) the viewer may see, on `Thread`'s row:
+    exactly as many as the viewer's `GET /api/threads/{id}/posts` lists (deleted posts are
+    listed, as stubs). Own restricted posts are only counted where the thread has any."""
+    if viewer.moderates(space_id):
+        return Thread.post_count
+    public = Thread.post_count - Thread.restricted_count
+    if viewer.id is None:
+        return public
+    own = (
+        select(func.count(Post.id))
+        .where(
+            Post.thread_id == Thread.id,
+            Post.author_id == viewer.id,
+            Post.status.not_in(PUBLIC_STATUSES),
+        )
+        .correlate(Thread)
+        .scalar_subquery()
+    )
+    return public + case((Thread.restricted_count > 0, own), else_=0)
+
+
+async def post_count_for(session: AsyncSession, viewer: Viewer | None, thread: Thread, space_id: int) -> int:
+    """`visible_post_count` for one thread already loaded; None is everyone (the public figure).
+
+    Asks the database only for a signed-in reader who does not moderate the space, and
+    only when the thread has restricted posts at all.
+    """
+    if viewer is not None and viewer.moderates(space_id):
+        return thread.post_count
+    public = thread.post_count - thread.restricted_count
+    if viewer is None or viewer.id is None or thread.restricted_count == 0:
+        return public
+    counted = await session.scalar(select(visible_post_count(viewer, space_id)).where(Thread.id == thread.id))
+    return int(counted or 0)
+
+
+async def status_changed(session: AsyncSession, thread: Thread, post: Post, before: str) -> None:
+    """Call after `post.status` changed from `before`, in the same transaction."""
+    was, now = is_restricted(before), is_restricted(post.status)
+    if was == now:
+        return
+    # The relative update first: on PostgreSQL it takes the thread's row lock, so the read
+    # below sees every status change committed before this one.
+    restricted = (
+        await session.execute(
+            update(Thread)
+            .where(Thread.id == thread.id)
+            .values(restricted_count=Thread.restricted_count + (1 if now else -1))
+            .returning(Thread.restricted_count)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    set_committed_value(thread, "restricted_count", restricted)
+    if not now:
+        # Public again (approved, unhidden, or deleted: a stub everyone sees).
+        if post.created_at > thread.last_post_at:
+            thread.last_post_at = post.created_at
+        return
+    # Hidden: the thread's activity is that of its latest post still public.
+    latest = await session.scalar(
+        select(func.max(Post.created_at)).where(
+            Post.thread_id == thread.id, Post.id != post.id, Post.status.in_(PUBLIC_STATUSES)
+        )
+    )
+    fallback = latest if latest is not None else thread.created_at
+    if fallback < thread.last_post_at:
+        thread.last_post_at = fallback
