@@ -33,9 +33,9 @@ __all__ = ["live"]  # the live server fixture of the websocket tests, for the so
 
 # The signed-in viewer of every HTTP request (forum.spaces.viewers.provide_viewer): the
 # token's user, joined with auth_tokens, and the spaces they moderate as a subquery in its
-# select list (which is why it reads as a select from space_moderators).
+# select list.
 VIEWER = [
-    "select space_moderators",
+    "select users",
 ]
 # A thread the viewer may read (forum.threads.lookup.get_thread).
 THREAD = [
