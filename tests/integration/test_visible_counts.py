@@ -190,8 +190,7 @@ async def test_a_readers_own_pending_posts_cost_no_query_per_thread(
     for queries in logs:
         assert queries.labels() == [
             "begin",
-            "select users",
-            "select space_moderators",
+            "select users",  # the viewer: the token's user and the spaces they moderate
             "select spaces",
             "select threads",  # the page, with each thread's author and visible count
             "rollback",
