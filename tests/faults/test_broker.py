@@ -21,6 +21,7 @@ from forum.realtime import hub
 from forum.settings import Settings
 from tests.conftest import Cast, make_space, make_thread
 from tests.faults.conftest import RedisServer
+from tests.helpers import create_cafe, join
 from tests.realtime.conftest import WAIT, Live, Peer, ServerProcess, expect_nothing_before_marker, serving
 
 # The promise to operators: a stopped server is gone within this many seconds.
@@ -128,3 +129,33 @@ async def test_sigterm_ends_the_process_whatever_the_broker_state(
     finally:
         server.stop()
 
+
+async def test_a_table_is_joined_and_talked_at_while_redis_is_down(
+    settings: Settings, cast: Cast, redis_server: RedisServer
+) -> None:
+    """Presence lives in Redis too: while it is away a socket still subscribes to its table
+    (who is there, as far as this process knows), sends, and hears what is said."""
+    with_redis = replace(settings, redis_url=redis_server.url)
+    async with serving(create_app(with_redis), with_redis) as live:
+        await make_space(live.http, cast.admin, "workshop-63", kind="workshop")
+        cafe = await create_cafe(live.http, cast.moderator, [cast.focal_point], slug="workshop-63")
+        table_id = cafe["tables"][0]["id"]
+        assert await join(live.http, cafe["id"], cast.observer) == table_id
+        topic = f"table:{table_id}"
+
+        redis_server.kill()
+        host = await live.peer(cast.focal_point)
+        await host.subscribe(topic)
+        first = await host.expect("event", topic=topic, type="presence")
+        assert first["data"]["user_ids"] == [cast.focal_point.id]
+        guest = await live.peer(cast.observer)
+        await guest.subscribe(topic)
+        both = await host.expect("event", topic=topic, type="presence")
+        assert both["data"]["user_ids"] == sorted([cast.focal_point.id, cast.observer.id])
+        await guest.send(op="send", topic=topic, body="Still talking", client_id="t-1")
+        ack = await guest.expect("ack", client_id="t-1")
+        heard = await host.expect("event", topic=topic, type="message.created")
+        assert heard["seq"] == ack["seq"] and heard["data"]["body"] == "Still talking"
+        await guest.close()
+        left = await host.expect("event", topic=topic, type="presence")
+        assert left["data"]["user_ids"] == [cast.focal_point.id]
