@@ -36,6 +36,7 @@ from forum.lib.db import (
 )
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.lib.raw_input import check_raw_input
+from forum.lib.stores import FallbackStore
 from forum.moderation.controllers import ModerationController
 from forum.ops.controllers import health
 from forum.realtime.bus import ChannelsPublisher, make_channels
@@ -54,9 +55,8 @@ log = logging.getLogger("forum")
 
 def _stores(settings: Settings) -> StoreRegistry:
     if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-
-        root = RedisStore.with_client(url=settings.redis_url, namespace="forum")
+        # Counts on Redis, shared by every process; in the process's memory while Redis fails.
+        root = FallbackStore.on_redis(settings.redis_url, namespace="forum")
         return StoreRegistry(default_factory=root.with_namespace)
     return StoreRegistry(default_factory=lambda _name: MemoryStore())
 
