@@ -1,8 +1,10 @@
-"""Fault fixtures: a Redis server of the test's own, to kill, restart or freeze.
+"""Fault fixtures: a Redis server of the test's own, to kill, restart or freeze; a small
+disk to fill up.
 
 The shared Redis of the machine is never touched: each test that needs a broker outage
 starts `redis-server` on a free loopback port, with no persistence, and stops it in a
-`finally` (the fixture's teardown), whatever happened.
+`finally` (the fixture's teardown), whatever happened. Likewise a full disk is a tmpfs
+the test mounts for itself, and unmounts.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -106,3 +110,53 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+class SmallDisk:
+    """A tmpfs of a few MiB of the test's own, that the test fills up and empties again."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._filler = root / "filler"
+
+    def fill(self) -> None:
+        """Take every free byte, so that the next write of anyone on this disk fails."""
+        fd = os.open(self._filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            chunk = b"\0" * 4096
+            with contextlib.suppress(OSError):  # ENOSPC: full
+                while True:
+                    os.write(fd, chunk)
+        finally:
+            os.close(fd)
+
+    def empty(self) -> None:
+        self._filler.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 16 MiB tmpfs (needs the right to mount, as root in CI; skipped otherwise)."""
+    root = tmp_path / "small-disk"
+    root.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(root)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield SmallDisk(root)
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+def copy_sqlite(source_url: str, target: Path) -> str:
+    """A consistent copy of a SQLite database (what its WAL holds included); the copy's URL."""
+    source = sqlite3.connect(source_url.removeprefix("sqlite+aiosqlite:///"))
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return f"sqlite+aiosqlite:///{target}"
