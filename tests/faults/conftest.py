@@ -17,8 +17,9 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -160,3 +161,143 @@ def copy_sqlite(source_url: str, target: Path) -> str:
         copy.close()
         source.close()
     return f"sqlite+aiosqlite:///{target}"
+
+
+# asyncpg's COMMIT of a transaction: a simple-protocol query message ('Q', length, text).
+COMMIT_MESSAGE = b"Q\x00\x00\x00\x0cCOMMIT;\x00"
+
+
+class TcpProxy:
+    """A TCP proxy on loopback in front of a real server, that the test can cut.
+
+    `refuse()`: new connections are closed at once and open ones cut (the database is
+    unreachable); `restore()` undoes it. `lose_reply_to(message)`: the next time a client
+    sends `message`, the server gets it and answers, and the client's connection is cut
+    before the answer reaches it (a COMMIT that succeeded but was never confirmed).
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
+        self.refusing = False
+        self._lose_reply_to: bytes | None = None
+        self._cut_after_reply: bytes | None = None
+        self.replies_lost = 0
+        self.cuts_after_reply = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def refuse(self) -> None:
+        self.refusing = True
+        self.cut()
+
+    def restore(self) -> None:
+        self.refusing = False
+
+    def cut(self) -> None:
+        for client, upstream in list(self._pairs):
+            client.transport.abort()
+            upstream.transport.abort()
+        self._pairs.clear()
+
+    def lose_reply_to(self, message: bytes) -> None:
+        self._lose_reply_to = message
+
+    def cut_after_reply(self, marker: bytes) -> None:
+        """The next answer of the server that holds `marker` reaches the client, then the
+        connection is cut (the client has its rows; the next statement finds the line dead)."""
+        self._cut_after_reply = marker
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            client.transport.abort()
+            return
+        try:
+            upstream_reader, upstream = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            client.transport.abort()
+            return
+        pair = (client, upstream)
+        self._pairs.add(pair)
+        # Set when the client's connection is to miss the server's next answer.
+        holding = asyncio.Event()
+        answered = asyncio.Event()
+
+        async def pipe(direction: Awaitable[None]) -> None:
+            try:
+                await direction
+            finally:
+                # One direction ended: so does the connection, both ways.
+                client.transport.abort()
+                upstream.transport.abort()
+
+        await asyncio.gather(
+            pipe(self._to_server(client_reader, upstream, holding, answered)),
+            pipe(self._to_client(upstream_reader, client, holding, answered)),
+            return_exceptions=True,
+        )
+        self._pairs.discard(pair)
+
+    async def _to_server(
+        self,
+        reader: asyncio.StreamReader,
+        upstream: asyncio.StreamWriter,
+        holding: asyncio.Event,
+        answered: asyncio.Event,
+    ) -> None:
+        while data := await reader.read(65536):
+            watched = self._lose_reply_to
+            if watched is not None and watched in data:
+                self._lose_reply_to = None
+                holding.set()
+                upstream.write(data)
+                await upstream.drain()
+                # The server has acted on it once it answers; then the line goes dead.
+                await asyncio.wait_for(answered.wait(), WAIT)
+                self.replies_lost += 1
+                return
+            upstream.write(data)
+            await upstream.drain()
+
+    async def _to_client(
+        self,
+        upstream_reader: asyncio.StreamReader,
+        client: asyncio.StreamWriter,
+        holding: asyncio.Event,
+        answered: asyncio.Event,
+    ) -> None:
+        while data := await upstream_reader.read(65536):
+            if holding.is_set():
+                answered.set()
+                return
+            client.write(data)
+            await client.drain()
+            marker = self._cut_after_reply
+            if marker is not None and marker in data:
+                self._cut_after_reply = None
+                self.cuts_after_reply += 1
+                return
+
+
+@pytest.fixture
+async def pg_proxy(database_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """A proxy in front of the test's PostgreSQL database, and the database's URL through it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a proxy in front of PostgreSQL (FORUM_TEST_DATABASE_URL)")
+    parsed = urlsplit(database_url)
+    proxy = TcpProxy(parsed.port or 5432)
+    await proxy.start()
+    try:
+        yield proxy, urlunsplit(parsed._replace(netloc=f"{parsed.username}@127.0.0.1:{proxy.port}"))
+    finally:
+        await proxy.stop()
