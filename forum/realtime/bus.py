@@ -54,7 +54,7 @@ READ_POLL_SECONDS = 0.5
 # Reconnection attempts: from this wait, doubling up to the cap (a refused connection
 # costs next to nothing, and the cap bounds how late delivery resumes after Redis does).
 RECONNECT_FIRST_SECONDS = 0.05
-RECONNECT_CAP_SECONDS = 1.0
+RECONNECT_CAP_SECONDS = 0.5
 # Channels per SUBSCRIBE command when a connection subscribes to everything again.
 SUBSCRIBE_CHUNK = 1000
 # Messages waiting to be published while the broker is down; past this the oldest are

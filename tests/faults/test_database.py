@@ -14,7 +14,6 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import InvalidStatus
@@ -35,7 +34,9 @@ def assert_unavailable(resp: httpx.Response, code: str = "unavailable") -> dict:
     return body
 
 
-async def eventually(client: httpx.AsyncClient, method: str, path: str, status: int, **kwargs: object) -> None:
+async def eventually(
+    client: httpx.AsyncClient, method: str, path: str, status: int, **kwargs: object
+) -> None:
     """Repeat a request until it answers `status` (the service recovers by itself)."""
     deadline = time.monotonic() + WAIT
     while True:
