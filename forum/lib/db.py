@@ -67,6 +67,10 @@ Base = IdentityBase
 
 # How long a SQLite writer waits for the lock before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# asyncpg's bounds: connecting (its default, 60 s, kept requests waiting for a minute on a
+# database that accepts connections and never answers) and any one statement (none by
+# default: a server that stopped answering held a request forever). Either ends in a 503.
+PG_TIMEOUTS = {"timeout": 5, "command_timeout": 30}
 
 
 def utcnow() -> datetime:
@@ -96,9 +100,12 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             pool_size=5,
             max_overflow=10,
             pool_recycle=1800,
+            connect_args=PG_TIMEOUTS,
         )
     else:
-        engine = create_async_engine(settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        engine = create_async_engine(
+            settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=PG_TIMEOUTS
+        )
     _skip_closed_connections(engine)
     return engine
 

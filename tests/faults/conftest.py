@@ -171,7 +171,7 @@ class TcpProxy:
     """A TCP proxy on loopback in front of a real server, that the test can cut.
 
     `refuse()`: new connections are closed at once and open ones cut (the database is
-    unreachable); `restore()` undoes it. `lose_reply_to(message)`: the next time a client
+    unreachable); `mute()`: they are accepted and never answered; `restore()` undoes both. `lose_reply_to(message)`: the next time a client
     sends `message`, the server gets it and answers, and the client's connection is cut
     before the answer reaches it (a COMMIT that succeeded but was never confirmed).
     """
@@ -182,6 +182,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self.refusing = False
+        self.muted = False
+        self._silent: set[asyncio.StreamWriter] = set()
         self._lose_reply_to: bytes | None = None
         self._cut_after_reply: bytes | None = None
         self.replies_lost = 0
@@ -201,10 +203,19 @@ class TcpProxy:
         self.refusing = True
         self.cut()
 
+    def mute(self) -> None:
+        """New connections are accepted and never answered (a server that hangs, a network
+        that drops packets); open ones are cut."""
+        self.muted = True
+        self.cut()
+
     def restore(self) -> None:
         self.refusing = False
+        self.muted = False
 
     def cut(self) -> None:
+        for silent in list(self._silent):
+            silent.transport.abort()
         for client, upstream in list(self._pairs):
             client.transport.abort()
             upstream.transport.abort()
@@ -221,6 +232,13 @@ class TcpProxy:
     async def _accept(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
         if self.refusing:
             client.transport.abort()
+            return
+        if self.muted:
+            self._silent.add(client)
+            with contextlib.suppress(OSError):
+                while await client_reader.read(65536):
+                    pass
+            self._silent.discard(client)
             return
         try:
             upstream_reader, upstream = await asyncio.open_connection("127.0.0.1", self.upstream_port)

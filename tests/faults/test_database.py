@@ -79,6 +79,18 @@ async def test_an_unreachable_database_answers_503_and_stores_nothing(
     assert await count(db, Thread) == 1
 
 
+async def test_a_database_that_never_answers_is_given_up_on_with_503(
+    proxied: tuple[TcpProxy, Live], cast: Cast
+) -> None:
+    """Connections accepted and never answered (a hung server, a network dropping packets):
+    the request gives up after the connect timeout instead of hanging for a minute."""
+    proxy, live = proxied
+    proxy.mute()
+    assert_unavailable(await live.http.get("/api/spaces"))
+    proxy.restore()
+    await eventually(live.http, "GET", "/api/spaces", 200)
+
+
 async def test_a_commit_whose_answer_is_lost_is_found_again_by_client_id(
     proxied: tuple[TcpProxy, Live], cast: Cast, db: AsyncSession
 ) -> None:
