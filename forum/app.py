@@ -36,8 +36,10 @@ from forum.lib.db import (
 )
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.lib.raw_input import check_raw_input
+from forum.lib.stores import FallbackStore
 from forum.moderation.controllers import ModerationController
-from forum.ops.controllers import health
+from forum.ops.controllers import health, ready
+from forum.ops.health import HealthChecks
 from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
@@ -54,9 +56,8 @@ log = logging.getLogger("forum")
 
 def _stores(settings: Settings) -> StoreRegistry:
     if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-
-        root = RedisStore.with_client(url=settings.redis_url, namespace="forum")
+        # Counts on Redis, shared by every process; in the process's memory while Redis fails.
+        root = FallbackStore.on_redis(settings.redis_url, namespace="forum")
         return StoreRegistry(default_factory=root.with_namespace)
     return StoreRegistry(default_factory=lambda _name: MemoryStore())
 
@@ -74,18 +75,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.hub = hub
-        app.state.redis = None
-        if settings.redis_url:
-            from redis.asyncio import Redis
-
-            app.state.redis = Redis.from_url(settings.redis_url)
+        app.state.health = HealthChecks(engine, channels.status)
         try:
             yield
         finally:
             # Sockets hear 1012 (reconnect) before the database goes away.
             await hub.stop()
-            if app.state.redis is not None:
-                await app.state.redis.aclose()
             await engine.dispose()
             await reader.dispose()
 
@@ -102,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ModerationController,
         live_socket,
         health,
+        ready,
         PrometheusController,
     ]
     if Path(settings.static_dir).is_dir():
@@ -114,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure, exclude=["/ws"])
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
-        exclude=["/health", "/metrics", "/ws"],
+        exclude=["/health", "/ready", "/metrics", "/ws"],
         store="rate_limit",
     )
     return Litestar(

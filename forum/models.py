@@ -4,6 +4,7 @@ from forum.accounts.models import AuthToken, User
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
+from forum.ops.models import HealthProbe
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
 from forum.threads.models import Flag, Post, PostRevision, Thread
@@ -19,6 +20,7 @@ __all__ = [
     "CafeVisit",
     "Event",
     "Flag",
+    "HealthProbe",
     "Post",
     "PostRevision",
     "Space",

@@ -15,6 +15,7 @@ from forum.accounts.viewer import Viewer
 from forum.cafes import messages
 from forum.cafes.messages import MessageDraft, Posted
 from forum.lib.batching import Batcher
+from forum.lib.db import transaction
 from forum.lib.errors import ForumError
 
 
@@ -28,7 +29,9 @@ class TableWriter:
         return await self._batcher.submit(MessageDraft(viewer, table_id, body, client_id))
 
     async def _write(self, drafts: list[MessageDraft]) -> list[Posted | ForumError]:
-        async with self._sessionmaker() as session, session.begin():
+        # A COMMIT whose answer was lost fails every message of the batch with
+        # OutcomeUnknown: each client sends its own again with its client_id.
+        async with self._sessionmaker() as session, transaction(session):
             return await messages.post_messages(session, drafts)
 
     async def stop(self) -> None:

@@ -1,14 +1,28 @@
-"""Database wiring: the declarative base, the engine, and the session configuration.
+"""Database wiring: the declarative base, the engine, the session configuration, and the
+edge's transaction.
 
 SQLite is the embedded default and PostgreSQL the production database; the same models
 and migrations serve both. On SQLite every transaction starts with BEGIN IMMEDIATE so
 that concurrent writers queue on the write lock (with a busy timeout) instead of failing
 with "database is locked" when a reader tries to upgrade.
+
+A database that fails (unreachable, restarting, full, read-only, locked) is told apart
+from a fault of ours (`database_unavailable`): callers answer 503 with Retry-After or an
+`unavailable` error frame, not 500. A connection lost during COMMIT leaves the outcome
+unknown; `transaction` says so (`OutcomeUnknown`) instead of reporting a failure for
+what may have been stored.
+
+Long because the wiring, the transaction and the judgement of a failure of the same
+connection belong together.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import errno
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -16,12 +30,19 @@ from typing import Any
 
 from advanced_alchemy.base import IdentityBase
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
+
+# The request's session as advanced-alchemy keeps it in the scope (what its own default
+# send hook reads); a test (tests/faults/test_database.py) notices if that ever moves.
+from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
+from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from advanced_alchemy.types import DateTimeUTC, JsonB
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from forum.lib.errors import OutcomeUnknown
 from forum.lib.sqlite_driver import OneHopConnection, one_hop_dbapi
 from forum.settings import Settings
 
@@ -30,18 +51,26 @@ __all__ = [
     "DateTimeUTC",
     "JsonB",
     "create_engine",
+    "database_unavailable",
     "make_sessionmaker",
     "provide_transaction",
     "race_savepoint",
     "sqlalchemy_config",
+    "transaction",
     "utcnow",
 ]
+
+log = logging.getLogger("forum")
 
 # Integer ids from the database's own IDENTITY (PostgreSQL) or rowid (SQLite).
 Base = IdentityBase
 
 # How long a SQLite writer waits for the lock before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# asyncpg's bounds: connecting (its default, 60 s, kept requests waiting for a minute on a
+# database that accepts connections and never answers) and any one statement (none by
+# default: a server that stopped answering held a request forever). Either ends in a 503.
+PG_TIMEOUTS = {"timeout": 5, "command_timeout": 30}
 
 
 def utcnow() -> datetime:
@@ -71,9 +100,12 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             pool_size=5,
             max_overflow=10,
             pool_recycle=1800,
+            connect_args=PG_TIMEOUTS,
         )
     else:
-        engine = create_async_engine(settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        engine = create_async_engine(
+            settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=PG_TIMEOUTS
+        )
     _skip_closed_connections(engine)
     return engine
 
@@ -155,6 +187,128 @@ def make_sessionmaker(engine: AsyncEngine, publisher: Any = None) -> async_sessi
     return async_sessionmaker(engine, expire_on_commit=False, info=session_info(publisher))
 
 
+# --- a failing database ----------------------------------------------------------------
+
+# PostgreSQL's SQLSTATE classes that say the database cannot serve now, not that the
+# statement is wrong: connection exceptions (08), transaction rollbacks (40: serialization
+# failures, deadlocks), insufficient resources (53: disk full, too many connections),
+# operator intervention (57: shutting down, starting up, cancelled).
+_PG_UNAVAILABLE_CLASSES = frozenset({"08", "40", "53", "57"})
+# ...and single codes: a read-only transaction (a standby after a failover), a database
+# that does not exist (yet, or any more).
+_PG_UNAVAILABLE_CODES = frozenset({"25006", "3D000"})
+# SQLite's primary result codes of the same kind: BUSY, LOCKED, READONLY, IOERR, CORRUPT,
+# FULL, CANTOPEN, PROTOCOL, NOTADB.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 8, 10, 11, 13, 14, 15, 26})
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.EHOSTDOWN,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+    }
+)
+# asyncpg's errors of a connection that went away (raised with no SQLSTATE).
+_ASYNCPG_LOST = frozenset({"ConnectionDoesNotExistError", "ConnectionResetError", "InterfaceError"})
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, the driver's error it wraps, and what caused them, nearest first."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 16:
+        err = todo.pop(0)
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        yield err
+        todo.extend(e for e in (getattr(err, "orig", None), err.__cause__, err.__context__) if e is not None)
+
+
+def _connection_lost(err: BaseException) -> bool:
+    if isinstance(err, sa_exc.DBAPIError) and err.connection_invalidated:
+        return True
+    if isinstance(err, sa_exc.DisconnectionError | ConnectionError | socket.gaierror):
+        return True
+    if isinstance(err, OSError) and err.errno in _NETWORK_ERRNOS:
+        return True
+    if type(err).__module__.startswith("asyncpg") and type(err).__name__ in _ASYNCPG_LOST:
+        return True
+    sqlstate = getattr(err, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("08")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot serve now (unreachable, restarting, full,
+    read-only, locked, out of connections) rather than that our code or SQL is wrong.
+
+    Such a failure is the client's to retry (503 with Retry-After); any other is a 500.
+    """
+    for err in _causes(exc):
+        if _connection_lost(err) or isinstance(err, sa_exc.TimeoutError | TimeoutError):
+            return True
+        sqlstate = getattr(err, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate[:2] in _PG_UNAVAILABLE_CLASSES or sqlstate in _PG_UNAVAILABLE_CODES
+        ):
+            return True
+        code = getattr(err, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in _SQLITE_UNAVAILABLE:
+            return True
+    return False
+
+
+def _outcome_unknown(session: AsyncSession, exc: BaseException) -> bool:
+    """A COMMIT that failed this way may have been carried out: its answer was lost with
+    the connection. SQLite runs in the process: its COMMIT either happened or not."""
+    if session.get_bind().dialect.name == "sqlite":
+        return False
+    return any(_connection_lost(err) for err in _causes(exc))
+
+
+async def _rollback_quietly(session: AsyncSession) -> None:
+    """Roll back after a failure without hiding it: on a lost connection the rollback fails
+    too, and the database rolls the transaction back by itself."""
+    try:
+        await session.rollback()
+    except Exception as exc:
+        log.warning("rolling back failed (%s: %s)", type(exc).__name__, str(exc).splitlines()[0][:200])
+        # Its connection is of no further use: give it back to the pool to be discarded.
+        with contextlib.suppress(Exception):
+            await session.invalidate()
+
+
+@asynccontextmanager
+async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """One transaction on `session`: committed when the block returns, rolled back when it
+    raises. A COMMIT whose answer was lost raises `OutcomeUnknown` (see the module)."""
+    try:
+        yield session
+        if not session.in_transaction():
+            return
+        # What the transaction writes goes out first: a failure here stored nothing.
+        await session.flush()
+    except BaseException:
+        await _rollback_quietly(session)
+        raise
+    try:
+        await session.commit()
+    except Exception as exc:
+        if _outcome_unknown(session, exc):
+            raise OutcomeUnknown(
+                "the connection to the database was lost while saving: the change may or may not be "
+                "stored. Send the request again with the same client_id to find out (it returns what "
+                "was stored, or stores it now); without a client_id, read before sending it again"
+            ) from exc
+        await _rollback_quietly(session)
+        raise
+
+
 async def provide_transaction(db_session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """The HTTP edge's transaction: every handler that takes `transaction` runs its
     services in one transaction, committed after the handler returned and before the
@@ -165,13 +319,8 @@ async def provide_transaction(db_session: AsyncSession) -> AsyncIterator[AsyncSe
     advanced-alchemy "autocommit" send hook would log it and send the 2xx anyway). Events
     and signals go out after the commit (`forum.streams`).
     """
-    try:
+    async with transaction(db_session):
         yield db_session
-    except BaseException:
-        await db_session.rollback()
-        raise
-    if db_session.in_transaction():
-        await db_session.commit()
 
 
 @asynccontextmanager
@@ -192,11 +341,46 @@ async def race_savepoint(session: AsyncSession) -> AsyncIterator[None]:
         yield
 
 
+def close_session_before_send(scope_key: str) -> Callable[[Message, Scope], Awaitable[None]]:
+    """advanced-alchemy's hook that closes the request's session as the response starts
+    (its default handler), except that a close that fails does not fail the response.
+
+    Closing rolls back what a read left open; on a connection that died after the last
+    query, that rollback raises. Raised there, after Litestar counted the response as
+    started, it reached the server as an error with no response begun: a plain-text 500
+    for a request whose answer was complete (and, after a commit, stored). The database
+    rolls back a dead connection's transaction by itself; the session is invalidated so
+    that the pool lets go of the connection at once (not when the garbage collector finds
+    it, which would keep it counted against the pool's size).
+    """
+
+    async def close(message: Message, scope: Scope) -> None:
+        if message["type"] not in SESSION_TERMINUS_ASGI_EVENTS:
+            return
+        session: AsyncSession | None = get_aa_scope_state(scope, scope_key)
+        if session is None:
+            return
+        try:
+            await session.close()
+        except Exception as exc:
+            log.warning("closing a request's session failed (%s)", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await session.invalidate()
+        # Only once it is closed: a close cut short (a cancelled request) is done again at
+        # the next of these events, as advanced-alchemy's own hook does.
+        delete_aa_scope_state(scope, scope_key)
+
+    return close
+
+
 def sqlalchemy_config(engine: AsyncEngine, publisher: Any = None) -> SQLAlchemyAsyncConfig:
     # The plugin opens and closes the request's session; the transaction is the edge's
     # (`provide_transaction`), committed before the response, events published after it.
-    return SQLAlchemyAsyncConfig(
+    config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(publisher)),
         create_all=False,
     )
+    # The config makes its scope key unique per instance (several apps in one process).
+    config.before_send_handler = close_session_before_send(config.session_scope_key)
+    return config

@@ -66,3 +66,26 @@ class RateLimited(ForumError):
     def __init__(self, detail: str, *, retry_after: int):
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = max(1, retry_after)
+
+
+# Seconds a client is asked to wait before repeating a request the database could not serve.
+RETRY_AFTER_SECONDS = 2
+
+
+class Unavailable(ForumError):
+    """The database (or another dependency) cannot serve now; nothing was changed."""
+
+    status = 503
+    code = "unavailable"
+    title = "Temporarily unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = RETRY_AFTER_SECONDS):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+class OutcomeUnknown(Unavailable):
+    """The connection was lost during COMMIT: the change may or may not be stored."""
+
+    code = "outcome_unknown"
+    title = "Outcome unknown"

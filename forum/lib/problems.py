@@ -9,7 +9,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from forum.lib.errors import ForumError
+from forum.lib.db import database_unavailable
+from forum.lib.errors import ForumError, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -155,7 +156,11 @@ def encoding_error_handler(_: Request, exc: UnicodeDecodeError) -> Response:
     return problem(400, "Invalid input", "the request is not valid UTF-8", code="bad_request")
 
 
-def server_error_handler(_: Request, exc: Exception) -> Response:
+def server_error_handler(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        # The database cannot serve now (unreachable, restarting, full, read-only): nothing
+        # was stored (a lost COMMIT answers `outcome_unknown` instead), so try again.
+        return forum_error_handler(request, Unavailable("the database is unavailable; try again shortly"))
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR, "Server error", "something went wrong on our side; it was logged"
     )

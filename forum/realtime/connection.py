@@ -41,8 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts import services as accounts
 from forum.accounts.viewer import Viewer
-from forum.lib.db import utcnow
-from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized
+from forum.lib.db import database_unavailable, utcnow
+from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized, Unavailable
+from forum.lib.resilience import Backoff
 from forum.realtime import frames, replay, topics, wire
 from forum.realtime.envelope import Envelope
 from forum.realtime.frames import BadFrame, Outgoing
@@ -73,6 +74,9 @@ CLOSE_TIMEOUT_SECONDS = 10.0
 MAX_SENDS_UNDER_WAY = 32
 # The window of the per-connection `send` limit (settings.ws_send_per_10s).
 SEND_WINDOW_SECONDS = 10.0
+# A catch-up that finds the database away tries again after this, doubling up to the cap.
+CATCH_UP_RETRY_FIRST_SECONDS = 0.5
+CATCH_UP_RETRY_CAP_SECONDS = 5.0
 
 SLOW_CODE = 1013
 SLOW_REASON = "too slow: the send queue is full; reconnect and resume with after="
@@ -228,54 +232,68 @@ class Subscription:
             self.task = None
 
     async def _catch_up(self) -> None:
-        try:
-            while self.state is State.CATCHING_UP:
-                self.overflowed = False
-                async with self.conn.hub.reader() as session:
-                    page = await replay.events_after(session, self.topic, self.last_sent)
-                for env in page:
-                    if env.seq is None or env.seq <= self.last_sent:
-                        continue
-                    if self.state is not State.CATCHING_UP:
-                        return  # held (its release catches up again) or stopped
-                    if self._moved(env):
-                        self._check_before(env)
-                        return
-                    await self.conn.room_for_replay()
-                    if self.state is not State.CATCHING_UP:
-                        return
-                    self.conn.push(env.frame_for(self.conn.viewer))
-                    self.last_sent = env.seq
+        backoff = Backoff(CATCH_UP_RETRY_FIRST_SECONDS, CATCH_UP_RETRY_CAP_SECONDS)
+        while True:
+            try:
+                await self._read_log()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    log.exception("catching up %s failed", self.topic)
+                    self.conn.close(ERROR_CODE, "internal error while replaying; reconnect and resume")
+                    return
+                # The database is away for a moment: the socket stays, live events buffer
+                # meanwhile (or the log is read further if they overflow), and the catch-up
+                # goes on from where it stopped.
+                log.warning("catching up %s waits for the database (%s)", self.topic, type(exc).__name__)
+                await asyncio.sleep(backoff.next())
+
+    async def _read_log(self) -> None:
+        """Send what the log holds past `last_sent`, then the buffered live events: LIVE."""
+        while self.state is State.CATCHING_UP:
+            self.overflowed = False
+            async with self.conn.hub.reader() as session:
+                page = await replay.events_after(session, self.topic, self.last_sent)
+            for env in page:
+                if env.seq is None or env.seq <= self.last_sent:
+                    continue
+                if self.state is not State.CATCHING_UP:
+                    return  # held (its release catches up again) or stopped
+                if self._moved(env):
+                    self._check_before(env)
+                    return
+                await self.conn.room_for_replay()
                 if self.state is not State.CATCHING_UP:
                     return
-                if len(page) == replay.REPLAY_PAGE or self.overflowed:
+                self.conn.push(env.frame_for(self.conn.viewer))
+                self.last_sent = env.seq
+            if self.state is not State.CATCHING_UP:
+                return
+            if len(page) == replay.REPLAY_PAGE or self.overflowed:
+                continue
+            # The log is read to its end: now the buffered live events, in order.
+            buffered = sorted(
+                (env for env in self.pending if env.seq is not None and env.seq > self.last_sent),
+                key=lambda env: env.seq or 0,
+            )
+            self.pending.clear()
+            gap = False
+            for env in buffered:
+                if env.seq is None or env.seq <= self.last_sent:
                     continue
-                # The log is read to its end: now the buffered live events, in order.
-                buffered = sorted(
-                    (env for env in self.pending if env.seq is not None and env.seq > self.last_sent),
-                    key=lambda env: env.seq or 0,
-                )
-                self.pending.clear()
-                gap = False
-                for env in buffered:
-                    if env.seq is None or env.seq <= self.last_sent:
-                        continue
-                    if env.seq != self.last_sent + 1:
-                        gap = True  # committed after our read: read the log again
-                        break
-                    if self._moved(env):
-                        # Held: the release reads the rest from the log.
-                        self._check_before(env)
-                        return
-                    self.last_sent = env.seq
-                    self.conn.push(env.frame_for(self.conn.viewer))
-                if not gap and self.state is State.CATCHING_UP:
-                    self.state = State.LIVE
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("catching up %s failed", self.topic)
-            self.conn.close(ERROR_CODE, "internal error while replaying; reconnect and resume")
+                if env.seq != self.last_sent + 1:
+                    gap = True  # committed after our read: read the log again
+                    break
+                if self._moved(env):
+                    # Held: the release reads the rest from the log.
+                    self._check_before(env)
+                    return
+                self.last_sent = env.seq
+                self.conn.push(env.frame_for(self.conn.viewer))
+            if not gap and self.state is State.CATCHING_UP:
+                self.state = State.LIVE
 
     async def stop(self) -> None:
         self.state = State.STOPPED
@@ -396,11 +414,6 @@ class Connection:
 
     def reply(self, frame: frames.ServerFrame) -> None:
         self.push(frames.encode(frame))
-
-    async def push_paced(self, frame: Outgoing) -> None:
-        """Queue a replayed frame once the client has read enough of what is queued."""
-        await self.room_for_replay()
-        self.push(frame)
 
     async def room_for_replay(self) -> None:
         """Return once the client has read enough of what is queued to take more replay."""
@@ -589,6 +602,11 @@ class Connection:
             self.reply(frames.Error(code=exc.code, detail=exc.detail, ref=exc.ref))
         elif isinstance(exc, ForumError):
             self.reply(frames.error_for(exc, ref))
+        elif database_unavailable(exc):
+            log.warning("a websocket frame failed: the database is unavailable (%s)", type(exc).__name__)
+            self.reply(
+                frames.error_for(Unavailable("the database is unavailable; send it again shortly"), ref)
+            )
         else:
             log.error("a websocket frame failed", exc_info=exc)
             self.reply(frames.Error(code="internal", detail="the server failed on this frame", ref=ref))

@@ -33,7 +33,17 @@ ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 # The codes an `error` frame carries. Every ForumError maps to one of them.
 ERROR_CODES = frozenset(
-    {"bad_request", "unauthorized", "forbidden", "not_found", "too_large", "rate_limited", "internal"}
+    {
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "too_large",
+        "rate_limited",
+        "unavailable",
+        "outcome_unknown",
+        "internal",
+    }
 )
 
 

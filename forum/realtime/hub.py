@@ -8,7 +8,10 @@ connection's bounded queue; a slow socket is cut off there and never delays the 
 
 The broker only rings the doorbell: every few seconds the hub also compares each topic's
 counter in the database with the highest seq it saw live, and pokes the subscriptions of
-a topic that is ahead, so an event whose broker message was lost still arrives.
+a topic that is ahead, so an event whose broker message was lost still arrives. While the
+broker is down (`forum.realtime.bus.BrokerStatus`) the hub reads the log every second, and
+once it is back up it reads the log once more: what was published while it was away
+reaches every socket without waiting for that check.
 
 Besides the topics clients subscribe to, the hub listens on `user:{id}` for each
 signed-in socket (`forum.streams.signals`): `account.suspended` there ends that user's
@@ -65,6 +68,10 @@ RESTART_CODE = 1012
 RESTART_REASON = "server restarting: reconnect and resume with after="
 # How often the hub looks for sockets whose periodic re-read is due.
 REVALIDATE_TICK_SECONDS = 5.0
+# How often the hub reads the log while the broker is down.
+DEGRADED_POLL_SECONDS = 1.0
+# How long taking this process's users off the tables' presence may take at shutdown.
+PRESENCE_CLOSE_SECONDS = 1.0
 
 
 class Hub:
@@ -114,6 +121,7 @@ class Hub:
             asyncio.create_task(self._pump(), name="hub-pump"),
             asyncio.create_task(self._watch_tails(), name="hub-tails"),
             asyncio.create_task(self._revalidate_loop(), name="hub-revalidate"),
+            asyncio.create_task(self._follow_broker(), name="hub-broker"),
         ]
 
     async def stop(self) -> None:
@@ -135,7 +143,8 @@ class Hub:
                 await task
         self._tasks = []
         with contextlib.suppress(Exception):
-            await self.presence.close()
+            # Bounded: a Redis that does not answer must not hold the process's exit.
+            await asyncio.wait_for(self.presence.close(), PRESENCE_CLOSE_SECONDS)
 
     @property
     def running(self) -> bool:
@@ -357,6 +366,55 @@ class Hub:
                 log.exception("dropping a broker message that is not an event")
                 continue
             self.dispatch(env)
+
+    async def _follow_broker(self) -> None:
+        """While the broker is down, read the log every DEGRADED_POLL_SECONDS; once it is
+        up again, read it once more (see the module)."""
+        status = self.channels.status
+        handled = status.transitions
+        while True:
+            if status.up and status.transitions == handled:
+                await status.changed()
+                continue
+            handled = status.transitions
+            try:
+                await self.replay_missed()
+                if status.up:
+                    await self.presence.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading what the broker missed failed")
+            if not status.up:
+                await status.changed(DEGRADED_POLL_SECONDS)
+
+    async def replay_missed(self) -> None:
+        """Hand every subscription what the log holds beyond what it was sent.
+
+        A topic a little behind is read once here and dispatched as if it came live (each
+        subscription drops what it already has); one far behind sends its subscriptions to
+        the log, each at its own socket's pace.
+        """
+        topics = list(self._routes)
+        for start in range(0, len(topics), TAIL_CHECK_BATCH):
+            batch = topics[start : start + TAIL_CHECK_BATCH]
+            async with self.reader() as session:
+                latest = await replay.latest_seqs(session, batch)
+            for topic, seq in latest.items():
+                subs = list(self._routes.get(topic, ()))
+                if not subs:
+                    continue
+                floor = min(sub.last_sent for sub in subs)
+                if seq > floor + replay.REPLAY_PAGE:
+                    for sub in subs:
+                        sub.poke(seq)
+                elif seq > floor:
+                    async with self.reader() as session:
+                        missed = await replay.events_after(session, topic, floor, until=seq)
+                    for env in missed:
+                        self.dispatch(env)
+                if seq > self._seen.get(topic, 0):
+                    self._seen[topic] = seq
 
     async def _watch_tails(self) -> None:
         while True:

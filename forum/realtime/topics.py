@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from forum.accounts.viewer import Viewer
 from forum.cafes import access
 from forum.cafes.writer import TableWriter
+from forum.lib.db import transaction
 from forum.lib.errors import BadRequest, Forbidden, NotFound
 from forum.threads import lookup, services
 
@@ -76,7 +77,7 @@ async def _post_to_thread(
     client_id: str,
     reply_to: int | None,
 ) -> Sent:
-    async with writers.sessionmaker() as session, session.begin():
+    async with writers.sessionmaker() as session, transaction(session):
         written = await services.create_post(
             session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
         )

@@ -9,6 +9,7 @@ hands the broker, what the broker carries, and what a replay reads back.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +24,8 @@ from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detach
 from forum.lib import counters
 from forum.lib.db import utcnow
 from forum.streams.models import Event, TopicCounter
+
+log = logging.getLogger("forum")
 
 OUTBOX_KEY = "outbox"
 
@@ -215,7 +218,12 @@ def _publish_after_commit(session: Session) -> None:
     pending = session.info.pop(OUTBOX_KEY, None)
     publisher = session.info.get("publisher")
     if pending and publisher is not None:
-        publisher.publish(pending)
+        try:
+            publisher.publish(pending)
+        except Exception:
+            # Raised from here it would fail the commit's caller although the change is
+            # stored; subscribers find the events in the log (the hub's tail check).
+            log.exception("publishing %d committed events failed", len(pending))
 
 
 @event.listens_for(Session, "after_rollback")

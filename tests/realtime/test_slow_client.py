@@ -6,10 +6,11 @@ import asyncio
 import secrets
 import socket
 
+import psutil
 import pytest
 from websockets.asyncio.client import connect
 
-from forum.realtime import connection
+from forum.realtime import connection, wire
 from tests.conftest import Cast, make_space, make_thread
 from tests.realtime.conftest import WAIT, Live, Peer
 
@@ -85,3 +86,50 @@ async def test_a_client_that_does_not_read_is_disconnected(
     assert code == connection.SLOW_CODE
     seqs = [f["seq"] for f in slow.skipped if f.get("op") == "event"]
     assert posted not in seqs
+
+
+def _server_side(server_port: int, client_port: int) -> list:
+    """The server's end of one TCP connection, as the kernel lists it (both ends live in
+    this process: the server under test and the client)."""
+    return [
+        c
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.laddr and c.laddr.port == server_port and c.raddr and c.raddr.port == client_port
+    ]
+
+
+async def test_a_client_that_never_reads_is_cut_off_once_its_queue_is_full(
+    live: Live, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server does not keep a socket that never reads until the keepalive gives up on it
+    (pings stuck behind a full buffer): once its queue is full the close frame is written at
+    once, and the connection dropped if the peer does not answer it within the grace."""
+    monkeypatch.setattr(connection, "SEND_QUEUE_MAX", 16)
+    monkeypatch.setattr(connection, "REPLAY_HIGH_WATER", 8)
+    monkeypatch.setattr(wire, "CLOSE_GRACE_SECONDS", 1.0)
+    await make_space(live.http, cast.admin, "never-reads")
+    thread = await make_thread(live.http, cast.focal_point, "never-reads")
+    topic = f"thread:{thread['id']}"
+    slow = await stalled_peer(live, cast.observer)
+    await slow.subscribe(topic)
+    server_port = int(live.base_url.rsplit(":", 1)[1])
+    client_port = slow.ws.local_address[1]
+    assert _server_side(server_port, client_port), "the connection is not there to begin with"
+
+    hub = live.app.state.hub
+    (conn,) = hub.connections
+    for _ in range(MAX_POSTS):
+        await live.post(cast.focal_point, thread["id"], BIG)
+        if conn.close_code is not None:
+            break
+    else:
+        pytest.fail(f"the stalled client was still connected after {MAX_POSTS} posts")
+    assert conn.close_code == connection.SLOW_CODE
+    # The client never reads again; the server lets go of the connection all the same (the
+    # keepalive, 20 s + 20 s, would only drop it after this wait).
+    for _ in range(int(WAIT / 0.1)):
+        if not _server_side(server_port, client_port) and conn not in hub.connections:
+            break
+        await asyncio.sleep(0.1)
+    assert not _server_side(server_port, client_port), "the server still holds the connection"
+    assert conn not in hub.connections
