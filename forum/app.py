@@ -25,6 +25,7 @@ from litestar.stores.registry import StoreRegistry
 
 from forum import __version__
 from forum.accounts.controllers import AccountController
+from forum.accounts.passwords import configure_hashing
 from forum.cafes.controllers import CafeController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
         )
 
+    configure_hashing(settings.password_hashes_at_once, settings.password_hash_queue)
     csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure, exclude=["/ws"])
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),

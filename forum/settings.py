@@ -94,6 +94,10 @@ class Settings:
     # Failures from one address (an IPv6 /64) per window: far above the per-account number,
     # since a whole workshop room may sign in from one venue address.
     login_address_max_failures: int = 200
+    # argon2 computations at once per process (each takes a core and 64 MiB), and sign-ins
+    # or registrations waiting for a turn; beyond those, 429. 0: half the CPUs, at least 1.
+    password_hashes_at_once: int = 0
+    password_hash_queue: int = 32
     # Requests per minute per address, for the API as a whole (a guard, not a quota).
     rate_limit_per_minute: int = 1200
     # Posts and table messages per connection over the websocket, per 10 seconds.
@@ -125,6 +129,8 @@ class Settings:
             login_address_max_failures=_int(
                 "FORUM_LOGIN_ADDRESS_MAX_FAILURES", defaults.login_address_max_failures
             ),
+            password_hashes_at_once=_int("FORUM_PASSWORD_HASHES_AT_ONCE", defaults.password_hashes_at_once),
+            password_hash_queue=_int("FORUM_PASSWORD_HASH_QUEUE", defaults.password_hash_queue),
             rate_limit_per_minute=_int("FORUM_RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             ws_send_per_10s=_int("FORUM_WS_SEND_PER_10S", defaults.ws_send_per_10s),
             ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},

@@ -48,11 +48,14 @@ async def create_user(
             "party: a focal point needs the ISO alpha-3 code of their Party (or EUU)", field="party"
         )
     email = normalise_email(email)
+    # Hashed before the first statement: the transaction (SQLite's write lock, a pooled
+    # connection) is not held while argon2 runs or waits for a turn.
+    password_hash = await hash_password(password)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email: an account with this email already exists", field="email")
     user = User(
         email=email,
-        password_hash=await hash_password(password),
+        password_hash=password_hash,
         display_name=display_name.strip(),
         role=role,
         party=party,
@@ -80,11 +83,19 @@ async def login(
 
     The attempt takes its place in the limits before the password is checked (see
     `forum.accounts.limits`); `device_cookie` is the request's device cookie, if any.
+
+    The account is read, then the caller's transaction is ended (it has only read) before
+    the password check, which takes a while and may wait for a turn: no database lock
+    (SQLite's writer lock) and no pooled connection is held meanwhile. The token is then
+    written in a new transaction, which the caller commits. Call it before any write.
     """
     email = normalise_email(email)
     attempt = await limiter.reserve(email, address, device_cookie)
     try:
         user = await session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            session.expunge(user)  # keeps its loaded attributes through the rollback
+        await session.rollback()
         right = await verify_password(user.password_hash if user else None, password)
     except Exception:
         # Never checked (the hashing queue was full, the database failed): not a guess.
