@@ -98,8 +98,11 @@ class Settings:
     # or registrations waiting for a turn; beyond those, 429. 0: half the CPUs, at least 1.
     password_hashes_at_once: int = 0
     password_hash_queue: int = 32
-    # Requests per minute per address, for the API as a whole (a guard, not a quota).
+    # HTTP requests per minute (a guard, not a quota): per account for signed-in people, and
+    # per address for anonymous traffic and sign-in, higher since a whole room may share
+    # a venue address.
     rate_limit_per_minute: int = 1200
+    rate_limit_address_per_minute: int = 3000
     # Posts and table messages per connection over the websocket, per 10 seconds.
     ws_send_per_10s: int = 20
     flag_hide_threshold: int = 3
@@ -132,6 +135,9 @@ class Settings:
             password_hashes_at_once=_int("FORUM_PASSWORD_HASHES_AT_ONCE", defaults.password_hashes_at_once),
             password_hash_queue=_int("FORUM_PASSWORD_HASH_QUEUE", defaults.password_hash_queue),
             rate_limit_per_minute=_int("FORUM_RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
+            rate_limit_address_per_minute=_int(
+                "FORUM_RATE_LIMIT_ADDRESS_PER_MINUTE", defaults.rate_limit_address_per_minute
+            ),
             ws_send_per_10s=_int("FORUM_WS_SEND_PER_10S", defaults.ws_send_per_10s),
             ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},
             flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),

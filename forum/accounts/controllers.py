@@ -7,7 +7,7 @@ from litestar.datastructures import Cookie
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts import services
+from forum.accounts import requesters, services
 from forum.accounts.limits import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_MAX_AGE,
@@ -46,6 +46,8 @@ class AccountController(Controller):
             address=address,
             device_cookie=request.cookies.get(DEVICE_COOKIE),
         )
+        # The next requests with this token count against the account (forum.accounts.requesters).
+        requesters.remember(request, services.token_digest(token), user.id)
         cookie = Cookie(
             key=SESSION_COOKIE,
             value=token,

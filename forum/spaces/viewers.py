@@ -9,6 +9,7 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts import requesters
 from forum.accounts import services as accounts
 from forum.accounts.models import User
 from forum.accounts.viewer import ANONYMOUS, Viewer
@@ -30,4 +31,7 @@ async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
     user = await accounts.authenticate(db_session, token)
     if user is None:
         return ANONYMOUS
-    return await load_viewer(db_session, user, accounts.token_digest(token))
+    digest = accounts.token_digest(token)
+    # The token works: the rate limit may count its next requests against the account.
+    requesters.remember(request, digest, user.id)
+    return await load_viewer(db_session, user, digest)
