@@ -103,8 +103,10 @@ class Settings:
     # a venue address.
     rate_limit_per_minute: int = 1200
     rate_limit_address_per_minute: int = 3000
-    # Posts and table messages per connection over the websocket, per 10 seconds.
+    # Posts and table messages over the websocket per 10 seconds: per connection, and per
+    # user over all of their connections (in every process, through the store).
     ws_send_per_10s: int = 20
+    ws_send_per_user_per_10s: int = 40
     flag_hide_threshold: int = 3
     ws_compression: bool = False
     # The web client: the checkout's static/, else the copy inside an installed wheel.
@@ -139,6 +141,9 @@ class Settings:
                 "FORUM_RATE_LIMIT_ADDRESS_PER_MINUTE", defaults.rate_limit_address_per_minute
             ),
             ws_send_per_10s=_int("FORUM_WS_SEND_PER_10S", defaults.ws_send_per_10s),
+            ws_send_per_user_per_10s=_int(
+                "FORUM_WS_SEND_PER_USER_PER_10S", defaults.ws_send_per_user_per_10s
+            ),
             ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},
             flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),
             static_dir=os.environ.get("FORUM_STATIC_DIR") or defaults.static_dir,
