@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
 
 # Redis: change the counter and read what is left of its life, in one step. The counter's
 # life is set when it is made (or on every change with `refresh`), never by a decrement.
@@ -64,11 +65,19 @@ class Count:
         return max(1, math.ceil(self.expires_in))
 
 
+# A memory store drops an expired entry only when it is read again, so the counters of
+# addresses and emails seen once would stay for the life of the process: every this many
+# additions to a memory store, its expired entries are swept.
+SWEEP_EVERY = 1000
+
 # One lock per event loop for the stores of this process (an asyncio.Lock belongs to
 # the loop it was first used in; tests run many loops in one process).
 _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 # The Lua script, registered once per Redis client.
 _scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# Additions since the last sweep, per memory store (by id: stores take no weak reference,
+# and live as long as their app).
+_since_sweep: dict[int, int] = {}
 
 
 async def add(store: Store, key: str, amount: int = 1, *, expires_in: float, refresh: bool = False) -> Count:
@@ -123,7 +132,18 @@ async def _add_in_process(store: Store, key: str, amount: int, expires_in: float
         value = max(0, value + amount)
         left = deadline - now
         await store.set(key, f"{value} {deadline!r}", expires_in=max(1, math.ceil(left)))
-        return Count(value, left)
+    if isinstance(store, MemoryStore):
+        await _sweep_now_and_then(store)
+    return Count(value, left)
+
+
+async def _sweep_now_and_then(store: MemoryStore) -> None:
+    added = _since_sweep.get(id(store), 0) + 1
+    if added < SWEEP_EVERY:
+        _since_sweep[id(store)] = added
+        return
+    _since_sweep[id(store)] = 0
+    await store.delete_expired()
 
 
 async def forget(store: Store, key: str) -> None:

@@ -125,3 +125,17 @@ async def test_an_attempt_never_checked_gives_its_places_back(stores: list[Store
     await fourth.failed()
     with pytest.raises(RateLimited):
         await lim.reserve(email, "192.0.2.11")
+
+
+async def test_a_memory_store_is_swept_of_counters_past_their_life() -> None:
+    """A memory store forgets an expired entry only when it is read again: counters of
+    addresses and emails seen once (a botnet's, a credential list's) would pile up for the
+    life of the process. Every so many additions, the store is swept."""
+    store = MemoryStore()
+    for n in range(100):
+        await tallies.add(store, f"seen-once-{n}", expires_in=0.01)
+    await asyncio.sleep(1.1)  # the store keeps entries for whole seconds
+    for _ in range(tallies.SWEEP_EVERY):
+        await tallies.add(store, "busy", expires_in=60)
+    assert not any([await store.exists(f"seen-once-{n}") for n in range(100)])
+    assert await store.exists("busy")
