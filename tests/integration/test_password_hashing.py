@@ -17,16 +17,16 @@ import httpx
 import pytest
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from argon2 import PasswordHasher
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.accounts.passwords import hashes_admitted
-from forum.app import create_app
 from forum.settings import Settings
 from tests.conftest import Cast, People, make_space
 from tests.helpers import assert_problem, count
+from tests.realtime.conftest import Live, live
+
+__all__ = ["live"]  # the live server fixture: a real uvicorn on loopback, in this test's event loop
 
 WAIT = 30.0
 AT_ONCE = 2
@@ -66,13 +66,6 @@ class HeldArgon2:
         raise AssertionError(f"{self.running} hashes running, expected {n}")
 
 
-def on(app: Litestar, address: str = "198.51.100.200") -> httpx.AsyncClient:
-    """A client whose requests run in the test's event loop (the test client runs its
-    requests to completion one by one, in a loop of its own), from `address`."""
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
-
-
 @pytest.fixture
 def argon2_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldArgon2]:
     held = HeldArgon2()
@@ -95,50 +88,44 @@ def settings(settings: Settings) -> Settings:
 
 
 async def test_a_burst_of_sign_ins_hashes_a_few_at_a_time_and_refuses_the_excess(
-    settings: Settings, people: People, db: AsyncSession, argon2_held: HeldArgon2
+    live: Live, people: People, db: AsyncSession, argon2_held: HeldArgon2
 ) -> None:
     user = await people.make("observer")
-    app = create_app(settings)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    client = live.http
 
-        async def sign_in(n: int) -> httpx.Response:
-            transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n + 1}", 40000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
-                return await c.post(
-                    "/api/auth/login", json={"email": user.email, "password": f"wrong {n:06}"}
-                )
+    async def sign_in(n: int) -> httpx.Response:
+        return await client.post("/api/auth/login", json={"email": user.email, "password": f"wrong {n:06}"})
 
-        burst = [asyncio.create_task(sign_in(n)) for n in range(BURST)]
-        await argon2_held.until_running(AT_ONCE)
-        # Two hash, three wait their turn; the others are refused at once.
-        done: set[asyncio.Task[httpx.Response]] = set()
-        while len(done) < BURST - AT_ONCE - QUEUE:
-            finished, _ = await asyncio.wait(
-                [t for t in burst if t not in done], timeout=WAIT, return_when=asyncio.FIRST_COMPLETED
-            )
-            assert finished, "the excess sign-ins were not refused"
-            done |= finished
-        for task in done:
-            problem = assert_problem(task.result(), 429)
-            assert problem["code"] == "rate_limited"
-            assert int(task.result().headers["retry-after"]) >= 1
-        # Registration hashes too, and waits in the same queue: refused while it is full,
-        # leaving no account behind.
-        resp = await client.post(
-            "/api/auth/register",
-            json={"email": "late@example.org", "password": "a long enough password", "display_name": "Late"},
+    burst = [asyncio.create_task(sign_in(n)) for n in range(BURST)]
+    await argon2_held.until_running(AT_ONCE)
+    # Two hash, three wait their turn; the others are refused at once.
+    done: set[asyncio.Task[httpx.Response]] = set()
+    while len(done) < BURST - AT_ONCE - QUEUE:
+        finished, _ = await asyncio.wait(
+            [t for t in burst if t not in done], timeout=WAIT, return_when=asyncio.FIRST_COMPLETED
         )
-        assert assert_problem(resp, 429)["code"] == "rate_limited"
-        assert await count(db, User, User.email == "late@example.org") == 0
-        # The server answers other requests meanwhile, also those that need a thread of
-        # the shared pool (a static file): hashing has threads of its own.
-        assert (await client.get("/health")).status_code == 200
-        assert (await client.get("/api/spaces")).status_code == 200
-        page = await asyncio.wait_for(client.get("/index.html"), WAIT)
-        assert page.status_code == 200
-        assert argon2_held.running == AT_ONCE
-        argon2_held.release.set()
-        answers = await asyncio.wait_for(asyncio.gather(*burst), WAIT)
+        assert finished, "the excess sign-ins were not refused"
+        done |= finished
+    for task in done:
+        problem = assert_problem(task.result(), 429)
+        assert problem["code"] == "rate_limited"
+        assert int(task.result().headers["retry-after"]) >= 1
+    # Registration hashes too, and waits in the same queue: refused while it is full,
+    # leaving no account behind.
+    resp = await client.post(
+        "/api/auth/register",
+        json={"email": "late@example.org", "password": "a long enough password", "display_name": "Late"},
+    )
+    assert assert_problem(resp, 429)["code"] == "rate_limited"
+    assert await count(db, User, User.email == "late@example.org") == 0
+    # The server answers other requests meanwhile, also those that need a thread of the
+    # shared pool (a static file): hashing has threads of its own.
+    assert (await client.get("/health")).status_code == 200
+    assert (await client.get("/api/spaces")).status_code == 200
+    assert (await client.get("/index.html")).status_code == 200
+    assert argon2_held.running == AT_ONCE
+    argon2_held.release.set()
+    answers = await asyncio.wait_for(asyncio.gather(*burst), WAIT)
     assert sorted(resp.status_code for resp in answers) == [401] * (AT_ONCE + QUEUE) + [429] * (
         BURST - AT_ONCE - QUEUE
     )
@@ -146,50 +133,41 @@ async def test_a_burst_of_sign_ins_hashes_a_few_at_a_time_and_refuses_the_excess
 
 
 async def test_sign_ins_being_checked_hold_no_database_connection_nor_lock(
-    settings: Settings, people: People, cast: Cast, argon2_held: HeldArgon2
+    live: Live, people: People, cast: Cast, argon2_held: HeldArgon2
 ) -> None:
     """While passwords are checked (or wait for a turn), their requests hold no pooled
     connection and, on SQLite, not the write lock: everyone else keeps writing."""
     user = await people.make("observer")
-    app = create_app(settings)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local"), on(app) as client:
-        await make_space(client, cast.admin, "agora")
-        burst = [
-            asyncio.create_task(
-                client.post("/api/auth/login", json={"email": user.email, "password": f"wrong {n:06}"})
-            )
-            for n in range(AT_ONCE + QUEUE - 1)
-        ]
-        # Registration hashes before it touches the database, too: it waits in the queue.
-        burst.append(
-            asyncio.create_task(
-                client.post(
-                    "/api/auth/register",
-                    json={
-                        "email": "new@example.org",
-                        "password": "a long enough password",
-                        "display_name": "N",
-                    },
-                )
-            )
+    client = live.http
+    await make_space(client, cast.admin, "agora")
+    burst = [
+        asyncio.create_task(
+            client.post("/api/auth/login", json={"email": user.email, "password": f"wrong {n:06}"})
         )
-        await argon2_held.until_running(AT_ONCE)
-        for _ in range(int(WAIT / 0.01)):
-            if hashes_admitted() == AT_ONCE + QUEUE:
-                break
-            await asyncio.sleep(0.01)
-        assert hashes_admitted() == AT_ONCE + QUEUE
-        engine = app.plugins.get(SQLAlchemyPlugin).config[0].get_engine()
-        assert engine.sync_engine.pool.checkedout() == 0
-        resp = await asyncio.wait_for(
+        for n in range(AT_ONCE + QUEUE - 1)
+    ]
+    # Registration hashes before it touches the database, too: it waits in the queue.
+    burst.append(
+        asyncio.create_task(
             client.post(
-                "/api/spaces/agora/threads",
-                json={"title": "Meanwhile", "body": "x"},
-                headers=cast.lcipp.headers,
-            ),
-            WAIT,
+                "/api/auth/register",
+                json={"email": "new@example.org", "password": "a long enough password", "display_name": "N"},
+            )
         )
-        assert resp.status_code == 201, resp.text
-        argon2_held.release.set()
-        answers = await asyncio.wait_for(asyncio.gather(*burst), WAIT)
+    )
+    await argon2_held.until_running(AT_ONCE)
+    for _ in range(int(WAIT / 0.01)):
+        if hashes_admitted() == AT_ONCE + QUEUE:
+            break
+        await asyncio.sleep(0.01)
+    assert hashes_admitted() == AT_ONCE + QUEUE
+    assert live.app is not None
+    engine = live.app.plugins.get(SQLAlchemyPlugin).config[0].get_engine()
+    assert engine.sync_engine.pool.checkedout() == 0
+    resp = await client.post(
+        "/api/spaces/agora/threads", json={"title": "Meanwhile", "body": "x"}, headers=cast.lcipp.headers
+    )
+    assert resp.status_code == 201, resp.text
+    argon2_held.release.set()
+    answers = await asyncio.wait_for(asyncio.gather(*burst), WAIT)
     assert [resp.status_code for resp in answers] == [401] * (AT_ONCE + QUEUE - 1) + [201]
