@@ -15,7 +15,6 @@ from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -25,6 +24,8 @@ from litestar.stores.registry import StoreRegistry
 
 from forum import __version__
 from forum.accounts.controllers import AccountController
+from forum.accounts.passwords import configure_hashing
+from forum.accounts.requesters import rate_limit_identity
 from forum.cafes.controllers import CafeController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
@@ -35,6 +36,7 @@ from forum.lib.db import (
     sqlalchemy_config,
 )
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
+from forum.lib.rate_limit import RateLimits
 from forum.lib.raw_input import check_raw_input
 from forum.lib.stores import FallbackStore
 from forum.moderation.controllers import ModerationController
@@ -107,9 +109,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
         )
 
+    configure_hashing(settings.password_hashes_at_once, settings.password_hash_queue)
     csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure, exclude=["/ws"])
-    rate_limit = RateLimitConfig(
+    # Signed-in people count per account, anonymous traffic and sign-in per address
+    # (forum.accounts.requesters); counted atomically across processes (forum.lib.rate_limit).
+    rate_limit = RateLimits(
         rate_limit=("minute", settings.rate_limit_per_minute),
+        address_rate_limit=settings.rate_limit_address_per_minute,
+        identifier_for_request=rate_limit_identity,
         exclude=["/health", "/ready", "/metrics", "/ws"],
         store="rate_limit",
     )

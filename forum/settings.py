@@ -84,14 +84,29 @@ class Settings:
     # links should not be asked to sign in again mid-session.
     token_ttl_seconds: int = 14 * 24 * 3600
     cookie_secure: bool = False
-    # Login: this many failures within the window lock the account (and, separately,
-    # the address) for the rest of the window.
+    # Login (OWASP: throttle, never lock): an account's first failures are answered at
+    # once; each further attempt waits twice as long as the one before (1 s, 2 s, 4 s...)
+    # up to login_max_delay_seconds. Failures are forgotten after a quiet window.
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
-    # Requests per minute per address, for the API as a whole (a guard, not a quota).
+    login_first_delay_seconds: int = 1
+    login_max_delay_seconds: int = 5 * 60
+    # Failures from one address (an IPv6 /64) per window: far above the per-account number,
+    # since a whole workshop room may sign in from one venue address.
+    login_address_max_failures: int = 200
+    # argon2 computations at once per process (each takes a core and 64 MiB), and sign-ins
+    # or registrations waiting for a turn; beyond those, 429. 0: half the CPUs, at least 1.
+    password_hashes_at_once: int = 0
+    password_hash_queue: int = 32
+    # HTTP requests per minute (a guard, not a quota): per account for signed-in people, and
+    # per address for anonymous traffic and sign-in, higher since a whole room may share
+    # a venue address.
     rate_limit_per_minute: int = 1200
-    # Posts and table messages per connection over the websocket, per 10 seconds.
+    rate_limit_address_per_minute: int = 3000
+    # Posts and table messages over the websocket per 10 seconds: per connection, and per
+    # user over all of their connections (in every process, through the store).
     ws_send_per_10s: int = 20
+    ws_send_per_user_per_10s: int = 40
     flag_hide_threshold: int = 3
     ws_compression: bool = False
     # The web client: the checkout's static/, else the copy inside an installed wheel.
@@ -112,8 +127,23 @@ class Settings:
             cookie_secure=os.environ.get("FORUM_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
             login_max_failures=_int("FORUM_LOGIN_MAX_FAILURES", defaults.login_max_failures),
             login_window_seconds=_int("FORUM_LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
+            login_first_delay_seconds=_int(
+                "FORUM_LOGIN_FIRST_DELAY_SECONDS", defaults.login_first_delay_seconds
+            ),
+            login_max_delay_seconds=_int("FORUM_LOGIN_MAX_DELAY_SECONDS", defaults.login_max_delay_seconds),
+            login_address_max_failures=_int(
+                "FORUM_LOGIN_ADDRESS_MAX_FAILURES", defaults.login_address_max_failures
+            ),
+            password_hashes_at_once=_int("FORUM_PASSWORD_HASHES_AT_ONCE", defaults.password_hashes_at_once),
+            password_hash_queue=_int("FORUM_PASSWORD_HASH_QUEUE", defaults.password_hash_queue),
             rate_limit_per_minute=_int("FORUM_RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
+            rate_limit_address_per_minute=_int(
+                "FORUM_RATE_LIMIT_ADDRESS_PER_MINUTE", defaults.rate_limit_address_per_minute
+            ),
             ws_send_per_10s=_int("FORUM_WS_SEND_PER_10S", defaults.ws_send_per_10s),
+            ws_send_per_user_per_10s=_int(
+                "FORUM_WS_SEND_PER_USER_PER_10S", defaults.ws_send_per_user_per_10s
+            ),
             ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},
             flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),
             static_dir=os.environ.get("FORUM_STATIC_DIR") or defaults.static_dir,

@@ -7,7 +7,14 @@ from litestar.datastructures import Cookie
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts import services
+from forum.accounts import requesters, services
+from forum.accounts.limits import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    DEVICE_COOKIE_PATH,
+    LoginLimiter,
+    new_device_cookie,
+)
 from forum.accounts.schemas import LoginIn, LoginOut, RegisterIn, UserOut, UserPatchIn, user_out
 from forum.accounts.viewer import Viewer
 from forum.lib.http import SESSION_COOKIE
@@ -28,15 +35,19 @@ class AccountController(Controller):
     async def login(
         self, request: Request, data: LoginIn, transaction: AsyncSession, settings: Settings
     ) -> Response[LoginOut]:
-        limiter = services.LoginLimiter(
-            store=request.app.stores.get("login"),
-            max_failures=settings.login_max_failures,
-            window_seconds=settings.login_window_seconds,
-        )
+        limiter = LoginLimiter.from_settings(request.app.stores.get("login"), settings)
         address = request.client.host if request.client else "unknown"
         token, user = await services.login(
-            transaction, limiter, settings, email=data.email, password=data.password, address=address
+            transaction,
+            limiter,
+            settings,
+            email=data.email,
+            password=data.password,
+            address=address,
+            device_cookie=request.cookies.get(DEVICE_COOKIE),
         )
+        # The next requests with this token count against the account (forum.accounts.requesters).
+        requesters.remember(request, services.token_digest(token), user.id)
         cookie = Cookie(
             key=SESSION_COOKIE,
             value=token,
@@ -46,7 +57,18 @@ class AccountController(Controller):
             max_age=settings.token_ttl_seconds,
             path="/",
         )
-        return Response(LoginOut(token=token, user=user_out(user, with_email=True)), cookies=[cookie])
+        # This browser has now signed in to the account: its later attempts are counted
+        # apart from everyone else's (forum.accounts.limits).
+        device = Cookie(
+            key=DEVICE_COOKIE,
+            value=new_device_cookie(settings.secret_key, services.normalise_email(data.email)),
+            httponly=True,
+            samesite="strict",
+            secure=settings.cookie_secure,
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            path=DEVICE_COOKIE_PATH,
+        )
+        return Response(LoginOut(token=token, user=user_out(user, with_email=True)), cookies=[cookie, device])
 
     @post("/api/auth/logout", status_code=HTTP_204_NO_CONTENT, summary="End this token and session")
     async def logout(self, transaction: AsyncSession, viewer: Viewer) -> Response[None]:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar.stores.base import Store
 from msgspec import UNSET
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audit
+from forum.accounts.limits import LoginLimiter
 from forum.accounts.models import AuthToken, Role, User
 from forum.accounts.passwords import hash_password, verify_password
 from forum.accounts.schemas import UserPatchIn
 from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
-from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
+from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from forum.settings import Settings
 from forum.streams import signals
 
@@ -50,11 +49,14 @@ async def create_user(
             "party: a focal point needs the ISO alpha-3 code of their Party (or EUU)", field="party"
         )
     email = normalise_email(email)
+    # Hashed before the first statement: the transaction (SQLite's write lock, a pooled
+    # connection) is not held while argon2 runs or waits for a turn.
+    password_hash = await hash_password(password)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email: an account with this email already exists", field="email")
     user = User(
         email=email,
-        password_hash=await hash_password(password),
+        password_hash=password_hash,
         display_name=display_name.strip(),
         role=role,
         party=party,
@@ -68,37 +70,6 @@ async def create_user(
     return user
 
 
-@dataclass
-class LoginLimiter:
-    """Counts failed logins per account and per address in a Litestar store."""
-
-    store: Store
-    max_failures: int
-    window_seconds: int
-
-    def _keys(self, email: str, address: str) -> list[str]:
-        return [f"login-fail:account:{email}", f"login-fail:address:{address}"]
-
-    async def check(self, email: str, address: str) -> None:
-        for key in self._keys(email, address):
-            count = int(await self.store.get(key) or 0)
-            if count >= self.max_failures:
-                expires_in = await self.store.expires_in(key) or self.window_seconds
-                raise RateLimited(
-                    "too many failed sign-ins; wait before trying again", retry_after=int(expires_in)
-                )
-
-    async def failed(self, email: str, address: str) -> None:
-        for key in self._keys(email, address):
-            count = int(await self.store.get(key) or 0) + 1
-            # The window starts at the first failure and is not extended by later ones.
-            remaining = await self.store.expires_in(key) if count > 1 else None
-            await self.store.set(key, str(count), expires_in=remaining or self.window_seconds)
-
-    async def succeeded(self, email: str) -> None:
-        await self.store.delete(f"login-fail:account:{email}")
-
-
 async def login(
     session: AsyncSession,
     limiter: LoginLimiter,
@@ -107,16 +78,36 @@ async def login(
     email: str,
     password: str,
     address: str,
+    device_cookie: str | None = None,
 ) -> tuple[str, User]:
+    """A new token for the account, if the password is right and the limits allow it.
+
+    The attempt takes its place in the limits before the password is checked (see
+    `forum.accounts.limits`); `device_cookie` is the request's device cookie, if any.
+
+    The account is read, then the caller's transaction is ended (it has only read) before
+    the password check, which takes a while and may wait for a turn: no database lock
+    (SQLite's writer lock) and no pooled connection is held meanwhile. The token is then
+    written in a new transaction, which the caller commits. Call it before any write.
+    """
     email = normalise_email(email)
-    await limiter.check(email, address)
-    user = await session.scalar(select(User).where(User.email == email))
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
-        await limiter.failed(email, address)
+    attempt = await limiter.reserve(email, address, device_cookie)
+    try:
+        user = await session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            session.expunge(user)  # keeps its loaded attributes through the rollback
+        await session.rollback()
+        right = await verify_password(user.password_hash if user else None, password)
+    except Exception:
+        # Never checked (the hashing queue was full, the database failed): not a guess.
+        await attempt.cancel()
+        raise
+    if not right or user is None:
+        await attempt.failed()
         raise Unauthorized("email or password is wrong")
+    await attempt.succeeded()
     if user.suspended_until is not None and user.suspended_until > utcnow():
         raise Forbidden(f"this account is suspended until {user.suspended_until.isoformat()}")
-    await limiter.succeeded(email)
     return await issue_token(session, user, settings.token_ttl_seconds), user
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -24,3 +25,20 @@ def raw_token(headers: Any, cookies: dict[str, str]) -> tuple[str | None, bool]:
         return value.strip(), False
     cookie = cookies.get(SESSION_COOKIE)
     return (cookie, True) if cookie else (None, False)
+
+
+def address_bucket(host: str | None) -> str:
+    """The address a limit counts a client under: the IPv4 address, or the /64 of an IPv6
+    one (a single machine is commonly given a whole /64, so counting each of its
+    addresses apart would give it billions of allowances)."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

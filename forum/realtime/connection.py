@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts import services as accounts
 from forum.accounts.viewer import Viewer
+from forum.lib import tallies
 from forum.lib.db import database_unavailable, utcnow
 from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized, Unavailable
 from forum.lib.resilience import Backoff
@@ -72,11 +73,13 @@ REVALIDATE_SECONDS = 120.0
 CLOSE_TIMEOUT_SECONDS = 10.0
 # Table messages one socket may have being stored at once; reading waits beyond this.
 MAX_SENDS_UNDER_WAY = 32
-# The window of the per-connection `send` limit (settings.ws_send_per_10s).
+# The window of the `send` limits (settings.ws_send_per_10s, ws_send_per_user_per_10s).
 SEND_WINDOW_SECONDS = 10.0
 # A catch-up that finds the database away tries again after this, doubling up to the cap.
 CATCH_UP_RETRY_FIRST_SECONDS = 0.5
 CATCH_UP_RETRY_CAP_SECONDS = 5.0
+# The app's store that counts each user's sends (Redis with several processes).
+SEND_STORE = "ws_sends"
 
 SLOW_CODE = 1013
 SLOW_REASON = "too slow: the send queue is full; reconnect and resume with after="
@@ -653,8 +656,10 @@ class Connection:
             await sub.stop()
         self.reply(frames.Unsubscribed(topic=name))
 
-    def _check_send_rate(self) -> None:
-        limit = self.hub.settings.ws_send_per_10s
+    async def _check_send_rate(self, user_id: int) -> None:
+        """Refuse a send past the socket's limit, or past its user's over all their sockets."""
+        settings = self.hub.settings
+        limit = settings.ws_send_per_10s
         now = time.monotonic()
         if self._sends is None:
             self._sends = deque()
@@ -666,13 +671,25 @@ class Connection:
                 f"at most {limit} sends per {int(SEND_WINDOW_SECONDS)} seconds on one socket",
                 retry_after=int(wait) + 1,
             )
+        # Per user: opening more sockets must not multiply the limit. The count lives in
+        # the app's store, so it is shared by the user's sockets in every process (one
+        # atomic step on Redis per send); a window starts with the user's first send.
+        user_limit = settings.ws_send_per_user_per_10s
+        count = await tallies.add(
+            self.socket.app.stores.get(SEND_STORE), f"user:{user_id}", expires_in=SEND_WINDOW_SECONDS
+        )
+        if count.value > user_limit:
+            raise RateLimited(
+                f"at most {user_limit} sends per {int(SEND_WINDOW_SECONDS)} seconds from one user",
+                retry_after=count.retry_after,
+            )
         self._sends.append(now)
 
     async def send(self, frame: frames.Send) -> None:
         topic = topics.parse(frame.topic)
-        if self.token is None:
+        if self.token is None or self.viewer.id is None:
             raise Unauthorized("sign in to send: connect with a Bearer token or the session cookie")
-        self._check_send_rate()
+        await self._check_send_rate(self.viewer.id)
         # The socket's viewer is current: a change to the account (silence, role, spaces
         # moderated, sign-out) re-reads it at once (`revalidate_soon`), a suspension ends
         # the socket, and the hub re-reads every session periodically besides. A re-read

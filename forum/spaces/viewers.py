@@ -11,6 +11,7 @@ from litestar import Request
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts import requesters
 from forum.accounts import services as accounts
 from forum.accounts.models import User
 from forum.accounts.viewer import ANONYMOUS, Viewer
@@ -56,4 +57,10 @@ async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
     if token is None:
         return ANONYMOUS
     found = await viewer_of_token(db_session, token)
-    return found[0] if found is not None else ANONYMOUS
+    if found is None:
+        return ANONYMOUS
+    viewer = found[0]
+    # The token works: the rate limit may count its next requests against the account.
+    assert viewer.user is not None and viewer.token_hash is not None
+    requesters.remember(request, viewer.token_hash, viewer.user.id)
+    return viewer

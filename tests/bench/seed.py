@@ -273,7 +273,9 @@ def server_env(database_url: str) -> dict[str, str]:
         FORUM_DATABASE_URL=database_url,
         FORUM_SECRET_KEY=secrets.token_urlsafe(32),
         FORUM_RATE_LIMIT_PER_MINUTE=str(10**9),
+        FORUM_RATE_LIMIT_ADDRESS_PER_MINUTE=str(10**9),
         FORUM_WS_SEND_PER_10S=str(10**9),
+        FORUM_WS_SEND_PER_USER_PER_10S=str(10**9),
         FORUM_LOG_LEVEL="WARNING",
     )
     return env

@@ -144,6 +144,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "FORUM_ALLOWED_ORIGINS": base_url,
         "FORUM_SECRET_KEY": f"e2e-{uuid.uuid4().hex}",
         "FORUM_RATE_LIMIT_PER_MINUTE": "100000",
+        "FORUM_RATE_LIMIT_ADDRESS_PER_MINUTE": "100000",
         "FORUM_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from dataclasses import replace
 
 import httpx
@@ -231,7 +233,14 @@ async def test_bearer_requests_need_no_csrf_token(
 
 @pytest.fixture
 def strict_settings(settings: Settings) -> Settings:
-    return replace(settings, login_max_failures=3, login_window_seconds=600)
+    # A first wait long enough that no pause of a busy test machine outlasts it.
+    return replace(
+        settings,
+        login_max_failures=3,
+        login_window_seconds=600,
+        login_first_delay_seconds=30,
+        login_address_max_failures=50,
+    )
 
 
 @pytest.fixture
@@ -247,43 +256,176 @@ def from_address(app: Litestar, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
 
 
-async def test_repeated_failures_lock_the_account_from_any_address(
+def somewhere() -> str:
+    """An address of its own for a test (the login counters may live in a shared Redis)."""
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+
+
+async def login(c: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    """A sign-in; the session it opens is dropped at once (as when a browser's session
+    ends), so that the client can sign in again without a CSRF token. The device cookie stays."""
+    resp = await c.post("/api/auth/login", json={"email": email, "password": password})
+    c.cookies.delete("forum_session")
+    return resp
+
+
+async def test_repeated_failures_slow_the_account_down_from_any_address(
     strict_client: tuple[Litestar, AsyncTestClient], people: People
 ) -> None:
     app, _ = strict_client
     victim = await people.make("observer")
-    for n in range(3):
-        async with from_address(app, f"10.0.0.{n + 1}") as c:
-            resp = await c.post("/api/auth/login", json={"email": victim.email, "password": "guess guess"})
-            assert resp.status_code == 401
-    # Locked: even the right password from a fresh address is refused, with Retry-After.
-    async with from_address(app, "10.0.9.9") as c:
-        resp = await c.post("/api/auth/login", json={"email": victim.email, "password": PASSWORD})
-    assert_problem(resp, 429)
-    assert 0 < int(resp.headers["retry-after"]) <= 600
+    for _ in range(3):
+        async with from_address(app, somewhere()) as c:
+            assert (await login(c, victim.email, "guess guess")).status_code == 401
+    # The next attempt waits, even with the right password from a fresh address: the
+    # first wait (30 s here), with Retry-After, not a lock-out for the whole window.
+    async with from_address(app, somewhere()) as c:
+        resp = await login(c, victim.email, PASSWORD)
+    assert assert_problem(resp, 429)["code"] == "rate_limited"
+    assert int(resp.headers["retry-after"]) == 30
     # Other accounts are not affected.
     other = await people.make("observer")
-    async with from_address(app, "10.0.9.9") as c:
-        resp = await c.post("/api/auth/login", json={"email": other.email, "password": PASSWORD})
-    assert resp.status_code == 200
+    async with from_address(app, somewhere()) as c:
+        assert (await login(c, other.email, PASSWORD)).status_code == 200
 
 
-async def test_repeated_failures_lock_the_address_for_any_account(
+async def test_each_failure_doubles_the_wait_and_the_right_password_then_passes(
+    strict_settings: Settings, people: People
+) -> None:
+    app = create_app(replace(strict_settings, login_first_delay_seconds=2))
+    victim = await people.make("observer")
+    async with (
+        AsyncTestClient(app=app, base_url="http://testserver.local"),
+        from_address(app, somewhere()) as c,
+    ):
+        for _ in range(3):
+            assert (await login(c, victim.email, "guess guess")).status_code == 401
+        resp = await login(c, victim.email, "guess guess")
+        assert_problem(resp, 429)
+        assert int(resp.headers["retry-after"]) == 2
+        await asyncio.sleep(2.05)
+        assert (await login(c, victim.email, "guess guess")).status_code == 401
+        resp = await login(c, victim.email, PASSWORD)
+        assert_problem(resp, 429)
+        assert int(resp.headers["retry-after"]) == 4
+        await asyncio.sleep(4.05)
+        assert (await login(c, victim.email, PASSWORD)).status_code == 200
+
+
+async def test_parallel_wrong_passwords_are_tried_no_more_than_the_limit(
+    strict_client: tuple[Litestar, AsyncTestClient], people: People
+) -> None:
+    """The attempt is counted before the password is checked, in one step: 20 guesses
+    sent at once get the 3 tries of the limit, not 20."""
+    app, _ = strict_client
+    victim = await people.make("observer")
+    async with from_address(app, somewhere()) as c:
+        answers = await asyncio.gather(*(login(c, victim.email, f"guess {n:08}") for n in range(20)))
+    statuses = sorted(resp.status_code for resp in answers)
+    assert statuses == [401] * 3 + [429] * 17, statuses
+    for resp in answers:
+        if resp.status_code == 429:
+            assert int(resp.headers["retry-after"]) >= 1
+
+
+async def test_a_failed_sign_in_answers_the_same_for_unknown_emails(
+    strict_client: tuple[Litestar, AsyncTestClient], people: People
+) -> None:
+    """Throttling is keyed by the email as typed: an unknown email is slowed down exactly
+    like a real one, so the answers say nothing about which accounts exist."""
+    app, _ = strict_client
+    real = await people.make("observer")
+    unknown = f"nobody-{secrets.token_hex(4)}@example.org"
+    seen = {}
+    for email in (real.email, unknown):
+        async with from_address(app, somewhere()) as c:
+            answers = [await login(c, email, "guess guess") for _ in range(4)]
+        seen[email] = [(r.status_code, r.json()["detail"], r.headers.get("retry-after")) for r in answers]
+    assert seen[real.email] == seen[unknown]
+
+
+async def test_an_attacker_cannot_lock_out_a_delegate_on_a_device_they_signed_in_from(
     strict_client: tuple[Litestar, AsyncTestClient], people: People
 ) -> None:
     app, _ = strict_client
-    users = [await people.make("observer") for _ in range(4)]
-    async with from_address(app, "192.0.2.7") as c:
-        for user in users[:3]:
-            resp = await c.post("/api/auth/login", json={"email": user.email, "password": "guess guess"})
-            assert resp.status_code == 401
-        resp = await c.post("/api/auth/login", json={"email": users[3].email, "password": PASSWORD})
-        assert_problem(resp, 429)
-        assert int(resp.headers["retry-after"]) > 0
-    # The same account from another address signs in.
-    async with from_address(app, "192.0.2.8") as c:
-        resp = await c.post("/api/auth/login", json={"email": users[3].email, "password": PASSWORD})
-    assert resp.status_code == 200
+    delegate = await people.make("focal_point")
+    venue = somewhere()
+    async with from_address(app, venue) as laptop:
+        assert (await login(laptop, delegate.email, PASSWORD)).status_code == 200
+        assert laptop.cookies.get("forum_device")
+        # Someone elsewhere guesses the delegate's password, from many addresses.
+        for _ in range(10):
+            async with from_address(app, somewhere()) as attacker:
+                assert (await login(attacker, delegate.email, "guess guess")).status_code in (401, 429)
+        async with from_address(app, somewhere()) as attacker:
+            assert_problem(await login(attacker, delegate.email, PASSWORD), 429)
+        # The delegate's own laptop still signs in at once.
+        resp = await login(laptop, delegate.email, PASSWORD)
+        assert resp.status_code == 200, resp.text
+
+
+async def test_a_device_cookie_vouches_for_its_own_account_only_and_counts_its_own_failures(
+    strict_client: tuple[Litestar, AsyncTestClient], people: People
+) -> None:
+    app, _ = strict_client
+    delegate, other = await people.make("observer"), await people.make("observer")
+    async with from_address(app, somewhere()) as laptop:
+        assert (await login(laptop, delegate.email, PASSWORD)).status_code == 200
+        cookie = laptop.cookies.get("forum_device")
+    # Both accounts are under attack from elsewhere.
+    async with from_address(app, somewhere()) as attacker:
+        for email in (delegate.email, other.email):
+            for _ in range(3):
+                assert (await login(attacker, email, "guess guess")).status_code == 401
+            assert_problem(await login(attacker, email, PASSWORD), 429)
+    async with from_address(app, somewhere()) as laptop:
+        # The cookie does not vouch for another account ...
+        laptop.cookies.set("forum_device", cookie, domain="testserver.local", path="/api/auth")
+        assert_problem(await login(laptop, other.email, PASSWORD), 429)
+        # ... and an altered cookie vouches for nobody.
+        laptop.cookies.set("forum_device", cookie[:-2] + "xx", domain="testserver.local", path="/api/auth")
+        assert_problem(await login(laptop, delegate.email, PASSWORD), 429)
+        laptop.cookies.set("forum_device", cookie, domain="testserver.local", path="/api/auth")
+        # Guessing from the trusted device is slowed down too, on its own count.
+        for _ in range(3):
+            assert (await login(laptop, delegate.email, "guess guess")).status_code == 401
+        assert_problem(await login(laptop, delegate.email, PASSWORD), 429)
+
+
+async def test_a_room_behind_one_address_is_not_shut_out_by_a_few_failures(
+    strict_client: tuple[Litestar, AsyncTestClient], people: People
+) -> None:
+    app, _ = strict_client
+    venue = somewhere()
+    users = [await people.make("observer") for _ in range(8)]
+    for user in users[:6]:
+        async with from_address(app, venue) as laptop:
+            assert (await login(laptop, user.email, "guess guess")).status_code == 401
+    for user in users:
+        async with from_address(app, venue) as laptop:
+            assert (await login(laptop, user.email, PASSWORD)).status_code == 200
+
+
+async def test_the_address_limit_counts_failures_only(strict_settings: Settings, people: People) -> None:
+    app = create_app(replace(strict_settings, login_address_max_failures=4))
+    venue = somewhere()
+    users = [await people.make("observer") for _ in range(6)]
+    async with AsyncTestClient(app=app, base_url="http://testserver.local"):
+        # Every laptop in the room is a client of its own, from the venue's one address.
+        # Successful sign-ins, however many, do not count.
+        for user in users:
+            async with from_address(app, venue) as laptop:
+                assert (await login(laptop, user.email, PASSWORD)).status_code == 200
+        for user in users[:4]:
+            async with from_address(app, venue) as laptop:
+                assert (await login(laptop, user.email, "guess guess")).status_code == 401
+        async with from_address(app, venue) as laptop:
+            resp = await login(laptop, users[5].email, PASSWORD)
+        assert assert_problem(resp, 429)["code"] == "rate_limited"
+        assert 0 < int(resp.headers["retry-after"]) <= 600
+        # The same account from another address signs in.
+        async with from_address(app, somewhere()) as c:
+            assert (await login(c, users[5].email, PASSWORD)).status_code == 200
 
 
 async def test_a_success_clears_the_account_count(
@@ -291,12 +433,12 @@ async def test_a_success_clears_the_account_count(
 ) -> None:
     app, _ = strict_client
     user = await people.make("observer")
-    for round_ in range(2):
-        async with from_address(app, f"198.51.100.{round_}") as c:
+    for _ in range(2):
+        async with from_address(app, somewhere()) as c:
             for _ in range(2):
-                resp = await c.post("/api/auth/login", json={"email": user.email, "password": "nope nope"})
+                resp = await login(c, user.email, "nope nope")
                 assert resp.status_code == 401
-            resp = await c.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+            resp = await login(c, user.email, PASSWORD)
             assert resp.status_code == 200
 
 

@@ -12,11 +12,12 @@ from tests.conftest import Cast, make_space, make_thread
 from tests.realtime.conftest import Live, Peer
 
 SENDS_PER_10S = 3
+SENDS_PER_USER_PER_10S = 5
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, ws_send_per_10s=SENDS_PER_10S)
+    return replace(settings, ws_send_per_10s=SENDS_PER_10S, ws_send_per_user_per_10s=SENDS_PER_USER_PER_10S)
 
 
 async def still_open(peer: Peer) -> None:
@@ -87,7 +88,32 @@ async def test_sends_past_the_per_connection_limit_are_rate_limited(live: Live, 
     await still_open(peer)
     posts = await live.http.get(f"/api/threads/{thread['id']}/posts")
     assert "one too many" not in [p["body"] for p in posts.json()["items"]]
-    # Another socket has its own allowance.
+    # Another socket has its own allowance (within the user's).
     other = await live.peer(cast.lcipp)
     await other.send(op="send", topic=topic, body="fresh socket", client_id="fresh")
     await other.expect("ack", client_id="fresh")
+
+
+async def test_a_users_sockets_share_one_send_allowance(live: Live, cast: Cast) -> None:
+    """Opening more sockets does not multiply the limit: the user's sends on all of them
+    count together."""
+    await make_space(live.http, cast.admin, "busy")
+    thread = await make_thread(live.http, cast.focal_point, "busy")
+    topic = f"thread:{thread['id']}"
+    sockets = [await live.peer(cast.lcipp) for _ in range(3)]
+    for n in range(SENDS_PER_USER_PER_10S):
+        peer = sockets[n % 2]
+        await peer.send(op="send", topic=topic, body=f"u{n}", client_id=f"u{n}")
+        await peer.expect("ack", client_id=f"u{n}")
+    # The third socket has sent nothing yet, but its user has used the allowance.
+    await sockets[2].send(op="send", topic=topic, body="one socket too many", client_id="third")
+    err = await sockets[2].expect("error")
+    assert err["code"] == "rate_limited" and err["ref"] == "third"
+    assert 1 <= err["retry_after"] <= 10
+    await still_open(sockets[2])
+    posts = await live.http.get(f"/api/threads/{thread['id']}/posts")
+    assert "one socket too many" not in [p["body"] for p in posts.json()["items"]]
+    # Another user is not affected.
+    other = await live.peer(cast.focal_point)
+    await other.send(op="send", topic=topic, body="another user", client_id="another")
+    await other.expect("ack", client_id="another")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import Cast, make_space, make_thread
+from forum.accounts.models import User
+from forum.accounts.services import issue_token
+from tests.conftest import PASSWORD_HASH, Cast, Persona, make_space, make_thread
 from tests.realtime.conftest import WAIT, ServerProcess
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
@@ -85,6 +89,54 @@ async def test_two_processes_on_one_database_and_one_redis(database_url: str, ca
             await moved.subscribe(topic, after=12)
             await live_one.post(cast.focal_point, thread["id"], "back on one")
             assert [f["seq"] for f in await moved.events_until(topic, 17)] == [13, 14, 15, 16, 17]
+    finally:
+        one.stop()
+        two.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not (REDIS_URL and PG_URL), reason="needs FORUM_TEST_REDIS_URL and FORUM_TEST_DATABASE_URL"
+)
+async def test_a_users_send_allowance_is_shared_by_their_sockets_in_every_process(
+    database_url: str, cast: Cast, db: AsyncSession
+) -> None:
+    """With the defaults (20 sends per socket, 40 per user per 10 s), two sockets on two
+    processes use the user's allowance, and a third socket gets nothing more."""
+    # An id of its own: the count lives in a Redis that other test runs may share.
+    user = User(
+        id=100_000_000 + secrets.randbelow(800_000_000),
+        email=f"busy-{secrets.token_hex(4)}@example.org",
+        password_hash=PASSWORD_HASH,
+        display_name="Busy",
+        role="lcipp",
+    )
+    db.add(user)
+    await db.commit()
+    token = await issue_token(db, user, 3600)
+    await db.commit()
+    busy = Persona(id=user.id, email=user.email, name="Busy", role="lcipp", token=token)
+    one = ServerProcess(database_url, REDIS_URL)
+    two = ServerProcess(database_url, REDIS_URL)
+    try:
+        await asyncio.gather(one.wait_ready(), two.wait_ready())
+        async with (
+            httpx.AsyncClient(base_url=one.base_url, timeout=WAIT) as http_one,
+            httpx.AsyncClient(base_url=two.base_url, timeout=WAIT) as http_two,
+        ):
+            live_one, live_two = one.live(http_one), two.live(http_two)
+            await make_space(http_one, cast.admin, "busy-sockets")
+            thread = await make_thread(live_one.http, cast.focal_point, "busy-sockets")
+            topic = f"thread:{thread['id']}"
+            for peer, name in ((await live_one.peer(busy), "one"), (await live_two.peer(busy), "two")):
+                for i in range(20):
+                    await peer.send(op="send", topic=topic, body=f"{name} #{i}", client_id=f"{name}-{i}")
+                for i in range(20):
+                    await peer.expect("ack", client_id=f"{name}-{i}")
+            third = await live_two.peer(busy)
+            await third.send(op="send", topic=topic, body="one too many", client_id="third")
+            err = await third.expect("error")
+            assert err["code"] == "rate_limited" and err["ref"] == "third"
     finally:
         one.stop()
         two.stop()
