@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from litestar.stores.base import NamespacedStore, Store
 from litestar.stores.memory import MemoryStore
 
+from forum.lib import tallies
 from forum.lib.resilience import Breaker, redis_client, redis_errors
 
 if TYPE_CHECKING:
@@ -90,6 +91,14 @@ class FallbackStore(NamespacedStore):
 
     async def delete(self, key: str) -> None:
         await self._either(lambda: self.primary.delete(key), lambda: self.fallback.delete(key))
+
+    async def increment(self, key: str, amount: int, *, expires_in: float, refresh: bool) -> tallies.Count:
+        """One atomic step on the store in use (forum.lib.tallies): Redis's script while it
+        works, so the count holds across processes; this process's memory while it fails."""
+        return await self._either(
+            lambda: tallies.add(self.primary, key, amount, expires_in=expires_in, refresh=refresh),
+            lambda: tallies.add(self.fallback, key, amount, expires_in=expires_in, refresh=refresh),
+        )
 
     async def delete_all(self) -> None:
         await self.fallback.delete_all()
