@@ -151,20 +151,22 @@ class RedisBroker(ChannelsBackend):
     async def subscribe(self, channels: Iterable[str]) -> None:
         fresh = [channel for channel in channels if channel not in self._wanted]
         self._wanted.update(fresh)
-        if fresh and self._pubsub is not None:
+        pubsub = self._pubsub
+        if fresh and pubsub is not None:
             try:
-                await self._pubsub.subscribe(*fresh)
-            except Exception as exc:  # the reader notices too, and the next connection subscribes
-                self._broken(exc)
+                await pubsub.subscribe(*fresh)
+            except Exception as exc:  # the next connection subscribes to it
+                self._broken(exc, pubsub)
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         gone = [channel for channel in channels if channel in self._wanted]
         self._wanted.difference_update(gone)
-        if gone and self._pubsub is not None:
+        pubsub = self._pubsub
+        if gone and pubsub is not None:
             try:
-                await self._pubsub.unsubscribe(*gone)
+                await pubsub.unsubscribe(*gone)
             except Exception as exc:
-                self._broken(exc)
+                self._broken(exc, pubsub)
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         targets = list(dict.fromkeys(channels))
@@ -227,16 +229,20 @@ class RedisBroker(ChannelsBackend):
     def _send_probe(self) -> None:
         payload = uuid.uuid4().bytes
         self._probe = (payload, time.monotonic())
+        pubsub = self._pubsub
         self._probe_task = asyncio.create_task(self._redis.publish(self._probe_channel, payload))
-        self._probe_task.add_done_callback(self._probe_sent)
+        self._probe_task.add_done_callback(lambda task: self._probe_sent(task, pubsub))
 
-    def _probe_sent(self, task: asyncio.Task[Any]) -> None:
+    def _probe_sent(self, task: asyncio.Task[Any], pubsub: Any) -> None:
         if not task.cancelled() and task.exception() is not None:
-            self._broken(task.exception())  # type: ignore[arg-type]
+            self._broken(task.exception(), pubsub)  # type: ignore[arg-type]
 
-    def _broken(self, exc: BaseException) -> None:
-        self._failure = exc
-        self.status.mark_down(describe(exc))
+    def _broken(self, exc: BaseException, pubsub: Any) -> None:
+        """A call on `pubsub` failed: if it is still the connection in use, it is done for
+        (the reader raises at its next look); a replaced one no longer matters."""
+        if pubsub is self._pubsub:
+            self._failure = exc
+            self.status.mark_down(describe(exc))
 
     async def _close_pubsub(self, pubsub: Any = None) -> None:
         pubsub = pubsub or self._pubsub

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum import streams
 from forum.cafes.writer import TableWriter
+from forum.lib.db import database_unavailable
 from forum.lib.errors import NotFound
 from forum.realtime import replay, topics
 from forum.realtime.bus import ChannelsPublisher, ForumChannels
@@ -383,8 +384,13 @@ class Hub:
                     await self.presence.refresh()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reading what the broker missed failed")
+            except Exception as exc:
+                if database_unavailable(exc):  # the next round tries again
+                    log.warning(
+                        "reading what the broker missed waits for the database (%s)", type(exc).__name__
+                    )
+                else:
+                    log.exception("reading what the broker missed failed")
             if not status.up:
                 await status.changed(DEGRADED_POLL_SECONDS)
 

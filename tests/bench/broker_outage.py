@@ -18,7 +18,9 @@ seconds. Reported per run:
   every listener (0 when the event log had already brought them all);
 - p50 and p99 latency of the posts sent before the outage (the baseline), while it lasted,
   in the first second after Redis returned, and from the broker being up to the end;
-- whether every listener got every post exactly once and in order.
+- whether every listener got every post exactly once and in order;
+- how many times the processes saw the broker fail (2: each saw the outage once; more
+  means a probe came back late, on a loaded machine, and a process reconnected).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Run:
     killed: int = 0
     back: int = 0
     broker_up: int = 0
+    failures: int = 0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -158,6 +161,9 @@ async def one_run(database_url: str, args: argparse.Namespace) -> Run:
     finally:
         for server in servers:
             server.stop()
+            if server.proc.stderr is not None:
+                # Each process should see the broker fail once (the outage) and come back once.
+                run.failures += server.proc.stderr.read().decode().count("the broker failed")
         redis.stop()
     return run
 
@@ -208,6 +214,7 @@ def report(run: Run) -> dict[str, float | bool]:
         "broker up (s)": (run.broker_up - run.back) / 1e9 if run.broker_up else float("nan"),
         "backlog in (s)": backlog_in / 1e9,
         "exactly once, in order": exact,
+        "broker failures seen": float(run.failures),
     }
     for phase, values in latencies.items():
         out[f"p50 {phase} (ms)"] = pct(values, 0.5)
