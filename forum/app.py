@@ -35,7 +35,7 @@ from forum.lib.db import (
     sqlalchemy_config,
 )
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
-from forum.lib.raw_input import check_raw_input
+from forum.lib.raw_input import StrictRequest, check_raw_input
 from forum.moderation.controllers import ModerationController
 from forum.ops.controllers import health
 from forum.realtime.bus import ChannelsPublisher, make_channels
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_raw_input,
+        request_class=StrictRequest,
         stores=_stores(settings),
         openapi_config=OpenAPIConfig(
             title="forum",

@@ -23,8 +23,7 @@ from forum.cafes.schemas import (
     TableOut,
 )
 from forum.lib.http import ListOut
-
-Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
+from forum.lib.pagination import Cursor, Limit
 
 
 class CafeController(Controller):
@@ -44,7 +43,7 @@ class CafeController(Controller):
         db_session: AsyncSession,
         viewer: Viewer,
         limit: Limit = None,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> ListOut[CafeOut]:
         page = await lifecycle.list_cafes(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)

@@ -66,3 +66,9 @@ class RateLimited(ForumError):
     def __init__(self, detail: str, *, retry_after: int):
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = max(1, retry_after)
+
+
+class UnsupportedMediaType(ForumError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.viewer import Viewer
 from forum.cafes.schemas import MessageOut
 from forum.lib.http import ListOut
+from forum.lib.pagination import Cursor, Limit
+from forum.lib.raw_input import MAX_ID
 from forum.moderation import log, posts, queue, users
 from forum.moderation.policy import Restriction
 from forum.moderation.schemas import (
@@ -30,8 +32,6 @@ from forum.settings import Settings
 from forum.threads import lookup
 from forum.threads.schemas import FlagOut, PostOut, QueueItemOut
 
-Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
-Cursor = Annotated[str | None, Parameter(query="cursor", required=False, max_length=200)]
 SpaceSlug = Annotated[
     str | None, Parameter(query="space", required=False, max_length=64, description="a space's slug")
 ]
@@ -63,7 +63,7 @@ class ModerationController(Controller):
         viewer: Viewer,
         space: SpaceSlug = None,
         actor: Annotated[
-            int | None, Parameter(query="actor", required=False, description="a user id")
+            int | None, Parameter(query="actor", required=False, ge=1, le=MAX_ID, description="a user id")
         ] = None,
         action: Annotated[str | None, Parameter(query="action", required=False, max_length=40)] = None,
         limit: Limit = None,

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
+from forum.lib.pagination import Cursor, Limit
 from forum.spaces import services
 from forum.spaces.schemas import ModeratorsIn, SpaceIn, SpaceOut, space_out
 
@@ -22,10 +23,12 @@ class SpaceController(Controller):
         return space_out(space, [])
 
     @get("/", summary="The spaces the caller may see")
-    async def list(self, db_session: AsyncSession, viewer: Viewer) -> ListOut[SpaceOut]:
-        spaces = await services.list_spaces(db_session, viewer)
-        mods = await services.moderator_ids(db_session, [s.id for s in spaces])
-        return ListOut(items=[space_out(s, mods[s.id]) for s in spaces])
+    async def list(
+        self, db_session: AsyncSession, viewer: Viewer, limit: Limit = None, cursor: Cursor = None
+    ) -> ListOut[SpaceOut]:
+        page = await services.list_spaces(db_session, viewer, limit=limit, cursor=cursor)
+        mods = await services.moderator_ids(db_session, [s.id for s in page.items])
+        return ListOut(items=[space_out(s, mods[s.id]) for s in page.items], next=page.next)
 
     @get("/{slug:str}", summary="One space")
     async def get(self, slug: str, db_session: AsyncSession, viewer: Viewer) -> SpaceOut:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
+from forum.lib.pagination import Cursor, Limit
 from forum.threads import lookup, reads, services
 from forum.threads.schemas import (
     PostEditIn,
@@ -21,8 +22,6 @@ from forum.threads.schemas import (
     ThreadOut,
     ThreadPatchIn,
 )
-
-Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
 
 
 class ThreadController(Controller):
@@ -44,7 +43,7 @@ class ThreadController(Controller):
         db_session: AsyncSession,
         viewer: Viewer,
         limit: Limit = None,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> ListOut[ThreadOut]:
         page = await reads.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
