@@ -36,6 +36,7 @@ from forum.lib.db import (
 )
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.lib.raw_input import StrictRequest, check_raw_input
+from forum.lib.security_headers import add_security_headers
 from forum.moderation.controllers import ModerationController
 from forum.ops.controllers import health
 from forum.realtime.bus import ChannelsPublisher, make_channels
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_raw_input,
         request_class=StrictRequest,
+        before_send=[add_security_headers],
         stores=_stores(settings),
         openapi_config=OpenAPIConfig(
             title="forum",

@@ -16,7 +16,6 @@ carries bounds in its type (`Id`, `Number`), and text that must say something ca
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -77,14 +76,14 @@ class _Shape(msgspec.Struct, frozen=True):
     body_decoder: msgspec.json.Decoder | None
 
 
-# Per handler object (a new app makes new handlers; ids of dead ones are reused).
-_SHAPES: weakref.WeakKeyDictionary[HTTPRouteHandler, _Shape] = weakref.WeakKeyDictionary()
+# Where a handler keeps its _Shape: in its own `opt`, so it lives and dies with the handler.
+_SHAPE_KEY = "forum.raw_input.shape"
 # Names a handler takes that are not parameters of the request.
 _RESERVED = {"request", "data", "state", "headers", "cookies", "scope", "query", "body", "socket"}
 
 
 def _shape(handler: HTTPRouteHandler, path_names: Any) -> _Shape:
-    shape = _SHAPES.get(handler)
+    shape = handler.opt.get(_SHAPE_KEY)
     if shape is None:
         params = handler.parsed_fn_signature.parameters
         dependencies = set(handler.resolve_dependencies())
@@ -100,7 +99,7 @@ def _shape(handler: HTTPRouteHandler, path_names: Any) -> _Shape:
         body = params["data"].annotation if "data" in params else None
         decoder = msgspec.json.Decoder(body, strict=True) if body is not None else None
         shape = _Shape(frozenset(query_ints), frozenset(query_names), body, decoder)
-        _SHAPES[handler] = shape
+        handler.opt[_SHAPE_KEY] = shape
     return shape
 
 
