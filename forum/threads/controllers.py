@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
+from forum.lib.openapi import ANYONE, SIGNED_IN
 from forum.lib.pagination import Cursor, Limit
 from forum.threads import lookup, reads, services
 from forum.threads.schemas import (
@@ -23,11 +25,25 @@ from forum.threads.schemas import (
     ThreadPatchIn,
 )
 
+# A repeated client_id stores nothing new: the answer is the first one, with 200.
+REPEATED_THREAD = ResponseSpec(
+    ThreadOut, description="A thread opened earlier with this client_id: nothing new was stored"
+)
+REPEATED_POST = ResponseSpec(
+    PostOut, description="A post made earlier with this client_id: nothing new was stored"
+)
+
 
 class ThreadController(Controller):
     tags = ["threads"]
 
-    @post("/api/spaces/{slug:str}/threads", status_code=HTTP_201_CREATED, summary="Open a thread")
+    @post(
+        "/api/spaces/{slug:str}/threads",
+        status_code=HTTP_201_CREATED,
+        summary="Open a thread",
+        security=SIGNED_IN,
+        responses={200: REPEATED_THREAD},
+    )
     async def open_thread(
         self, slug: str, data: ThreadIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[ThreadOut]:
@@ -36,7 +52,11 @@ class ThreadController(Controller):
         # A repeated client_id returns the thread it opened first, as for posts.
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/api/spaces/{slug:str}/threads", summary="Threads of a space: pinned first, then latest activity")
+    @get(
+        "/api/spaces/{slug:str}/threads",
+        summary="Threads of a space: pinned first, then latest activity",
+        security=ANYONE,
+    )
     async def list_threads(
         self,
         slug: str,
@@ -48,18 +68,28 @@ class ThreadController(Controller):
         page = await reads.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
-    @get("/api/threads/{thread_id:int}", summary="One thread")
+    @get("/api/threads/{thread_id:int}", summary="One thread", security=ANYONE)
     async def get_thread(self, thread_id: int, db_session: AsyncSession, viewer: Viewer) -> ThreadOut:
         return await lookup.thread_view(db_session, await lookup.get_thread(db_session, viewer, thread_id))
 
-    @patch("/api/threads/{thread_id:int}", summary="Rename, pin, lock, slow mode, move (moderators)")
+    @patch(
+        "/api/threads/{thread_id:int}",
+        summary="Rename, pin, lock, slow mode, move (moderators)",
+        security=SIGNED_IN,
+    )
     async def update_thread(
         self, thread_id: int, data: ThreadPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> ThreadOut:
         found = await services.update_thread(transaction, viewer, thread_id, data)
         return await lookup.thread_view(transaction, found)
 
-    @post("/api/threads/{thread_id:int}/posts", status_code=HTTP_201_CREATED, summary="Post in a thread")
+    @post(
+        "/api/threads/{thread_id:int}/posts",
+        status_code=HTTP_201_CREATED,
+        summary="Post in a thread",
+        security=SIGNED_IN,
+        responses={200: REPEATED_POST},
+    )
     async def create_post(
         self, thread_id: int, data: PostIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[PostOut]:
@@ -69,7 +99,9 @@ class ThreadController(Controller):
         view = await lookup.post_view(transaction, written.post)
         return Response(view, status_code=HTTP_201_CREATED if written.created else HTTP_200_OK)
 
-    @get("/api/threads/{thread_id:int}/posts", summary="Posts with number > after, ascending")
+    @get(
+        "/api/threads/{thread_id:int}/posts", summary="Posts with number > after, ascending", security=ANYONE
+    )
     async def list_posts(
         self,
         thread_id: int,
@@ -81,24 +113,34 @@ class ThreadController(Controller):
         page = await reads.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
         return ListOut(items=page.items, next=page.next)
 
-    @patch("/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision")
+    @patch(
+        "/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision", security=SIGNED_IN
+    )
     async def edit_post(
         self, post_id: int, data: PostEditIn, transaction: AsyncSession, viewer: Viewer
     ) -> PostOut:
         post_row = await services.edit_post(transaction, viewer, post_id, data.body)
         return await lookup.post_view(transaction, post_row)
 
-    @get("/api/posts/{post_id:int}", summary="One post")
+    @get("/api/posts/{post_id:int}", summary="One post", security=ANYONE)
     async def get_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> PostOut:
         post_row, _ = await lookup.get_visible_post(db_session, viewer, post_id)
         return await lookup.post_view(db_session, post_row)
 
-    @get("/api/posts/{post_id:int}/revisions", summary="Earlier texts of a post, oldest first")
+    @get(
+        "/api/posts/{post_id:int}/revisions",
+        summary="Earlier texts of a post, oldest first",
+        security=ANYONE,
+        operation_id="list_revisions",
+    )
     async def revisions(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> ListOut[RevisionOut]:
         return ListOut(items=await reads.list_revisions(db_session, viewer, post_id))
 
     @delete(
-        "/api/posts/{post_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Delete a post: its text is gone"
+        "/api/posts/{post_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete a post: its text is gone",
+        security=SIGNED_IN,
     )
     async def delete_post(self, post_id: int, transaction: AsyncSession, viewer: Viewer) -> None:
         await services.delete_post(transaction, viewer, post_id)
