@@ -5,10 +5,12 @@ not say, in one place, from facts of the edge that hold for every operation alik
 
 - errors are `application/problem+json` (the `Problem` component), with the statuses each
   operation can answer: 400 for bad input everywhere; 401 and 403 where a sign-in is
-  needed; 404 where the path names something; 409, 413, 415 and 422 for writes with a body;
-  429 (with Retry-After) where the rate limit applies; 503 when the database or broker fails;
-- request bodies allow no property they do not list (`additionalProperties: false`), as
-  the service refuses unknown fields;
+  needed; 404 where the path names something; 403, 409 and 422 for writes; 413 and 415
+  where a body is read; 429 (with Retry-After) where the rate limit applies; 503 when the
+  database or broker fails; and those a handler declares (`problems(401)` for login);
+- component schemas are msgspec's own, written from the Structs the service decodes and
+  encodes with (bounds of list items, `additionalProperties: false` for bodies that
+  refuse unknown fields: what Litestar's generator leaves out);
 - a query parameter is absent or a value, never `null`;
 - components have names of their own (`ThreadOutList`), not module paths
   (`ListOut_forum.threads.schemas.ThreadOut_`);
@@ -207,39 +209,6 @@ def _replace_refs(node: Any, renames: dict[str, str]) -> None:
             _replace_refs(value, renames)
 
 
-def _refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            found.add(node["$ref"].rsplit("/", 1)[-1])
-        for value in node.values():
-            found |= _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= _refs(value)
-    return found
-
-
-def _close_request_bodies(schema: dict[str, Any]) -> None:
-    """Every object a request body may hold lists all its properties: the service refuses others."""
-    components = schema.get("components", {}).get("schemas", {})
-    todo = set()
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            if isinstance(operation, dict) and "requestBody" in operation:
-                todo |= _refs(operation["requestBody"])
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in components:
-            continue
-        seen.add(name)
-        component = components[name]
-        if component.get("type") == "object":
-            component["additionalProperties"] = False
-        todo |= _refs(component)
-
-
 def _plain_parameters(operation: dict[str, Any]) -> None:
     """A query parameter is absent or has a value: drop the `null` alternative Litestar adds.
     An id in the path is one a row can have (others are 404 before any SQL)."""
@@ -272,7 +241,6 @@ def refine(litestar_schema: dict[str, Any], structs: dict[str, Any] | None = Non
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(copy.deepcopy(structs or {}))
     components["Problem"] = PROBLEM_SCHEMA
-    _close_request_bodies(schema)
     for path, method, operation in _operations_of_paths(schema):
         _plain_parameters(operation)
         responses = operation.setdefault("responses", {})

@@ -72,7 +72,6 @@ class _Shape(msgspec.Struct, frozen=True):
 
     query_ints: frozenset[str]
     query_names: frozenset[str]
-    body: Any
     body_decoder: msgspec.json.Decoder | None
 
 
@@ -98,7 +97,7 @@ def _shape(handler: HTTPRouteHandler, path_names: Any) -> _Shape:
                 query_ints.add(key)
         body = params["data"].annotation if "data" in params else None
         decoder = msgspec.json.Decoder(body, strict=True) if body is not None else None
-        shape = _Shape(frozenset(query_ints), frozenset(query_names), body, decoder)
+        shape = _Shape(frozenset(query_ints), frozenset(query_names), decoder)
         handler.opt[_SHAPE_KEY] = shape
     return shape
 
