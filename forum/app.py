@@ -9,14 +9,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
@@ -35,9 +35,12 @@ from forum.lib.db import (
     provide_transaction,
     sqlalchemy_config,
 )
+from forum.lib.http import answer_options
+from forum.lib.openapi import SECURITY_SCHEMES, RefinedJsonRenderPlugin, operation_id
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.lib.rate_limit import RateLimits
-from forum.lib.raw_input import check_raw_input
+from forum.lib.raw_input import StrictRequest, check_raw_input
+from forum.lib.security_headers import add_security_headers
 from forum.lib.stores import FallbackStore
 from forum.moderation.controllers import ModerationController
 from forum.ops.controllers import health, ready
@@ -62,6 +65,11 @@ def _stores(settings: Settings) -> StoreRegistry:
         root = FallbackStore.on_redis(settings.redis_url, namespace="forum")
         return StoreRegistry(default_factory=root.with_namespace)
     return StoreRegistry(default_factory=lambda _name: MemoryStore())
+
+
+async def _before_request(request: Request) -> Response | None:
+    """Before every HTTP handler: OPTIONS answered right, then the raw input checked."""
+    return answer_options(request) or await check_raw_input(request)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -136,16 +144,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             prometheus.middleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=check_raw_input,
+        before_request=_before_request,
+        request_class=StrictRequest,
+        before_send=[add_security_headers],
         stores=_stores(settings),
         openapi_config=OpenAPIConfig(
             title="forum",
             version=__version__,
             description="The discussion forum and live world café of the NMA community (Article 6.8).",
             path="/schema",
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")},
-            ),
+            components=Components(security_schemes=SECURITY_SCHEMES),
+            # JSON at /schema and /schema/openapi.json, refined to say what the service
+            # answers (forum.lib.openapi); no documentation page that loads scripts from
+            # elsewhere, which the site's Content-Security-Policy would refuse anyway.
+            render_plugins=[RefinedJsonRenderPlugin()],
+            operation_id_creator=operation_id,
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},

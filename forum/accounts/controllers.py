@@ -18,20 +18,32 @@ from forum.accounts.limits import (
 from forum.accounts.schemas import LoginIn, LoginOut, RegisterIn, UserOut, UserPatchIn, user_out
 from forum.accounts.viewer import Viewer
 from forum.lib.http import SESSION_COOKIE
+from forum.lib.openapi import ANYONE, SIGNED_IN, problems
 from forum.settings import Settings
 
 
 class AccountController(Controller):
     tags = ["accounts"]
 
-    @post("/api/auth/register", status_code=HTTP_201_CREATED, summary="Create an account (role observer)")
+    @post(
+        "/api/auth/register",
+        status_code=HTTP_201_CREATED,
+        summary="Create an account (role observer)",
+        security=ANYONE,
+    )
     async def register(self, data: RegisterIn, transaction: AsyncSession) -> UserOut:
         user = await services.create_user(
             transaction, email=data.email, password=data.password, display_name=data.display_name
         )
         return user_out(user, with_email=True)
 
-    @post("/api/auth/login", status_code=200, summary="Sign in: a bearer token, and the session cookie")
+    @post(
+        "/api/auth/login",
+        status_code=200,
+        summary="Sign in: a bearer token, and the session cookie",
+        responses=problems(401),
+        security=ANYONE,
+    )
     async def login(
         self, request: Request, data: LoginIn, transaction: AsyncSession, settings: Settings
     ) -> Response[LoginOut]:
@@ -70,7 +82,12 @@ class AccountController(Controller):
         )
         return Response(LoginOut(token=token, user=user_out(user, with_email=True)), cookies=[cookie, device])
 
-    @post("/api/auth/logout", status_code=HTTP_204_NO_CONTENT, summary="End this token and session")
+    @post(
+        "/api/auth/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="End this token and session",
+        security=SIGNED_IN,
+    )
     async def logout(self, transaction: AsyncSession, viewer: Viewer) -> Response[None]:
         await services.logout(transaction, viewer)
         return Response(
@@ -79,16 +96,18 @@ class AccountController(Controller):
             cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
         )
 
-    @get("/api/me", summary="The signed-in user")
+    @get("/api/me", summary="The signed-in user", security=SIGNED_IN)
     async def me(self, viewer: Viewer) -> UserOut:
         return user_out(viewer.require_user(), with_email=True)
 
-    @get("/api/users/{user_id:int}", summary="A user's public profile")
+    @get("/api/users/{user_id:int}", summary="A user's public profile", security=ANYONE)
     async def get_user(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> UserOut:
         user = await services.get_user(db_session, user_id)
         return user_out(user, with_email=viewer.is_admin or viewer.id == user.id)
 
-    @patch("/api/users/{user_id:int}", summary="Change role, Party or organisation (admin)")
+    @patch(
+        "/api/users/{user_id:int}", summary="Change role, Party or organisation (admin)", security=SIGNED_IN
+    )
     async def update_user(
         self, user_id: int, data: UserPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> UserOut:

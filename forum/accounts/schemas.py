@@ -7,12 +7,15 @@ from typing import Annotated
 import msgspec
 
 from forum.accounts.models import User
+from forum.accounts.parties import PartyCode
+from forum.lib.raw_input import NOT_BLANK
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=1000)]
-DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=NOT_BLANK)]
 RoleName = Annotated[str, msgspec.Meta(pattern=r"^(admin|moderator|focal_point|lcipp|observer)$")]
-Party = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+# ISO 3166-1 alpha-3 in capitals, or EUU: a real code, not just three letters.
+Party = PartyCode
 
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -21,7 +24,7 @@ class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     display_name: DisplayName
 
 
-class LoginIn(msgspec.Struct):
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import audit
 from forum.accounts.limits import LoginLimiter
 from forum.accounts.models import AuthToken, Role, User
+from forum.accounts.parties import is_party_code
 from forum.accounts.passwords import hash_password, verify_password
 from forum.accounts.schemas import UserPatchIn
 from forum.accounts.viewer import Viewer
@@ -48,6 +49,13 @@ async def create_user(
         raise Invalid(
             "party: a focal point needs the ISO alpha-3 code of their Party (or EUU)", field="party"
         )
+    # The HTTP schema checks these too; the command line (`forum users create`) comes here directly.
+    if party is not None and not is_party_code(party):
+        raise Invalid(
+            f"party: {party!r} is not an ISO 3166-1 alpha-3 code (such as JPN), nor EUU", field="party"
+        )
+    if not display_name.strip():
+        raise Invalid("display_name: must not be blank", field="display_name")
     email = normalise_email(email)
     # Hashed before the first statement: the transaction (SQLite's write lock, a pooled
     # connection) is not held while argon2 runs or waits for a turn.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,28 +24,38 @@ from forum.cafes.schemas import (
     TableOut,
 )
 from forum.lib.http import ListOut
+from forum.lib.openapi import ANYONE, SIGNED_IN
+from forum.lib.pagination import Cursor, Limit
 
-Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
+# A repeated client_id stores nothing new: the answer is the first message, with 200.
+REPEATED_MESSAGE = ResponseSpec(
+    MessageOut, description="A message sent earlier with this client_id: nothing new was stored"
+)
 
 
 class CafeController(Controller):
-    tags = ["cafés"]
+    tags = ["cafes"]
 
-    @post("/api/spaces/{slug:str}/cafes", status_code=HTTP_201_CREATED, summary="Create a café (moderators)")
+    @post(
+        "/api/spaces/{slug:str}/cafes",
+        status_code=HTTP_201_CREATED,
+        summary="Create a café (moderators)",
+        security=SIGNED_IN,
+    )
     async def create_cafe(
         self, slug: str, data: CafeIn, transaction: AsyncSession, viewer: Viewer
     ) -> CafeOut:
         cafe = await lifecycle.create_cafe(transaction, viewer, slug, data)
         return await views.cafe_view(transaction, cafe, viewer)
 
-    @get("/api/spaces/{slug:str}/cafes", summary="Cafés of a space, newest first")
+    @get("/api/spaces/{slug:str}/cafes", summary="Cafés of a space, newest first", security=ANYONE)
     async def list_cafes(
         self,
         slug: str,
         db_session: AsyncSession,
         viewer: Viewer,
         limit: Limit = None,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> ListOut[CafeOut]:
         page = await lifecycle.list_cafes(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
@@ -52,6 +63,7 @@ class CafeController(Controller):
     @get(
         "/api/cafes/{cafe_id:int}",
         summary="One café with its tables",
+        security=ANYONE,
         description=(
             "A table's `message_count` is how many of its messages the caller may see: all of them"
             " for a moderator of the space, else those not hidden plus the caller's own hidden ones."
@@ -61,7 +73,11 @@ class CafeController(Controller):
         return await views.cafe_view(db_session, await access.get_cafe(db_session, viewer, cafe_id), viewer)
 
     @post(
-        "/api/cafes/{cafe_id:int}/join", status_code=HTTP_200_OK, summary="Take a seat: the least full table"
+        "/api/cafes/{cafe_id:int}/join",
+        status_code=HTTP_200_OK,
+        summary="Take a seat: the least full table",
+        security=SIGNED_IN,
+        operation_id="join_cafe",
     )
     async def join(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> JoinOut:
         table = await lifecycle.join_cafe(transaction, viewer, cafe_id)
@@ -71,6 +87,7 @@ class CafeController(Controller):
         "/api/cafes/{cafe_id:int}/rounds",
         status_code=HTTP_200_OK,
         summary="Start the next round (moderators)",
+        security=SIGNED_IN,
     )
     async def start_round(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CafeOut:
         cafe = await lifecycle.start_round(transaction, viewer, cafe_id)
@@ -80,6 +97,7 @@ class CafeController(Controller):
         "/api/cafes/{cafe_id:int}/announce",
         status_code=HTTP_204_NO_CONTENT,
         summary="Speak to every table (moderators)",
+        security=SIGNED_IN,
     )
     async def announce(
         self, cafe_id: int, data: AnnounceIn, transaction: AsyncSession, viewer: Viewer
@@ -90,11 +108,17 @@ class CafeController(Controller):
         "/api/cafes/{cafe_id:int}/close",
         status_code=HTTP_200_OK,
         summary="Close the café; its tables are kept as a thread (moderators)",
+        security=SIGNED_IN,
+        operation_id="close_cafe",
     )
     async def close(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CloseOut:
         return CloseOut(thread_id=await archive.close_cafe(transaction, viewer, cafe_id))
 
-    @get("/api/tables/{table_id:int}", summary="One table (who sits or sat there, its host, moderators)")
+    @get(
+        "/api/tables/{table_id:int}",
+        summary="One table (who sits or sat there, its host, moderators)",
+        security=SIGNED_IN,
+    )
     async def get_table(self, table_id: int, db_session: AsyncSession, viewer: Viewer) -> TableOut:
         table = await access.get_table_for_reader(db_session, viewer, table_id)
         return await views.table_view(db_session, table, viewer)
@@ -103,6 +127,8 @@ class CafeController(Controller):
         "/api/tables/{table_id:int}/messages",
         status_code=HTTP_201_CREATED,
         summary="Say something at a table",
+        security=SIGNED_IN,
+        responses={200: REPEATED_MESSAGE},
     )
     async def post_message(
         self, table_id: int, data: MessageIn, transaction: AsyncSession, viewer: Viewer
@@ -113,7 +139,11 @@ class CafeController(Controller):
         view = await views.message_view(transaction, message)
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/api/tables/{table_id:int}/messages", summary="Table messages with number > after, ascending")
+    @get(
+        "/api/tables/{table_id:int}/messages",
+        summary="Table messages with number > after, ascending",
+        security=SIGNED_IN,
+    )
     async def list_messages(
         self,
         table_id: int,
@@ -125,7 +155,11 @@ class CafeController(Controller):
         page = await messages.list_messages(db_session, viewer, table_id, after=after, limit=limit)
         return ListOut(items=page.items, next=page.next)
 
-    @put("/api/tables/{table_id:int}/harvest", summary="Write the table's harvest (its host)")
+    @put(
+        "/api/tables/{table_id:int}/harvest",
+        summary="Write the table's harvest (its host)",
+        security=SIGNED_IN,
+    )
     async def set_harvest(
         self, table_id: int, data: HarvestIn, transaction: AsyncSession, viewer: Viewer
     ) -> TableOut:

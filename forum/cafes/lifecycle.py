@@ -33,6 +33,7 @@ from forum.cafes.views import cafe_view, cafe_views
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Invalid
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import Id
 from forum.spaces import services as spaces
 from forum.spaces.models import SpaceKind
 from forum.spaces.policy import can_see_space
@@ -107,10 +108,8 @@ async def list_cafes(
     limit = check_limit(limit)
     space = await spaces.get_space(session, viewer, slug)
     query = select(Cafe).where(Cafe.space_id == space.id)
-    position = decode_cursor(cursor, 1)
+    position = decode_cursor(cursor, tuple[Id])
     if position is not None:
-        if not isinstance(position[0], int):
-            raise Invalid("cursor is not one this service gave out", field="cursor")
         query = query.where(Cafe.id < position[0])
     cafes = list((await session.scalars(query.order_by(Cafe.id.desc()).limit(limit + 1))).all())
     nxt = encode_cursor([cafes[limit - 1].id]) if len(cafes) > limit else None

@@ -41,6 +41,7 @@ from forum.lib import counters, markdown
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit
+from forum.lib.raw_input import MAX_INT32
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space_of
 from forum.streams.models import Event
@@ -355,6 +356,8 @@ async def list_messages(
     """Messages with number > after, ascending; hidden ones only to their author and moderators."""
     if after < 0:
         raise Invalid("after must be 0 or more", field="after")
+    # Past the largest number a message can have there is nothing (and the column would overflow).
+    after = min(after, MAX_INT32)
     limit = check_limit(limit)
     found = await find_table(session, viewer, table_id)
     query = (

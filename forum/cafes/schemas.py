@@ -9,6 +9,7 @@ import msgspec
 from forum.accounts.models import User
 from forum.accounts.schemas import AuthorOut, author_out, iso
 from forum.cafes.models import TableMessage
+from forum.lib.raw_input import NOT_BLANK, Id
 
 # A café with more than 50 tables is a conference, not a café; the seating plan also
 # stays fast (well under a second) up to that size.
@@ -23,15 +24,15 @@ MAX_HARVEST_CHARS = 20_000
 MAX_ANNOUNCEMENT_CHARS = 2_000
 MAX_CLIENT_ID_CHARS = 100
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
+Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NOT_BLANK)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_CHARS)]
-MessageBody = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+MessageBody = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK)]
 
 
 class TableIn(msgspec.Struct, forbid_unknown_fields=True):
     topic: Topic
-    host_id: int
+    host_id: Id
 
 
 class CafeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,7 +42,7 @@ class CafeIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class AnnounceIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ANNOUNCEMENT_CHARS)]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ANNOUNCEMENT_CHARS, pattern=NOT_BLANK)]
 
 
 class MessageIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -89,3 +89,9 @@ class OutcomeUnknown(Unavailable):
 
     code = "outcome_unknown"
     title = "Outcome unknown"
+
+
+class UnsupportedMediaType(ForumError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"

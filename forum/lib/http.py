@@ -1,4 +1,5 @@
-"""HTTP edge helpers shared by every controller: the token a request carries, list envelopes."""
+"""HTTP edge helpers shared by every controller: the token a request carries, list envelopes,
+the answer to OPTIONS."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import ipaddress
 from typing import Any, Generic, TypeVar
 
 import msgspec
+from litestar import Request, Response
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 T = TypeVar("T")
 
@@ -42,3 +45,22 @@ def address_bucket(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+def answer_options(request: Request) -> Response | None:
+    """OPTIONS: 204 with every method the path serves in `Allow`.
+
+    Litestar 2 makes one OPTIONS handler per route as it is built, and a route that gains
+    handlers later (GET and POST of one path, declared apart) keeps the first one, whose
+    `Allow` names the methods of that moment only: `OPTIONS, POST` for /api/spaces.
+    """
+    if request.method != "OPTIONS":
+        return None
+    template = request.scope.get("path_template")
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if getattr(route, "path_format", None) == template:
+            methods |= set(getattr(route, "methods", ()))
+    if not methods:
+        return None
+    return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": ", ".join(sorted(methods))})

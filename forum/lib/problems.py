@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from forum.lib.db import database_unavailable
 from forum.lib.errors import ForumError, Unavailable
+from forum.lib.raw_input import NOT_BLANK
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -67,9 +68,13 @@ def _rephrase(field: str | None, message: str) -> str:
     if m := re.fullmatch(r"Expected `(int|float)` (<=|>=|<|>) (-?[\d.]+)", message):
         words = {"<=": "at most", ">=": "at least", "<": "less than", ">": "more than"}
         return f"must be {words[m[2]]} {m[3]}"
+    if message == f"Expected `str` matching regex {NOT_BLANK!r}":
+        return "must not be blank: write something besides spaces"
     if message.startswith("Expected `str` matching regex"):
         return _PATTERN_WORDS.get(base, "is not in the expected format")
     if m := re.fullmatch(r"Invalid enum value (.+)", message):
+        if base in _PATTERN_WORDS:
+            return f"{_PATTERN_WORDS[base]}; {m[1]} is not"
         return f"{m[1]} is not one of the allowed values"
     return message
 
@@ -90,6 +95,14 @@ def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
             message, _, path = message.partition(" - at `$.")
             path = path.rstrip("`")
         name = path or (str(key) if key else None)
+        # A missing or unknown field inside an object of the body: name it by its whole path.
+        nested = re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message)
+        if name and name != "data" and (m := nested):
+            name = f"{name}.{m[2]}"
+            message = "is required" if m[1] == "missing required" else "is not a field of this request"
+            field = field or name
+            parts.append(f"{name}: {message}")
+            continue
         if name == "data":
             # The error is about the body as a whole: a missing or unknown field, or not an object.
             if m := re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message):
@@ -127,21 +140,34 @@ _TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    409: "Conflict",
     413: "Too large",
+    415: "Unsupported media type",
     429: "Too many requests",
+}
+
+# Every problem carries a stable `code`, as the websocket's error frames do.
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     detail = exc.detail or _TITLES.get(status, "error")
-    extra: dict[str, Any] = {}
-    if status == 400:
-        extra["code"] = "bad_request"
-        # Raised while decoding the body, before any field could be named.
-        if detail.startswith("JSON is malformed") or detail == "Input data was truncated":
-            reason = detail.removeprefix("JSON is malformed: ")
-            detail = f"the request body is not valid JSON ({reason[0].lower()}{reason[1:]})"
+    extra: dict[str, Any] = {"code": _CODES.get(status, "internal" if status >= 500 else "bad_request")}
+    # Raised while decoding the body, before any field could be named.
+    if status == 400 and (detail.startswith("JSON is malformed") or detail == "Input data was truncated"):
+        reason = detail.removeprefix("JSON is malformed: ")
+        detail = f"the request body is not valid JSON ({reason[0].lower()}{reason[1:]})"
     if status == 413:
         detail = "the request body is larger than 1 MiB"
     elif status == 404 and detail == "Not Found":
@@ -162,7 +188,10 @@ def server_error_handler(request: Request, exc: Exception) -> Response:
         # was stored (a lost COMMIT answers `outcome_unknown` instead), so try again.
         return forum_error_handler(request, Unavailable("the database is unavailable; try again shortly"))
     return problem(
-        HTTP_500_INTERNAL_SERVER_ERROR, "Server error", "something went wrong on our side; it was logged"
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "Server error",
+        "something went wrong on our side; it was logged",
+        code="internal",
     )
 
 

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.viewer import Viewer
 from forum.cafes.schemas import MessageOut
 from forum.lib.http import ListOut
+from forum.lib.openapi import SIGNED_IN, problems
+from forum.lib.pagination import Cursor, Limit
+from forum.lib.raw_input import MAX_ID
 from forum.moderation import log, posts, queue, users
 from forum.moderation.policy import Restriction
 from forum.moderation.schemas import (
@@ -30,8 +33,6 @@ from forum.settings import Settings
 from forum.threads import lookup
 from forum.threads.schemas import FlagOut, PostOut, QueueItemOut
 
-Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
-Cursor = Annotated[str | None, Parameter(query="cursor", required=False, max_length=200)]
 SpaceSlug = Annotated[
     str | None, Parameter(query="space", required=False, max_length=64, description="a space's slug")
 ]
@@ -43,7 +44,13 @@ LiftReason = Annotated[
 class ModerationController(Controller):
     tags = ["moderation"]
 
-    @get("/api/moderation/queue", summary="Pending and flagged posts of the spaces the caller moderates")
+    @get(
+        "/api/moderation/queue",
+        summary="Pending and flagged posts of the spaces the caller moderates",
+        security=SIGNED_IN,
+        operation_id="moderation_queue",
+        responses=problems(404),
+    )
     async def queue(
         self,
         db_session: AsyncSession,
@@ -56,14 +63,20 @@ class ModerationController(Controller):
         page = await queue.list_queue(db_session, viewer, space=space, kind=kind, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
-    @get("/api/moderation/log", summary="The audit log, newest first (read-only)")
+    @get(
+        "/api/moderation/log",
+        summary="The audit log, newest first (read-only)",
+        security=SIGNED_IN,
+        operation_id="moderation_log",
+        responses=problems(404),
+    )
     async def log(
         self,
         db_session: AsyncSession,
         viewer: Viewer,
         space: SpaceSlug = None,
         actor: Annotated[
-            int | None, Parameter(query="actor", required=False, description="a user id")
+            int | None, Parameter(query="actor", required=False, ge=1, le=MAX_ID, description="a user id")
         ] = None,
         action: Annotated[str | None, Parameter(query="action", required=False, max_length=40)] = None,
         limit: Limit = None,
@@ -74,37 +87,72 @@ class ModerationController(Controller):
         )
         return ListOut(items=page.items, next=page.next)
 
-    @get("/api/moderation/log/{entry_id:int}", summary="One audit log entry (read-only)")
+    @get(
+        "/api/moderation/log/{entry_id:int}",
+        summary="One audit log entry (read-only)",
+        security=SIGNED_IN,
+        operation_id="moderation_log_entry",
+    )
     async def log_entry(self, entry_id: int, db_session: AsyncSession, viewer: Viewer) -> AuditEntryOut:
         return await log.get_log_entry(db_session, viewer, entry_id)
 
-    @post("/api/posts/{post_id:int}/approve", status_code=HTTP_200_OK, summary="Publish a pending post")
+    @post(
+        "/api/posts/{post_id:int}/approve",
+        status_code=HTTP_200_OK,
+        summary="Publish a pending post",
+        security=SIGNED_IN,
+        operation_id="approve_post",
+    )
     async def approve(
         self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: ApproveIn | None = None
     ) -> PostOut:
         row = await posts.approve_post(transaction, viewer, post_id, data.body if data else None)
         return await lookup.post_view(transaction, row)
 
-    @post("/api/posts/{post_id:int}/reject", status_code=HTTP_200_OK, summary="Refuse a pending post")
+    @post(
+        "/api/posts/{post_id:int}/reject",
+        status_code=HTTP_200_OK,
+        summary="Refuse a pending post",
+        security=SIGNED_IN,
+        operation_id="reject_post",
+    )
     async def reject(
         self, post_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer
     ) -> PostOut:
         row = await posts.reject_post(transaction, viewer, post_id, data.reason)
         return await lookup.post_view(transaction, row)
 
-    @post("/api/posts/{post_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a post")
+    @post(
+        "/api/posts/{post_id:int}/hide",
+        status_code=HTTP_200_OK,
+        summary="Hide a post",
+        security=SIGNED_IN,
+        operation_id="hide_post",
+    )
     async def hide(self, post_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer) -> PostOut:
         row = await posts.hide_post(transaction, viewer, post_id, data.reason)
         return await lookup.post_view(transaction, row)
 
-    @post("/api/posts/{post_id:int}/unhide", status_code=HTTP_200_OK, summary="Publish a hidden post again")
+    @post(
+        "/api/posts/{post_id:int}/unhide",
+        status_code=HTTP_200_OK,
+        summary="Publish a hidden post again",
+        security=SIGNED_IN,
+        operation_id="unhide_post",
+    )
     async def unhide(
         self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
     ) -> PostOut:
         row = await posts.unhide_post(transaction, viewer, post_id, data.reason if data else None)
         return await lookup.post_view(transaction, row)
 
-    @post("/api/posts/{post_id:int}/flags", status_code=HTTP_201_CREATED, summary="Flag a post")
+    @post(
+        "/api/posts/{post_id:int}/flags",
+        status_code=HTTP_201_CREATED,
+        summary="Flag a post",
+        security=SIGNED_IN,
+        operation_id="flag_post",
+    )
     async def flag(
         self, post_id: int, data: FlagIn, transaction: AsyncSession, viewer: Viewer, settings: Settings
     ) -> FlagOut:
@@ -116,6 +164,7 @@ class ModerationController(Controller):
         "/api/posts/{post_id:int}/flags/dismiss",
         status_code=HTTP_200_OK,
         summary="Close a post's open flags and keep the post",
+        security=SIGNED_IN,
     )
     async def dismiss_flags(
         self, post_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None
@@ -123,39 +172,73 @@ class ModerationController(Controller):
         row = await posts.dismiss_flags(transaction, viewer, post_id, data.reason if data else None)
         return await lookup.post_view(transaction, row)
 
-    @get("/api/users/{user_id:int}/standing", summary="A user's silence and suspension (moderators)")
+    @get(
+        "/api/users/{user_id:int}/standing",
+        summary="A user's silence and suspension (moderators)",
+        security=SIGNED_IN,
+        operation_id="user_standing",
+    )
     async def standing(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> StandingOut:
         return users.standing_out(await users.get_standing(db_session, viewer, user_id))
 
-    @post("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Silence a user for a while")
+    @post(
+        "/api/users/{user_id:int}/silence",
+        status_code=HTTP_200_OK,
+        summary="Silence a user for a while",
+        security=SIGNED_IN,
+        operation_id="silence_user",
+    )
     async def silence(
         self, user_id: int, data: RestrictionIn, transaction: AsyncSession, viewer: Viewer
     ) -> StandingOut:
         user = await users.restrict_user(transaction, viewer, user_id, Restriction.silence, data)
         return users.standing_out(user)
 
-    @delete("/api/users/{user_id:int}/silence", status_code=HTTP_200_OK, summary="Lift a silence early")
+    @delete(
+        "/api/users/{user_id:int}/silence",
+        status_code=HTTP_200_OK,
+        summary="Lift a silence early",
+        security=SIGNED_IN,
+        operation_id="unsilence_user",
+    )
     async def unsilence(
         self, user_id: int, transaction: AsyncSession, viewer: Viewer, reason: LiftReason = None
     ) -> StandingOut:
         user = await users.lift_restriction(transaction, viewer, user_id, Restriction.silence, reason)
         return users.standing_out(user)
 
-    @post("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Suspend a user for a while")
+    @post(
+        "/api/users/{user_id:int}/suspend",
+        status_code=HTTP_200_OK,
+        summary="Suspend a user for a while",
+        security=SIGNED_IN,
+        operation_id="suspend_user",
+    )
     async def suspend(
         self, user_id: int, data: RestrictionIn, transaction: AsyncSession, viewer: Viewer
     ) -> StandingOut:
         user = await users.restrict_user(transaction, viewer, user_id, Restriction.suspend, data)
         return users.standing_out(user)
 
-    @delete("/api/users/{user_id:int}/suspend", status_code=HTTP_200_OK, summary="Lift a suspension early")
+    @delete(
+        "/api/users/{user_id:int}/suspend",
+        status_code=HTTP_200_OK,
+        summary="Lift a suspension early",
+        security=SIGNED_IN,
+        operation_id="unsuspend_user",
+    )
     async def unsuspend(
         self, user_id: int, transaction: AsyncSession, viewer: Viewer, reason: LiftReason = None
     ) -> StandingOut:
         user = await users.lift_restriction(transaction, viewer, user_id, Restriction.suspend, reason)
         return users.standing_out(user)
 
-    @post("/api/table-messages/{message_id:int}/hide", status_code=HTTP_200_OK, summary="Hide a café message")
+    @post(
+        "/api/table-messages/{message_id:int}/hide",
+        status_code=HTTP_200_OK,
+        summary="Hide a café message",
+        security=SIGNED_IN,
+    )
     async def hide_table_message(
         self, message_id: int, data: ReasonIn, transaction: AsyncSession, viewer: Viewer
     ) -> MessageOut:
@@ -165,6 +248,7 @@ class ModerationController(Controller):
         "/api/table-messages/{message_id:int}/unhide",
         status_code=HTTP_200_OK,
         summary="Show a hidden café message again",
+        security=SIGNED_IN,
     )
     async def unhide_table_message(
         self, message_id: int, transaction: AsyncSession, viewer: Viewer, data: OptionalReasonIn | None = None

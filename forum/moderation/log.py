@@ -10,8 +10,9 @@ from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
 from forum.audit.models import AuditEntry
-from forum.lib.errors import Invalid, NotFound
+from forum.lib.errors import NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import Id
 from forum.moderation import access
 from forum.moderation.schemas import AuditEntryOut, TargetRef
 from forum.spaces.models import Space
@@ -40,10 +41,8 @@ async def list_log(
         query = query.where(AuditEntry.actor_id == actor)
     if action:
         query = query.where(AuditEntry.action == action)
-    position = decode_cursor(cursor, 1)
+    position = decode_cursor(cursor, tuple[Id])
     if position is not None:
-        if not isinstance(position[0], int):
-            raise Invalid("cursor is not one this service gave out", field="cursor")
         query = query.where(AuditEntry.id < position[0])
     rows = (await session.execute(query.order_by(AuditEntry.id.desc()).limit(limit + 1))).all()
     items = [_entry_out(*row) for row in rows[:limit]]

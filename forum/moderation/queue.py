@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
-from forum.lib.errors import Invalid
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import Id
 from forum.moderation import access
 from forum.threads import queue
 from forum.threads.schemas import QueueItemOut
@@ -28,13 +29,7 @@ async def list_queue(
     access.require_moderator(viewer)
     limit = check_limit(limit)
     space_id = (await access.moderated_space(session, viewer, space)).id if space else None
-    position = decode_cursor(cursor, 2)
-    after = None
-    if position is not None:
-        try:
-            after = (parse_time(position[0]), int(position[1]))
-        except (TypeError, ValueError):
-            raise Invalid("cursor is not one this service gave out", field="cursor") from None
+    after = decode_cursor(cursor, tuple[Annotated[datetime, msgspec.Meta(tz=True)], Id])
     items = await queue.queue_items(
         session,
         space_ids=None if viewer.is_global_moderator else viewer.moderated_space_ids,
@@ -48,9 +43,3 @@ async def list_queue(
         items = items[:limit]
         nxt = encode_cursor([items[-1].since, items[-1].post.id])
     return Page(items=items, next=nxt)
-
-
-def parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError("not a time")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

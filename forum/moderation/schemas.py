@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from forum.accounts.schemas import AuthorOut
+from forum.lib.raw_input import NOT_BLANK
 from forum.threads.schemas import Body
 
 # A reason is read by the author and by other moderators: a sentence or a paragraph.
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=NOT_BLANK)]
 Note = Annotated[str, msgspec.Meta(max_length=1000)]
 FlagReasonName = Literal["spam", "off_topic", "abusive", "safeguards", "other"]
 # Silences and suspensions last at most about ten years; beyond that, delete the account.

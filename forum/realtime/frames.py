@@ -15,6 +15,7 @@ import msgspec
 from websockets.frames import Frame, Opcode
 
 from forum.lib.errors import ForumError
+from forum.lib.raw_input import NOT_BLANK, Id
 from forum.threads.schemas import MAX_POST_CHARS
 
 # The largest client frame the service reads; a larger one gets `too_large`. A post may
@@ -28,7 +29,7 @@ WS_MAX_SIZE = 1024 * 1024
 
 TopicName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Seq = Annotated[int, msgspec.Meta(ge=0)]
-Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_POST_CHARS)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_POST_CHARS, pattern=NOT_BLANK)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 # The codes an `error` frame carries. Every ForumError maps to one of them.
@@ -64,7 +65,7 @@ class Send(msgspec.Struct, tag_field="op", tag="send"):
     body: Body
     client_id: ClientId
     # Threads only: the post this one answers (as in the HTTP call).
-    reply_to: int | None = None
+    reply_to: Id | None = None
 
 
 class Ping(msgspec.Struct, tag_field="op", tag="ping"):
@@ -90,7 +91,7 @@ def _ref_of(raw: str | bytes) -> str | None:
     """The client_id or topic of a frame that failed to decode, to echo in the error."""
     try:
         loose = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if not isinstance(loose, dict):
         return None
@@ -127,6 +128,11 @@ def decode(raw: str | bytes) -> ClientFrame:
         raise BadFrame("bad_request", message, _ref_of(raw)) from None
     except msgspec.DecodeError:
         raise BadFrame("bad_request", "a frame must be one JSON object") from None
+    except RecursionError:
+        # Unknown fields are skipped, however deep; msgspec's skipping recurses.
+        raise BadFrame(
+            "bad_request", "the frame is nested too deeply (lists and objects within each other)"
+        ) from None
 
 
 # --- server to client ---------------------------------------------------------------

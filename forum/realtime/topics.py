@@ -24,6 +24,7 @@ from forum.cafes import access
 from forum.cafes.writer import TableWriter
 from forum.lib.db import transaction
 from forum.lib.errors import BadRequest, Forbidden, NotFound
+from forum.lib.raw_input import MAX_ID
 from forum.threads import lookup, services
 
 
@@ -157,6 +158,9 @@ def parse(name: str) -> Topic:
     # Only the canonical decimal form: events are published on `thread:42`, never `thread:042`.
     if not raw_id.isdecimal() or not raw_id.isascii() or str(int(raw_id)) != raw_id:
         raise BadRequest(f"topic {name!r}: write it as {kind}:<id>, the id a whole number")
+    # No row has an id beyond what its column holds: such a topic does not exist, as over HTTP.
+    if not 0 < int(raw_id) <= MAX_ID:
+        raise NotFound(f"no {kind} with id {raw_id}")
     return Topic(name, kind, int(raw_id), rule)
 
 

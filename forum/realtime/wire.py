@@ -32,6 +32,7 @@ from forum.settings import Settings
 
 EXTENSION = "forum.wire"
 PROTOCOL = "forum.realtime.wire:WireProtocol"
+HTTP_PROTOCOL = "forum.lib.http_timeouts:HttpProtocol"
 # Seconds between pings, and how long a pong may take before the peer counts as dead.
 PING_SECONDS = 20.0
 # How long a peer has to read what was queued before the close frame and answer it; then
@@ -130,8 +131,10 @@ class WireProtocol(WebSocketsSansIOProtocol):
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """The websocket options of uvicorn for the service (`forum serve` and the tests)."""
+    """The protocol options of uvicorn for the service (`forum serve` and the tests)."""
     return {
+        # uvicorn's HTTP protocol with deadlines for slowly sent headers and bodies.
+        "http": HTTP_PROTOCOL,
         "ws": PROTOCOL,
         # Frames above the service's own limit (frames.MAX_FRAME_BYTES) get `too_large`;
         # this is the protocol ceiling beyond which the socket is closed with 1009.

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
+from forum.lib.openapi import ANYONE, SIGNED_IN
+from forum.lib.pagination import Cursor, Limit
 from forum.spaces import services
 from forum.spaces.schemas import ModeratorsIn, SpaceIn, SpaceOut, space_out
 
@@ -16,24 +18,32 @@ class SpaceController(Controller):
     path = "/api/spaces"
     tags = ["spaces"]
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Create a space (admin)")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Create a space (admin)",
+        security=SIGNED_IN,
+        operation_id="create_space",
+    )
     async def create(self, data: SpaceIn, transaction: AsyncSession, viewer: Viewer) -> SpaceOut:
         space = await services.create_space(transaction, viewer, data)
         return space_out(space, [])
 
-    @get("/", summary="The spaces the caller may see")
-    async def list(self, db_session: AsyncSession, viewer: Viewer) -> ListOut[SpaceOut]:
-        spaces = await services.list_spaces(db_session, viewer)
-        mods = await services.moderator_ids(db_session, [s.id for s in spaces])
-        return ListOut(items=[space_out(s, mods[s.id]) for s in spaces])
+    @get("/", summary="The spaces the caller may see", security=ANYONE, operation_id="list_spaces")
+    async def list(
+        self, db_session: AsyncSession, viewer: Viewer, limit: Limit = None, cursor: Cursor = None
+    ) -> ListOut[SpaceOut]:
+        page = await services.list_spaces(db_session, viewer, limit=limit, cursor=cursor)
+        mods = await services.moderator_ids(db_session, [s.id for s in page.items])
+        return ListOut(items=[space_out(s, mods[s.id]) for s in page.items], next=page.next)
 
-    @get("/{slug:str}", summary="One space")
+    @get("/{slug:str}", summary="One space", security=ANYONE, operation_id="get_space")
     async def get(self, slug: str, db_session: AsyncSession, viewer: Viewer) -> SpaceOut:
         space = await services.get_space(db_session, viewer, slug)
         mods = await services.moderator_ids(db_session, [space.id])
         return space_out(space, mods[space.id])
 
-    @put("/{slug:str}/moderators", summary="Name the space's moderators (admin)")
+    @put("/{slug:str}/moderators", summary="Name the space's moderators (admin)", security=SIGNED_IN)
     async def set_moderators(
         self, slug: str, data: ModeratorsIn, transaction: AsyncSession, viewer: Viewer
     ) -> SpaceOut:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from forum.lib.raw_input import Id
+from forum.lib.raw_input import NOT_BLANK, Id
 from forum.spaces.models import Space
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]
@@ -15,7 +15,7 @@ RoleName = Literal["admin", "moderator", "focal_point", "lcipp", "observer"]
 
 class SpaceIn(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
     kind: Literal["nma", "workshop", "general"]
     moderation: Literal["pre", "post"]
     visibility: Literal["public", "restricted"]

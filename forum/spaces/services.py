@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Annotated
 
-from sqlalchemy import delete, select
+import msgspec
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audit
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
 from forum.lib.errors import Conflict, Invalid, NotFound
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import Id
 from forum.spaces.models import Space, SpaceModerator
 from forum.spaces.policy import can_see_space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
@@ -57,9 +61,43 @@ async def create_space(session: AsyncSession, viewer: Viewer, data: SpaceIn) -> 
     return space
 
 
-async def list_spaces(session: AsyncSession, viewer: Viewer) -> list[Space]:
-    spaces = (await session.scalars(select(Space).order_by(Space.kind, Space.title))).all()
-    return [space for space in spaces if can_see_space(viewer, space)]
+# A space-list cursor: the (kind, title, id) of the last space of the page.
+SpacePosition = tuple[
+    Annotated[str, msgspec.Meta(max_length=64)], Annotated[str, msgspec.Meta(max_length=200)], Id
+]
+
+
+async def list_spaces(
+    session: AsyncSession, viewer: Viewer, *, limit: int | None = None, cursor: str | None = None
+) -> Page[Space]:
+    """The spaces the viewer may see, by kind, then title, then id."""
+    limit = check_limit(limit)
+    position = decode_cursor(cursor, SpacePosition)
+    found: list[Space] = []
+    # Who may see a space is decided in Python (`can_see_space`), so rows are read in
+    # batches past the position until a page and one more are visible, or none are left.
+    batch = limit + 1
+    while len(found) <= limit:
+        query = select(Space).order_by(Space.kind, Space.title, Space.id).limit(batch)
+        if position is not None:
+            kind, title, space_id = position
+            query = query.where(
+                or_(
+                    Space.kind > kind,
+                    and_(Space.kind == kind, Space.title > title),
+                    and_(Space.kind == kind, Space.title == title, Space.id > space_id),
+                )
+            )
+        rows = (await session.scalars(query)).all()
+        found += [space for space in rows if can_see_space(viewer, space)]
+        if len(rows) < batch:
+            break
+        last = rows[-1]
+        position = (last.kind, last.title, last.id)
+        batch = min(batch * 2, 1000)
+    items = found[:limit]
+    nxt = encode_cursor([items[-1].kind, items[-1].title, items[-1].id]) if len(found) > limit else None
+    return Page(items=items, next=nxt)
 
 
 async def get_space(session: AsyncSession, viewer: Viewer, slug: str) -> Space:

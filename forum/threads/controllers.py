@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
+from forum.lib.openapi import ANYONE, SIGNED_IN
+from forum.lib.pagination import Cursor, Limit
 from forum.threads import lookup, reads, services
 from forum.threads.schemas import (
     PostEditIn,
@@ -22,7 +25,13 @@ from forum.threads.schemas import (
     ThreadPatchIn,
 )
 
-Limit = Annotated[int | None, Parameter(query="limit", required=False, description="1 to 100, default 50")]
+# A repeated client_id stores nothing new: the answer is the first one, with 200.
+REPEATED_THREAD = ResponseSpec(
+    ThreadOut, description="A thread opened earlier with this client_id: nothing new was stored"
+)
+REPEATED_POST = ResponseSpec(
+    PostOut, description="A post made earlier with this client_id: nothing new was stored"
+)
 
 # What a Thread's figures mean (the OpenAPI descriptions of the calls that return one).
 FIGURES = (
@@ -36,7 +45,13 @@ FIGURES = (
 class ThreadController(Controller):
     tags = ["threads"]
 
-    @post("/api/spaces/{slug:str}/threads", status_code=HTTP_201_CREATED, summary="Open a thread")
+    @post(
+        "/api/spaces/{slug:str}/threads",
+        status_code=HTTP_201_CREATED,
+        summary="Open a thread",
+        security=SIGNED_IN,
+        responses={200: REPEATED_THREAD},
+    )
     async def open_thread(
         self, slug: str, data: ThreadIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[ThreadOut]:
@@ -51,6 +66,7 @@ class ThreadController(Controller):
         "/api/spaces/{slug:str}/threads",
         summary="Threads of a space: pinned first, then latest activity",
         description=FIGURES,
+        security=ANYONE,
     )
     async def list_threads(
         self,
@@ -58,25 +74,35 @@ class ThreadController(Controller):
         db_session: AsyncSession,
         viewer: Viewer,
         limit: Limit = None,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> ListOut[ThreadOut]:
         page = await reads.list_threads(db_session, viewer, slug, limit=limit, cursor=cursor)
         return ListOut(items=page.items, next=page.next)
 
-    @get("/api/threads/{thread_id:int}", summary="One thread", description=FIGURES)
+    @get("/api/threads/{thread_id:int}", summary="One thread", description=FIGURES, security=ANYONE)
     async def get_thread(self, thread_id: int, db_session: AsyncSession, viewer: Viewer) -> ThreadOut:
         return await lookup.thread_view(
             db_session, await lookup.get_thread(db_session, viewer, thread_id), viewer
         )
 
-    @patch("/api/threads/{thread_id:int}", summary="Rename, pin, lock, slow mode, move (moderators)")
+    @patch(
+        "/api/threads/{thread_id:int}",
+        summary="Rename, pin, lock, slow mode, move (moderators)",
+        security=SIGNED_IN,
+    )
     async def update_thread(
         self, thread_id: int, data: ThreadPatchIn, transaction: AsyncSession, viewer: Viewer
     ) -> ThreadOut:
         found = await services.update_thread(transaction, viewer, thread_id, data)
         return await lookup.thread_view(transaction, found, viewer)
 
-    @post("/api/threads/{thread_id:int}/posts", status_code=HTTP_201_CREATED, summary="Post in a thread")
+    @post(
+        "/api/threads/{thread_id:int}/posts",
+        status_code=HTTP_201_CREATED,
+        summary="Post in a thread",
+        security=SIGNED_IN,
+        responses={200: REPEATED_POST},
+    )
     async def create_post(
         self, thread_id: int, data: PostIn, transaction: AsyncSession, viewer: Viewer
     ) -> Response[PostOut]:
@@ -94,6 +120,7 @@ class ThreadController(Controller):
             " or hidden). A deleted post keeps its number and is listed with status `deleted`, without"
             " its text."
         ),
+        security=ANYONE,
     )
     async def list_posts(
         self,
@@ -106,14 +133,16 @@ class ThreadController(Controller):
         page = await reads.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
         return ListOut(items=page.items, next=page.next)
 
-    @patch("/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision")
+    @patch(
+        "/api/posts/{post_id:int}", summary="Edit a post; the old text becomes a revision", security=SIGNED_IN
+    )
     async def edit_post(
         self, post_id: int, data: PostEditIn, transaction: AsyncSession, viewer: Viewer
     ) -> PostOut:
         post_row = await services.edit_post(transaction, viewer, post_id, data.body)
         return await lookup.post_view(transaction, post_row)
 
-    @get("/api/posts/{post_id:int}", summary="One post")
+    @get("/api/posts/{post_id:int}", summary="One post", security=ANYONE)
     async def get_post(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> PostOut:
         post_row, _ = await lookup.get_visible_post(db_session, viewer, post_id)
         return await lookup.post_view(db_session, post_row)
@@ -125,12 +154,17 @@ class ThreadController(Controller):
             "A text replaced while the post was pending or hidden is listed only to the post's author"
             " and the space's moderators, even once the post is published."
         ),
+        security=ANYONE,
+        operation_id="list_revisions",
     )
     async def revisions(self, post_id: int, db_session: AsyncSession, viewer: Viewer) -> ListOut[RevisionOut]:
         return ListOut(items=await reads.list_revisions(db_session, viewer, post_id))
 
     @delete(
-        "/api/posts/{post_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Delete a post: its text is gone"
+        "/api/posts/{post_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete a post: its text is gone",
+        security=SIGNED_IN,
     )
     async def delete_post(self, post_id: int, transaction: AsyncSession, viewer: Viewer) -> None:
         await services.delete_post(transaction, viewer, post_id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
+import msgspec
 from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Bundle
@@ -13,7 +15,7 @@ from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
 from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
-from forum.lib.raw_input import MAX_INT32
+from forum.lib.raw_input import MAX_INT32, Id
 from forum.spaces import services as spaces
 from forum.threads.counts import visible_post_count
 from forum.threads.lookup import get_thread, get_visible_post
@@ -75,22 +77,8 @@ async def list_posts(
     return Page(items=items, next=str(items[-1].number) if more and items else None)
 
 
-def _thread_position(position: list) -> tuple[bool, datetime, int]:
-    """A thread-list cursor's (pinned, last_post_at, id), checked: cursors come from clients."""
-    pinned, last_at, last_id = position
-    try:
-        last_dt = datetime.fromisoformat(last_at)
-    except (TypeError, ValueError):
-        last_dt = None
-    if (
-        pinned not in (0, 1)
-        or last_dt is None
-        or last_dt.tzinfo is None
-        or not isinstance(last_id, int)
-        or isinstance(last_id, bool)
-    ):
-        raise BadRequest("cursor: not one this service gave out", field="cursor")
-    return bool(pinned), last_dt, last_id
+# A thread-list cursor: (pinned, last_post_at, id), checked as it is decoded.
+ThreadPosition = tuple[Literal[0, 1], Annotated[datetime, msgspec.Meta(tz=True)], Id]
 
 
 async def list_threads(
@@ -107,9 +95,9 @@ async def list_threads(
     if not viewer.moderates(space.id):
         visible = Thread.status == "published"
         query = query.where(or_(visible, Thread.author_id == viewer.id) if viewer.id else visible)
-    position = decode_cursor(cursor, 3)
+    position = decode_cursor(cursor, ThreadPosition)
     if position is not None:
-        pinned, last_dt, last_id = _thread_position(position)
+        pinned, last_dt, last_id = position
         # Order: pinned first, then latest activity, then id, all descending. Past a
         # pinned row come the rest of the pinned ones, then every unpinned one.
         same_pin = Thread.pinned.is_(True) if pinned else Thread.pinned.is_(False)

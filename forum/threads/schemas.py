@@ -8,14 +8,14 @@ import msgspec
 
 from forum.accounts.models import User
 from forum.accounts.schemas import AuthorOut, author_out, iso
-from forum.lib.raw_input import Id
+from forum.lib.raw_input import NOT_BLANK, Id
 from forum.threads.models import Post, PostStatus, Thread
 
 # A post is a conversation turn, not a document: 20,000 characters is about ten pages.
 MAX_POST_CHARS = 20_000
 
-Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_POST_CHARS)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_POST_CHARS, pattern=NOT_BLANK)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]
 

@@ -47,7 +47,7 @@ async def test_hide_and_unhide_a_table_message(
         await client.post(f"{url}/hide", json={"reason": "x"}, headers=other_mod.headers)
     ).status_code in (403, 404)
     blank = await client.post(f"{url}/hide", json={"reason": "  "}, headers=cast.moderator.headers)
-    assert blank.status_code == 422 and blank.json()["field"] == "reason"
+    assert blank.status_code in (400, 422) and blank.json()["field"] == "reason"
     assert (
         await client.post("/api/table-messages/99999/hide", json={"reason": "x"}, headers=cast.admin.headers)
     ).status_code == 404

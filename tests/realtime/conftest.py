@@ -150,15 +150,17 @@ async def expect_nothing_before_marker(
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Litestar, settings: Settings) -> AsyncIterator[Live]:
-    """The app under a real uvicorn on a free loopback port, as `forum serve` runs it."""
+async def serving(app: Litestar, settings: Settings, **overrides: Any) -> AsyncIterator[Live]:
+    """The app under a real uvicorn on a free loopback port, as `forum serve` runs it
+    (`overrides` replace uvicorn options, such as the HTTP protocol class)."""
+    options = {**uvicorn_options(settings), **overrides}
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=0,
         lifespan="on",
         # forum.realtime.wire's protocol, compression as the settings say.
-        **uvicorn_options(settings),
+        **options,
         timeout_graceful_shutdown=8,
         log_level="warning",
     )

@@ -117,3 +117,59 @@ async def test_a_users_sockets_share_one_send_allowance(live: Live, cast: Cast) 
     other = await live.peer(cast.focal_point)
     await other.send(op="send", topic=topic, body="another user", client_id="another")
     await other.expect("ack", client_id="another")
+
+
+BIG = [2**63, 2**64, 10**30]
+
+
+@pytest.mark.parametrize("big", BIG)
+async def test_topic_ids_beyond_64_bits_are_not_found(live: Live, cast: Cast, big: int) -> None:
+    """No row can have such an id: as over HTTP, the topic does not exist (never `internal`)."""
+    peer = await live.peer(cast.observer)
+    for kind in ("thread", "table", "cafe"):
+        await peer.send(op="subscribe", topic=f"{kind}:{big}")
+        err = await peer.expect("error")
+        assert (err["code"], err["ref"]) == ("not_found", f"{kind}:{big}"), err
+        await peer.send(op="send", topic=f"{kind}:{big}", body="hi", client_id=f"c-{kind}")
+        err = await peer.expect("error")
+        assert err["code"] in ("not_found", "forbidden") and err["ref"] == f"c-{kind}", err
+    await still_open(peer)
+
+
+@pytest.mark.parametrize("big", [*BIG, 0, -1])
+async def test_reply_to_beyond_64_bits_is_a_bad_request(live: Live, cast: Cast, big: int) -> None:
+    await make_space(live.http, cast.admin, "agora")
+    thread = await make_thread(live.http, cast.observer, "agora")
+    peer = await live.peer(cast.observer)
+    await peer.send(op="send", topic=f"thread:{thread['id']}", body="hi", client_id="r1", reply_to=big)
+    err = await peer.expect("error")
+    assert (err["code"], err["ref"]) == ("bad_request", "r1"), err
+    assert "reply_to" in err["detail"]
+    await still_open(peer)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"op": "ping", "extra": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"op": "subscribe", "topic": ' + "[" * 5000 + "]" * 5000 + "}",
+        "[" * 60_000 + "]" * 60_000,
+        '{"op": "send", "topic": "thread:1", "client_id": "d", "body": ' + "{" * 3 + "}" * 3 + "}",
+    ],
+)
+async def test_frames_nested_too_deeply_get_bad_request(live: Live, cast: Cast, raw: str) -> None:
+    peer = await live.peer(cast.observer)
+    await peer.send_raw(raw)
+    err = await peer.expect("error")
+    assert err["code"] == "bad_request", err
+    await still_open(peer)
+
+
+async def test_blank_bodies_are_refused_over_the_socket_as_over_http(live: Live, cast: Cast) -> None:
+    await make_space(live.http, cast.admin, "agora")
+    thread = await make_thread(live.http, cast.observer, "agora")
+    peer = await live.peer(cast.observer)
+    await peer.send(op="send", topic=f"thread:{thread['id']}", body="  \n\t ", client_id="blank")
+    err = await peer.expect("error")
+    assert (err["code"], err["ref"]) == ("bad_request", "blank") and "body" in err["detail"], err
+    await still_open(peer)

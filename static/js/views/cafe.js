@@ -122,7 +122,7 @@ export async function render(main, [idText], ctx) {
   function renderAnnouncements() {
     mount(annList, announcements.length
       ? announcements.map((a) => h('li', {}, h('span', { dir: 'auto', text: a.text }), a.at ? h('span', { class: 'small', text: ` (${formatDate(a.at)})` }) : null))
-      : h('li', { class: 'muted', style: 'background:none;color:inherit', text: t('no_announcements') }));
+      : h('li', { class: 'muted none-yet', text: t('no_announcements') }));
   }
 
   function renderSide() {
