@@ -66,6 +66,7 @@ OPERATION_IDS = {
     ("POST", "/api/table-messages/{message_id}/hide"): "hide_table_message",
     ("POST", "/api/table-messages/{message_id}/unhide"): "unhide_table_message",
     ("GET", "/health"): "health",
+    ("GET", "/ready"): "ready",
     ("GET", "/metrics"): "metrics",
 }
 
