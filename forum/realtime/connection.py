@@ -452,8 +452,11 @@ class Connection:
                 again = self._refresh_again
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("revalidating a socket failed")
+        except Exception as exc:
+            if database_unavailable(exc):  # the hub's periodic re-read tries again
+                log.warning("re-reading a session waits for the database (%s)", type(exc).__name__)
+            else:
+                log.exception("revalidating a socket failed")
         finally:
             self._refresh = None
 
