@@ -36,7 +36,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(_settings())
+    # A migration may take long on purpose (an index on a large table): no statement bound.
+    engine = create_engine(_settings(), long_statements=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

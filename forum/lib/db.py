@@ -70,19 +70,24 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # asyncpg's bounds: connecting (its default, 60 s, kept requests waiting for a minute on a
 # database that accepts connections and never answers) and any one statement (none by
 # default: a server that stopped answering held a request forever). Either ends in a 503.
-PG_TIMEOUTS = {"timeout": 5, "command_timeout": 30}
+PG_CONNECT_TIMEOUT_SECONDS = 5
+PG_STATEMENT_TIMEOUT_SECONDS = 30
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, autocommit: bool = False, long_statements: bool = False
+) -> AsyncEngine:
     """The engine for transactions that may write.
 
     `autocommit=True` makes each statement its own transaction: the live-delivery reads
     (authorizing, replaying) use such an engine, so on SQLite they run beside the writer
     (WAL) instead of queueing for its lock; tests use it to look at the database.
+    `long_statements=True` lifts the bound on one statement (PG_STATEMENT_TIMEOUT_SECONDS)
+    for work that may take long on purpose: migrations.
     """
     if settings.is_sqlite:
         # Pooled connections: opening the file (a thread and four PRAGMAs) per session
@@ -93,6 +98,9 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         )
         _configure_sqlite(engine, immediate=not autocommit)
         return engine
+    timeouts: dict[str, Any] = {"timeout": PG_CONNECT_TIMEOUT_SECONDS}
+    if not long_statements:
+        timeouts["command_timeout"] = PG_STATEMENT_TIMEOUT_SECONDS
     if autocommit:
         engine = create_async_engine(
             settings.database_url,
@@ -100,11 +108,11 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             pool_size=5,
             max_overflow=10,
             pool_recycle=1800,
-            connect_args=PG_TIMEOUTS,
+            connect_args=timeouts,
         )
     else:
         engine = create_async_engine(
-            settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=PG_TIMEOUTS
+            settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=timeouts
         )
     _skip_closed_connections(engine)
     return engine

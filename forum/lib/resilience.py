@@ -46,6 +46,15 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, OSError, TimeoutError)
 
 
+def redis_connection_errors() -> tuple[type[BaseException], ...]:
+    """The subset of `redis_errors` that a later attempt may not meet: no answer, as opposed
+    to an answer refusing the command (which the same command would get again)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+
+
 class Breaker:
     """Open for `cooldown` seconds after a failure: callers skip the dependency meanwhile."""
 

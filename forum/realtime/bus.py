@@ -36,7 +36,7 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.subscriber import Subscriber
 
-from forum.lib.resilience import Backoff, describe, redis_client
+from forum.lib.resilience import Backoff, describe, redis_client, redis_connection_errors
 from forum.settings import Settings
 from forum.streams import StreamEvent
 
@@ -339,6 +339,12 @@ class ForumChannels(ChannelsPlugin):
                         await self._backend.publish(data, channels)
                         break
                     except Exception as exc:
+                        if not isinstance(exc, redis_connection_errors()):
+                            # Refused, not unanswered: trying again would block the queue.
+                            log.warning(
+                                "the broker refused a message (%s); the event log has it", describe(exc)
+                            )
+                            break
                         self.status.mark_down(describe(exc))
                         await asyncio.sleep(backoff.next())
                 backoff.reset()

@@ -567,10 +567,13 @@ class Connection:
                 again = self._refresh_again
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("revalidating a socket failed")
-            # What this socket may read is unknown: it reconnects and subscribes afresh.
-            self.close(ERROR_CODE, "internal error while re-reading the session; reconnect and resume")
+        except Exception as exc:
+            if database_unavailable(exc):  # the hub's periodic re-read tries again
+                log.warning("re-reading a session waits for the database (%s)", type(exc).__name__)
+            else:
+                log.exception("revalidating a socket failed")
+                # What this socket may read is unknown: it reconnects and subscribes afresh.
+                self.close(ERROR_CODE, "internal error while re-reading the session; reconnect and resume")
         finally:
             self._refresh = None
             for sub in held:

@@ -355,8 +355,15 @@ class Hub:
                     await conn.revalidate()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("revalidating a socket failed")
+                except Exception as exc:
+                    if not database_unavailable(exc):
+                        log.exception("revalidating a socket failed")
+                        continue
+                    # The database is away: this socket and the rest wait for the next tick,
+                    # instead of every socket failing (and logging) in turn.
+                    conn.revalidate_at = now
+                    log.warning("re-reading sessions waits for the database (%s)", type(exc).__name__)
+                    break
 
     async def _pump(self) -> None:
         assert self._subscriber is not None
@@ -428,8 +435,11 @@ class Hub:
             try:
                 await self.check_tails()
                 await self.presence.refresh()
-            except Exception:
-                log.exception("checking topic tails failed")
+            except Exception as exc:
+                if database_unavailable(exc):  # the next check tries again
+                    log.warning("checking topic tails waits for the database (%s)", type(exc).__name__)
+                else:
+                    log.exception("checking topic tails failed")
 
     async def check_tails(self) -> None:
         """Poke the subscriptions of a topic whose log was already ahead of what arrived

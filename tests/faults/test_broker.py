@@ -17,9 +17,11 @@ from dataclasses import replace
 
 import httpx
 import pytest
+import redis
 
 from forum.app import create_app
 from forum.realtime import hub
+from forum.realtime.bus import make_channels
 from forum.settings import Settings
 from tests.conftest import Cast, make_space, make_thread
 from tests.faults.conftest import RedisServer
@@ -243,3 +245,26 @@ async def test_a_table_is_joined_and_talked_at_while_redis_is_down(
         await guest.close()
         left = await host.expect("event", topic=topic, type="presence")
         assert left["data"]["user_ids"] == [cast.focal_point.id]
+
+
+async def test_a_message_the_broker_refuses_does_not_hold_back_the_next(redis_server: RedisServer) -> None:
+    """Redis answers one publish with an error (here an ACL on its channel): it is dropped
+    (the event log has it), and what was published after it goes out, instead of the queue
+    retrying it forever and holding every later event back."""
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    try:
+        client.execute_command("ACL", "SETUSER", "default", "resetchannels", "&open", "&forum:broker-probe:*")
+    finally:
+        client.close()
+    channels = make_channels(replace(Settings(), redis_url=redis_server.url))
+    async with channels:
+        subscriber = await channels.subscribe([])
+        await channels.add_channels(subscriber, ["open"])
+        deadline = time.monotonic() + WAIT
+        while not channels.status.up:
+            assert time.monotonic() < deadline, channels.status.describe()
+            await asyncio.sleep(0.05)
+        channels.publish(b"refused", ["closed"])
+        channels.publish(b"delivered", ["open"])
+        events = subscriber.iter_events()
+        assert await asyncio.wait_for(anext(events), WAIT) == b"delivered"

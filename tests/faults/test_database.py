@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import InvalidStatus
 
 from forum.app import create_app
+from forum.realtime import hub
 from forum.settings import Settings
 from forum.threads.models import Post, Thread
 from tests.conftest import Cast, make_space, make_thread
@@ -188,6 +189,37 @@ async def test_over_the_socket_a_database_failure_is_a_retryable_error_and_the_s
     assert answer["seq"] == 2
     assert await count(db, Post, Post.client_id == "s-2") == 1
     assert await count(db, Post, Post.client_id == "s-1") == 0
+
+
+async def test_the_periodic_session_re_read_waits_for_the_database_quietly(
+    proxied: tuple[TcpProxy, Live],
+    cast: Cast,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every socket failing its re-read in turn, each with a stack trace, flooded the log
+    during an outage; the re-read now stops at the first and tries again at the next tick."""
+    proxy, live = proxied
+    monkeypatch.setattr(hub, "REVALIDATE_TICK_SECONDS", 0.1)
+    peers = [await live.peer(who) for who in (cast.observer, cast.lcipp, cast.moderator)]
+    sockets = live.app.state.hub.connections
+    assert len(sockets) == len(peers)
+    proxy.refuse()
+    for conn in sockets:
+        conn.revalidate_at = 0.0
+    deadline = time.monotonic() + WAIT
+    while "re-reading sessions waits for the database" not in caplog.text:
+        assert time.monotonic() < deadline, caplog.text
+        await asyncio.sleep(0.05)
+    assert "revalidating a socket failed" not in caplog.text
+    proxy.restore()
+    # Once it is back, the re-read goes through: the sockets are still there, and signed in.
+    await peers[0].send(op="ping")
+    await peers[0].expect("pong")
+    deadline = time.monotonic() + WAIT
+    while any(conn.revalidate_at <= time.monotonic() for conn in sockets):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
 
 
 # --- SQLite on a full disk -----------------------------------------------------------------
