@@ -243,3 +243,21 @@ class ServerProcess:
 
     def stop(self) -> None:
         stop_process(self.proc, WAIT)
+
+
+@contextlib.asynccontextmanager
+async def two_processes(database_url: str, redis_url: str | None) -> AsyncIterator[tuple[Live, Live]]:
+    """Two `forum serve` processes on one database and one Redis, each with its HTTP client:
+    (live on the first, live on the second). Both are stopped on the way out."""
+    one = ServerProcess(database_url, redis_url)
+    two = ServerProcess(database_url, redis_url)
+    try:
+        await asyncio.gather(one.wait_ready(), two.wait_ready())
+        async with (
+            httpx.AsyncClient(base_url=one.base_url, timeout=WAIT) as http_one,
+            httpx.AsyncClient(base_url=two.base_url, timeout=WAIT) as http_two,
+        ):
+            yield one.live(http_one), two.live(http_two)
+    finally:
+        one.stop()
+        two.stop()

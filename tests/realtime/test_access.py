@@ -9,10 +9,8 @@ later one stay away from a socket that lost access, while those who keep it go o
 
 from __future__ import annotations
 
-import asyncio
 import os
 
-import httpx
 import pytest
 
 from forum.lib.db import create_engine, make_sessionmaker
@@ -23,7 +21,7 @@ from forum.threads import services
 from forum.threads.schemas import ThreadPatchIn
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.integration.conftest import viewer_of
-from tests.realtime.conftest import WAIT, Live, Peer, ServerProcess, expect_nothing_before_marker
+from tests.realtime.conftest import Live, Peer, expect_nothing_before_marker, two_processes
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -203,41 +201,30 @@ async def test_a_moderator_removed_from_a_restricted_space_loses_its_topics(
 async def test_a_move_ends_the_outsiders_subscriptions_on_every_process(
     database_url: str, cast: Cast
 ) -> None:
-    one = ServerProcess(database_url, REDIS_URL)
-    two = ServerProcess(database_url, REDIS_URL)
-    try:
-        await asyncio.gather(one.wait_ready(), two.wait_ready())
-        async with (
-            httpx.AsyncClient(base_url=one.base_url, timeout=WAIT) as http_one,
-            httpx.AsyncClient(base_url=two.base_url, timeout=WAIT) as http_two,
-        ):
-            live_one, live_two = one.live(http_one), two.live(http_two)
-            moved, markers = await two_spaces(live_one, cast)
-            topic, marker_topic = f"thread:{moved['id']}", f"thread:{markers['id']}"
-            outsiders = [
-                await listening(live, who, topic, marker_topic)
-                for live in (live_one, live_two)
-                for who in (cast.observer, None)
-            ]
-            insiders = [await listening(live, cast.lcipp, topic) for live in (live_one, live_two)]
+    async with two_processes(database_url, REDIS_URL) as (live_one, live_two):
+        moved, markers = await two_spaces(live_one, cast)
+        topic, marker_topic = f"thread:{moved['id']}", f"thread:{markers['id']}"
+        outsiders = [
+            await listening(live, who, topic, marker_topic)
+            for live in (live_one, live_two)
+            for who in (cast.observer, None)
+        ]
+        insiders = [await listening(live, cast.lcipp, topic) for live in (live_one, live_two)]
 
-            resp = await http_two.patch(
-                f"/api/threads/{moved['id']}", json={"space": "lcipp-only"}, headers=cast.moderator.headers
-            )
-            assert resp.status_code == 200, resp.text
-            for peer in outsiders:
-                await lost(peer, topic)
-            await live_one.post(cast.lcipp, moved["id"], "said in the LCIPP space")
-            for peer in insiders:
-                heard = await peer.expect("event", topic=topic, type="post.created")
-                assert heard["data"]["body"] == "said in the LCIPP space"
-            marker = await live_two.post(cast.focal_point, markers["id"], "marker")
-            for peer in outsiders:
-                heard = await expect_nothing_before_marker(peer, topic=marker_topic)
-                assert heard["data"]["id"] == marker["id"]
-    finally:
-        one.stop()
-        two.stop()
+        resp = await live_two.http.patch(
+            f"/api/threads/{moved['id']}", json={"space": "lcipp-only"}, headers=cast.moderator.headers
+        )
+        assert resp.status_code == 200, resp.text
+        for peer in outsiders:
+            await lost(peer, topic)
+        await live_one.post(cast.lcipp, moved["id"], "said in the LCIPP space")
+        for peer in insiders:
+            heard = await peer.expect("event", topic=topic, type="post.created")
+            assert heard["data"]["body"] == "said in the LCIPP space"
+        marker = await live_two.post(cast.focal_point, markers["id"], "marker")
+        for peer in outsiders:
+            heard = await expect_nothing_before_marker(peer, topic=marker_topic)
+            assert heard["data"]["id"] == marker["id"]
 
 
 async def test_an_event_right_behind_an_account_change_is_judged_by_the_new_account(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import issue_token
 from tests.conftest import PASSWORD_HASH, Cast, Persona, make_space, make_thread
-from tests.realtime.conftest import WAIT, ServerProcess
+from tests.realtime.conftest import WAIT, ServerProcess, two_processes
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -58,40 +58,29 @@ async def test_sigterm_tells_clients_to_reconnect_and_exits(
     not (REDIS_URL and PG_URL), reason="needs FORUM_TEST_REDIS_URL and FORUM_TEST_DATABASE_URL"
 )
 async def test_two_processes_on_one_database_and_one_redis(database_url: str, cast: Cast) -> None:
-    one = ServerProcess(database_url, REDIS_URL)
-    two = ServerProcess(database_url, REDIS_URL)
-    try:
-        await asyncio.gather(one.wait_ready(), two.wait_ready())
-        async with (
-            httpx.AsyncClient(base_url=one.base_url, timeout=WAIT) as http_one,
-            httpx.AsyncClient(base_url=two.base_url, timeout=WAIT) as http_two,
-        ):
-            live_one, live_two = one.live(http_one), two.live(http_two)
-            await make_space(http_one, cast.admin, "two-processes")
-            thread = await make_thread(live_one.http, cast.focal_point, "two-processes")
-            topic = f"thread:{thread['id']}"
-            listener = await live_one.peer(cast.observer)
-            await listener.subscribe(topic, after=0)
+    async with two_processes(database_url, REDIS_URL) as (live_one, live_two):
+        await make_space(live_one.http, cast.admin, "two-processes")
+        thread = await make_thread(live_one.http, cast.focal_point, "two-processes")
+        topic = f"thread:{thread['id']}"
+        listener = await live_one.peer(cast.observer)
+        await listener.subscribe(topic, after=0)
 
-            sender = await live_two.peer(cast.lcipp)
-            for i in range(10):
-                await sender.send(op="send", topic=topic, body=f"from two #{i}", client_id=f"two-{i}")
-            acks = [(await sender.expect("ack", client_id=f"two-{i}"))["seq"] for i in range(10)]
-            for i in range(5):
-                await live_two.post(cast.focal_point, thread["id"], f"http on two #{i}")
-            got = await listener.events_until(topic, 16)
-            assert [f["seq"] for f in got] == list(range(1, 17))
-            assert sorted(acks) == acks and set(acks) <= set(range(2, 17))
+        sender = await live_two.peer(cast.lcipp)
+        for i in range(10):
+            await sender.send(op="send", topic=topic, body=f"from two #{i}", client_id=f"two-{i}")
+        acks = [(await sender.expect("ack", client_id=f"two-{i}"))["seq"] for i in range(10)]
+        for i in range(5):
+            await live_two.post(cast.focal_point, thread["id"], f"http on two #{i}")
+        got = await listener.events_until(topic, 16)
+        assert [f["seq"] for f in got] == list(range(1, 17))
+        assert sorted(acks) == acks and set(acks) <= set(range(2, 17))
 
-            # Resume on the other process from where the first left off.
-            await listener.close()
-            moved = await live_two.peer(cast.observer)
-            await moved.subscribe(topic, after=12)
-            await live_one.post(cast.focal_point, thread["id"], "back on one")
-            assert [f["seq"] for f in await moved.events_until(topic, 17)] == [13, 14, 15, 16, 17]
-    finally:
-        one.stop()
-        two.stop()
+        # Resume on the other process from where the first left off.
+        await listener.close()
+        moved = await live_two.peer(cast.observer)
+        await moved.subscribe(topic, after=12)
+        await live_one.post(cast.focal_point, thread["id"], "back on one")
+        assert [f["seq"] for f in await moved.events_until(topic, 17)] == [13, 14, 15, 16, 17]
 
 
 @pytest.mark.redis
@@ -116,27 +105,16 @@ async def test_a_users_send_allowance_is_shared_by_their_sockets_in_every_proces
     token = await issue_token(db, user, 3600)
     await db.commit()
     busy = Persona(id=user.id, email=user.email, name="Busy", role="lcipp", token=token)
-    one = ServerProcess(database_url, REDIS_URL)
-    two = ServerProcess(database_url, REDIS_URL)
-    try:
-        await asyncio.gather(one.wait_ready(), two.wait_ready())
-        async with (
-            httpx.AsyncClient(base_url=one.base_url, timeout=WAIT) as http_one,
-            httpx.AsyncClient(base_url=two.base_url, timeout=WAIT) as http_two,
-        ):
-            live_one, live_two = one.live(http_one), two.live(http_two)
-            await make_space(http_one, cast.admin, "busy-sockets")
-            thread = await make_thread(live_one.http, cast.focal_point, "busy-sockets")
-            topic = f"thread:{thread['id']}"
-            for peer, name in ((await live_one.peer(busy), "one"), (await live_two.peer(busy), "two")):
-                for i in range(20):
-                    await peer.send(op="send", topic=topic, body=f"{name} #{i}", client_id=f"{name}-{i}")
-                for i in range(20):
-                    await peer.expect("ack", client_id=f"{name}-{i}")
-            third = await live_two.peer(busy)
-            await third.send(op="send", topic=topic, body="one too many", client_id="third")
-            err = await third.expect("error")
-            assert err["code"] == "rate_limited" and err["ref"] == "third"
-    finally:
-        one.stop()
-        two.stop()
+    async with two_processes(database_url, REDIS_URL) as (live_one, live_two):
+        await make_space(live_one.http, cast.admin, "busy-sockets")
+        thread = await make_thread(live_one.http, cast.focal_point, "busy-sockets")
+        topic = f"thread:{thread['id']}"
+        for peer, name in ((await live_one.peer(busy), "one"), (await live_two.peer(busy), "two")):
+            for i in range(20):
+                await peer.send(op="send", topic=topic, body=f"{name} #{i}", client_id=f"{name}-{i}")
+            for i in range(20):
+                await peer.expect("ack", client_id=f"{name}-{i}")
+        third = await live_two.peer(busy)
+        await third.send(op="send", topic=topic, body="one too many", client_id="third")
+        err = await third.expect("error")
+        assert err["code"] == "rate_limited" and err["ref"] == "third"
