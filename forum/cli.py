@@ -1,4 +1,4 @@
-"""`forum serve | db upgrade | users create | demo`: thin commands that call services."""
+"""`forum serve | db upgrade | users create | demo | generate`: thin commands that call services."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import click
 import uvicorn
 
 from forum.accounts.services import create_user
+from forum.demo.generate import GenerateRefused
+from forum.demo.generate import generate as generate_data
 from forum.demo.loader import load_demo
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.errors import ForumError
@@ -153,6 +155,39 @@ def demo() -> None:
     settings = Settings.from_env()
     upgrade(settings.database_url)
     summary = _run_in_transaction(load_demo, settings)
+    click.echo(summary)
+
+
+@main.command()
+@click.option("--posts", default=1_000_000, show_default=True, type=click.IntRange(1))
+@click.option("--threads", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option("--spaces", default=24, show_default=True, type=click.IntRange(3))
+@click.option(
+    "--users", default=None, type=click.IntRange(20), help="default: one per 500 posts, at least 200"
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="the same seed gives the same data")
+def generate(posts: int, threads: int, spaces: int, users: int | None, seed: int) -> None:
+    """Fill the database with a large generated forum (users, spaces, threads, posts, logs)."""
+
+    if threads > posts:
+        raise click.UsageError("--threads must not exceed --posts: every thread has a first post")
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    try:
+        summary = asyncio.run(
+            generate_data(
+                settings.database_url,
+                posts=posts,
+                threads=threads,
+                spaces=spaces,
+                users=users,
+                seed=seed,
+                progress=lambda msg: click.echo(msg, err=True),
+            )
+        )
+    except GenerateRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     click.echo(summary)
 
 

@@ -267,3 +267,25 @@ def test_serve_in_a_fresh_directory_creates_the_schema_and_answers_health(tmp_pa
         asyncio.run(_scalar(f"sqlite+aiosqlite:///{tmp_path / 'forum.db'}", "SELECT count(*) FROM users"))
         == 1
     )
+
+
+def test_generate_on_top_of_the_demo(cli_db: str, tmp_path: Path) -> None:
+    forum(cli_db, tmp_path, "demo")
+    before = _counts(cli_db)
+    out = forum(
+        cli_db, tmp_path, "generate", "--posts", "2000", "--threads", "20", "--spaces", "4", "--seed", "3"
+    )
+    assert "generated 2,000 posts in 20 threads across 4 spaces" in out.stdout
+    after = _counts(cli_db)
+    assert after["posts"] == before["posts"] + 2000
+    assert after["threads"] == before["threads"] + 20
+    assert after["spaces"] == before["spaces"] + 4
+    # The same seed twice would collide with its own users: refused, nothing written.
+    again = forum(
+        cli_db, tmp_path, "generate", "--posts", "100", "--threads", "2", "--seed", "3", check=False
+    )
+    assert again.returncode != 0
+    assert "already holds the data of seed 3" in again.stderr
+    assert _counts(cli_db) == after
+    # The demo's own rows are still read as before: its pending post is still in the queue.
+    assert asyncio.run(_scalar(cli_db, "SELECT count(*) FROM posts WHERE status = 'pending'")) >= 1
