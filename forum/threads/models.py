@@ -20,7 +20,9 @@ class PostStatus(enum.StrEnum):
 
 class Thread(Base):
     __tablename__ = "threads"
-    __table_args__ = (Index("ix_threads_space_order", "space_id", "pinned", "last_post_at"),)
+    # A space's list, in its order (pinned, latest activity, id; forum.threads.reads): a
+    # page past a cursor is a range of this index, however deep.
+    __table_args__ = (Index("ix_threads_space_keyset", "space_id", "pinned", "last_post_at", "id"),)
 
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
@@ -46,6 +48,9 @@ class Post(Base):
         UniqueConstraint("thread_id", "number"),
         UniqueConstraint("author_id", "client_id"),
         Index("ix_posts_status", "status"),
+        # One reader's own posts in a thread: the restricted ones a thread list counts for
+        # them (forum.threads.counts), their latest one for slow mode.
+        Index("ix_posts_thread_author", "thread_id", "author_id", "status"),
     )
 
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
@@ -89,7 +94,12 @@ class FlagReason(enum.StrEnum):
 
 class Flag(Base):
     __tablename__ = "flags"
-    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+    # The open flags (resolved_at NULL) feed the moderation queue: read through this index,
+    # never by reading every flag ever raised.
+    __table_args__ = (
+        UniqueConstraint("post_id", "user_id"),
+        Index("ix_flags_open", "resolved_at", "created_at"),
+    )
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
-from sqlalchemy import and_, bindparam, false, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Bundle
 
@@ -99,15 +99,16 @@ async def list_threads(
     if position is not None:
         pinned, last_dt, last_id = position
         # Order: pinned first, then latest activity, then id, all descending. Past a
-        # pinned row come the rest of the pinned ones, then every unpinned one.
-        same_pin = Thread.pinned.is_(True) if pinned else Thread.pinned.is_(False)
-        query = query.where(
-            or_(
-                Thread.pinned.is_(False) if pinned else false(),
-                and_(same_pin, Thread.last_post_at < last_dt),
-                and_(same_pin, Thread.last_post_at == last_dt, Thread.id < last_id),
-            )
+        # pinned row come the rest of the pinned ones, then every unpinned one. Past an
+        # unpinned row (nearly every page) the condition is one range of
+        # ix_threads_space_keyset, so a deep page costs what the first one does.
+        past = tuple_(Thread.last_post_at, Thread.id) < tuple_(
+            literal(last_dt, Thread.last_post_at.type), literal(last_id, Thread.id.type)
         )
+        if pinned:
+            query = query.where(or_(Thread.pinned.is_(False), and_(Thread.pinned.is_(True), past)))
+        else:
+            query = query.where(Thread.pinned.is_(False), past)
     rows = (
         await session.execute(
             query.order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(
