@@ -1,0 +1,71 @@
+"""The hot reads' query plans: no full scan of a big table, no sort of one (SQLite).
+
+A small forum is generated (forum.demo.generate), then each hot read of the scale
+benchmark (tests/bench/scale.py: thread pages, the space's thread list, the moderation
+queue, the audit log, the spaces, first pages and deep cursors, for each kind of reader)
+is sent through the app while its SELECTs are captured, and each is explained with
+EXPLAIN QUERY PLAN on the same file. A `SCAN` of posts, threads, events, the audit log,
+flags or revisions, or a `USE TEMP B-TREE FOR ORDER BY` over their rows, fails the test
+with the statement and its plan (tests/plans.py says what is allowed and why).
+
+SQLite's planner picks an index by its shape when no ANALYZE statistics exist (the
+service never runs ANALYZE), so a plan on a small file is the plan at a million posts; the
+scale benchmark checks that on both databases at full size. PostgreSQL's planner rightly
+reads small tables whole, so this guard runs on SQLite only.
+"""
+
+from __future__ import annotations
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from forum.app import create_app
+from forum.demo.generate import generate
+from tests.bench.scale import bench_settings, plan_requests, resolve_cursors
+from tests.plans import capture_selects, explain_sqlite, sqlite_path, sqlite_problems
+
+
+async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; the scale benchmark explains PostgreSQL's plans at size")
+    await generate(database_url, posts=3000, threads=30, spaces=8, users=80, seed=5)
+    settings = bench_settings(database_url)
+    requests, readers = await plan_requests(database_url, settings)
+    found: list[str] = []
+    explained = 0
+    async with AsyncTestClient(app=create_app(settings), base_url="http://plans.local") as client:
+        await resolve_cursors(client, requests, readers)
+        for req in requests:
+            for reader in req.readers:
+                with capture_selects() as captured:
+                    resp = await client.get(req.path, params=req.params, headers=readers[reader])
+                assert resp.status_code == 200, (req.name, reader, resp.text)
+                for stmt, plan in explain_sqlite(sqlite_path(database_url), captured):
+                    explained += 1
+                    problems = sqlite_problems(
+                        plan, stmt.sql, ordered_walks=req.ordered_walks, bounded_sorts=req.bounded_sorts
+                    )
+                    if problems:
+                        found.append(
+                            f"{req.name} as {reader}: {problems}\n{stmt.sql}\n  " + "\n  ".join(plan)
+                        )
+    assert explained > len(requests)
+    assert not found, "\n\n".join(found)
+
+
+def test_the_guard_sees_a_scan_and_a_sort() -> None:
+    # What the guard must catch, in SQLite's own words.
+    assert sqlite_problems(["SCAN posts"]) == ["SCAN posts"]
+    assert sqlite_problems(["SCAN threads USING INDEX ix_threads_space_keyset"]) != []
+    assert sqlite_problems(
+        ["SEARCH posts USING INDEX ix_posts_status (status=?)", "USE TEMP B-TREE FOR ORDER BY"]
+    )
+    assert sqlite_problems(["SCAN audit_log"], ordered_walks=frozenset({"audit_log"})) == []
+    assert sqlite_problems(["SEARCH posts USING INTEGER PRIMARY KEY (rowid=?)"]) == []
+    assert (
+        sqlite_problems(
+            ["SEARCH flags USING INDEX ix_flags_post_id (post_id=?)", "USE TEMP B-TREE FOR ORDER BY"],
+            "SELECT * FROM flags WHERE flags.post_id IN (?, ?, ?) ORDER BY flags.id",
+        )
+        == []
+    )

@@ -1,0 +1,149 @@
+"""Query plans of what the service really sends: capture the statements, EXPLAIN them.
+
+    with capture_selects() as captured:
+        await client.get("/api/threads/1/posts")
+    lines = explain_sqlite(path, captured)          # EXPLAIN QUERY PLAN, one line a step
+    lines = await explain_postgres(url, captured)   # EXPLAIN (ANALYZE, BUFFERS), as text
+    problems = sqlite_problems(lines)               # full scans and sorts of the big tables
+
+`capture_selects` listens on every engine's `before_cursor_execute` and keeps each SELECT
+with its parameters as the driver received them, so the plan is the plan of the exact
+statement and values. Used by the scale benchmark (tests/bench/scale.py) and by the plan
+guard (tests/integration/test_query_plans.py).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+
+from tests.queries import SELECT, kind_of
+
+# The tables that grow with the posts: a plan must never read one of them whole, nor sort it.
+BIG_TABLES = ("posts", "threads", "events", "audit_log", "flags", "post_revisions")
+
+
+@dataclass(frozen=True)
+class Captured:
+    sql: str
+    params: Any
+
+
+@contextmanager
+def capture_selects() -> Iterator[list[Captured]]:
+    captured: list[Captured] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        if kind_of(statement) == SELECT and not statement.lstrip().lower().startswith("pragma"):
+            captured.append(Captured(statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        yield captured
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+
+
+def explain_sqlite(path: str, captured: list[Captured]) -> list[tuple[Captured, list[str]]]:
+    """EXPLAIN QUERY PLAN of each statement: its steps as SQLite prints them."""
+    conn = sqlite3.connect(path)
+    try:
+        out = []
+        for stmt in captured:
+            rows = conn.execute(f"EXPLAIN QUERY PLAN {stmt.sql}", stmt.params or ()).fetchall()
+            out.append((stmt, [row[3] for row in rows]))
+        return out
+    finally:
+        conn.close()
+
+
+async def explain_postgres(url: str, captured: list[Captured]) -> list[tuple[Captured, list[str]]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement (reads only: running them changes nothing)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        out = []
+        for stmt in captured:
+            params = stmt.params if isinstance(stmt.params, (tuple, list)) else ()
+            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {stmt.sql}", *params)
+            out.append((stmt, [row[0] for row in rows]))
+        return out
+    finally:
+        await conn.close()
+
+
+_SQLITE_SCAN = re.compile(r"^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?")
+_SQLITE_SORT = re.compile(r"USE TEMP B-TREE FOR (?:RIGHT PART OF )?ORDER BY")
+
+
+# A statement that reads rows by a list of keys (`IN (?, ?, ...)`, a page's worth at most).
+# Only ids qualify: `space_id IN (...)` picks every row of some spaces, which is no bound.
+# A subquery of ids qualifies too (the audit log's merged keyset walks, each under a LIMIT).
+_KEY_LIST = re.compile(r"\.(?:id|post_id) IN \((?:SELECT|\?|\$\d+)", re.IGNORECASE)
+
+
+def sqlite_problems(
+    plan: list[str],
+    sql: str = "",
+    *,
+    ordered_walks: frozenset[str] = frozenset(),
+    bounded_sorts: bool = False,
+) -> list[str]:
+    """Steps that read a big table whole, or sort rows of one, in an EXPLAIN QUERY PLAN.
+
+    `ordered_walks`: tables whose plain `SCAN` is allowed because the walk follows the
+    ORDER BY under a LIMIT (the first page of a list by id, newest first) and stops early.
+    A sort is allowed in a statement that reads its rows by a list of keys (`sql` holds
+    `post_id IN (?, ...)`: the flags of a page's posts), and where the caller says the sorted set
+    is bounded by something other than the table (`bounded_sorts`).
+    """
+    problems = []
+    by_keys = bool(_KEY_LIST.search(sql))
+    for i, step in enumerate(plan):
+        scan = _SQLITE_SCAN.match(step)
+        if scan and scan.group(1) in BIG_TABLES and scan.group(1) not in ordered_walks:
+            problems.append(step)
+        # A sort belongs to the statement's outer loop: it counts when a big table was read.
+        sorts = _SQLITE_SORT.search(step) and not by_keys and not bounded_sorts
+        if sorts and any(t in " ".join(plan[:i]) for t in BIG_TABLES):
+            problems.append(step)
+    return problems
+
+
+_PG_SEQ = re.compile(r"Seq Scan on (\w+).*actual time=[\d.]+\.\.[\d.]+ rows=(\d+)")
+_PG_SORT = re.compile(r"->\s+Sort .*actual time=[\d.]+\.\.[\d.]+ rows=(\d+)|^Sort .*rows=(\d+)")
+
+
+_PG_ROWS = re.compile(r"on (\w+).*actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)")
+
+
+def postgres_problems(plan: list[str], *, big: int = 1000, many: int = 10_000) -> list[str]:
+    """In an EXPLAIN ANALYZE: sequential scans of a big table, sorts of more than `big` rows,
+    and any step that read more than `many` rows of a big table in all (an index walked far)."""
+    problems = []
+    for step in plan:
+        seq = _PG_SEQ.search(step)
+        rows = _PG_ROWS.search(step)
+        sort = _PG_SORT.search(step.strip())
+        scanned = bool(seq and seq.group(1) in BIG_TABLES)
+        walked = bool(rows and rows.group(1) in BIG_TABLES and int(rows.group(2)) * int(rows.group(3)) > many)
+        sorted_many = bool(sort and int(sort.group(1) or sort.group(2) or 0) > big)
+        if scanned or walked or sorted_many:
+            problems.append(step.strip())
+    return problems
+
+
+def sqlite_path(database_url: str) -> str:
+    database = make_url(database_url).database
+    assert database, database_url
+    return database
