@@ -127,9 +127,10 @@ _PG_SORT = re.compile(r"->\s+Sort .*actual time=[\d.]+\.\.[\d.]+ rows=(\d+)|^Sor
 _PG_ROWS = re.compile(r"on (\w+).*actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)")
 
 
-def postgres_problems(plan: list[str], *, big: int = 1000, many: int = 10_000) -> list[str]:
+def postgres_problems(plan: list[str], *, big: int = 1000, many: int = 2000) -> list[str]:
     """In an EXPLAIN ANALYZE: sequential scans of a big table, sorts of more than `big` rows,
-    and any step that read more than `many` rows of a big table in all (an index walked far)."""
+    and any step that read more than `many` rows of a big table in all, over its loops (an
+    index walked far, or a join repeated per row: a page reads at most a hundred or so)."""
     problems = []
     for step in plan:
         seq = _PG_SEQ.search(step)

@@ -47,7 +47,9 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("thread_id", "number"),
         UniqueConstraint("author_id", "client_id"),
-        Index("ix_posts_status", "status"),
+        # Posts of one status in time order: the pending ones, oldest first, are the
+        # moderation queue's first part (forum.threads.queue), read as a keyset range.
+        Index("ix_posts_status_created", "status", "created_at", "id"),
         # One reader's own posts in a thread: the restricted ones a thread list counts for
         # them (forum.threads.counts), their latest one for slow mode.
         Index("ix_posts_thread_author", "thread_id", "author_id", "status"),

@@ -9,9 +9,10 @@ announce what they resolved. Every event is restricted to the moderators of its
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
 
 import msgspec
-from sqlalchemy import and_, func, or_, select, union_all, update
+from sqlalchemy import and_, func, literal, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import streams
@@ -31,19 +32,63 @@ ELSEWHERE = "moderation.elsewhere"
 # --- the queue ----------------------------------------------------------------------------
 
 
-def waiting_posts():
-    """Posts waiting for a moderator, with the time they started waiting.
+def waiting_posts(
+    *,
+    space_ids: frozenset[int] | None = None,
+    space_id: int | None = None,
+    post_id: int | None = None,
+    kind: str | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+):
+    """Posts waiting for a moderator, with the time they started waiting, from `after` on.
 
     A pending post waits since it was written; a flagged one since its oldest open flag.
+    The two are read apart, each in its order and under the limit: pending posts as a range
+    of ix_posts_status_created past the cursor, flagged ones from the open flags
+    (ix_flags_open). A pending post's flags come after it, so it waits since it was written
+    and is left to the first part. A page then costs the same at the end of a long queue as
+    at its start, instead of gathering and sorting everything that waits for every page.
     """
-    pending = select(Post.id.label("post_id"), Post.created_at.label("since")).where(
-        Post.status == PostStatus.pending.value
-    )
-    flagged = select(Flag.post_id.label("post_id"), Flag.created_at.label("since")).where(
-        Flag.resolved_at.is_(None)
-    )
-    both = union_all(pending, flagged).subquery()
-    return select(both.c.post_id, func.min(both.c.since).label("since")).group_by(both.c.post_id).subquery()
+    parts = []
+    if kind != "flagged":
+        pending = select(Post.id.label("post_id"), Post.created_at.label("since")).where(
+            Post.status == PostStatus.pending.value
+        )
+        if after is not None:
+            pending = pending.where(
+                tuple_(Post.created_at, Post.id)
+                > tuple_(literal(after[0], Post.created_at.type), literal(after[1], Post.id.type))
+            )
+        parts.append(pending.order_by(Post.created_at, Post.id))
+    if kind != "pending":
+        since = func.min(Flag.created_at)
+        flagged = (
+            select(Flag.post_id.label("post_id"), since.label("since"))
+            .join(Post, Post.id == Flag.post_id)
+            .where(
+                Flag.resolved_at.is_(None),
+                Post.status.not_in([PostStatus.pending.value, PostStatus.deleted.value]),
+            )
+            .group_by(Flag.post_id)
+        )
+        if after is not None:
+            flagged = flagged.having(or_(since > after[0], and_(since == after[0], Flag.post_id > after[1])))
+        parts.append(flagged.order_by(since, Flag.post_id))
+    for i, part in enumerate(parts):
+        if space_ids is not None or space_id is not None:
+            part = part.join(Thread, Thread.id == Post.thread_id)
+            if space_ids is not None:
+                part = part.where(Thread.space_id.in_(space_ids))
+            if space_id is not None:
+                part = part.where(Thread.space_id == space_id)
+        if post_id is not None:
+            part = part.where(Post.id == post_id)
+        if limit is not None:
+            part = part.limit(limit)
+        # A compound SELECT may not order its members itself: each is wrapped.
+        parts[i] = part.subquery().select()
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
 
 
 async def queue_items(
@@ -53,32 +98,20 @@ async def queue_items(
     space_id: int | None = None,
     post_id: int | None = None,
     kind: str | None = None,
-    after: tuple[str, int] | None = None,
+    after: tuple[datetime, int] | None = None,
     limit: int | None = None,
 ) -> list[QueueItemOut]:
-    waiting = waiting_posts()
+    waiting = waiting_posts(
+        space_ids=space_ids, space_id=space_id, post_id=post_id, kind=kind, after=after, limit=limit
+    )
     query = (
         select(Post, User, Thread, Space, waiting.c.since)
         .join(waiting, waiting.c.post_id == Post.id)
         .join(User, User.id == Post.author_id)
         .join(Thread, Thread.id == Post.thread_id)
         .join(Space, Space.id == Thread.space_id)
-        .where(Post.status != PostStatus.deleted.value)
+        .order_by(waiting.c.since, Post.id)
     )
-    if space_ids is not None:
-        query = query.where(Space.id.in_(space_ids))
-    if space_id is not None:
-        query = query.where(Space.id == space_id)
-    if post_id is not None:
-        query = query.where(Post.id == post_id)
-    if kind == "pending":
-        query = query.where(Post.status == PostStatus.pending.value)
-    elif kind == "flagged":
-        query = query.where(Post.status != PostStatus.pending.value)
-    if after is not None:
-        since, last_id = after
-        query = query.where(or_(waiting.c.since > since, and_(waiting.c.since == since, Post.id > last_id)))
-    query = query.order_by(waiting.c.since, Post.id)
     if limit is not None:
         query = query.limit(limit)
     rows = (await session.execute(query)).all()

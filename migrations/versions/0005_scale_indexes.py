@@ -4,6 +4,8 @@
   index range on PostgreSQL too (it replaces ix_threads_space_order, which lacked the id);
 - posts: a reader's own posts in a thread (the restricted ones counted in a thread list for
   a signed-in reader, slow mode), which otherwise read every post of the thread;
+- posts: by status in time order (it replaces ix_posts_status): the pending posts of the
+  moderation queue, oldest first, as a keyset range;
 - flags: the open flags of the moderation queue, which otherwise read every flag.
 
 Measured with `python -m tests.bench.scale` (docs/benchmarks.md, "Scale").
@@ -27,11 +29,15 @@ def upgrade() -> None:
     op.create_index("ix_threads_space_keyset", "threads", ["space_id", "pinned", "last_post_at", "id"])
     op.drop_index("ix_threads_space_order", table_name="threads")
     op.create_index("ix_posts_thread_author", "posts", ["thread_id", "author_id", "status"])
+    op.create_index("ix_posts_status_created", "posts", ["status", "created_at", "id"])
+    op.drop_index("ix_posts_status", table_name="posts")
     op.create_index("ix_flags_open", "flags", ["resolved_at", "created_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_flags_open", table_name="flags")
+    op.create_index("ix_posts_status", "posts", ["status"])
+    op.drop_index("ix_posts_status_created", table_name="posts")
     op.drop_index("ix_posts_thread_author", table_name="posts")
     op.create_index("ix_threads_space_order", "threads", ["space_id", "pinned", "last_post_at"])
     op.drop_index("ix_threads_space_keyset", table_name="threads")

@@ -5,18 +5,21 @@
     .venv/bin/python -m tests.bench.scale --help
 
 For each database and each size (the large one, default 1,000,000 posts in 10,000
-threads; the small baseline, default 10,000 posts in 100 threads, same seed):
+threads; the small baseline, default 10,000 posts in 500 threads, same seed):
 
 1. The data: `forum generate` (forum.demo.generate) into a SQLite file
-   `<datadir>/scale-<posts>-s<seed>.db` or a PostgreSQL database `forum_scale_<posts>_s<seed>`,
+   `<datadir>/scale-<posts>-<threads>-s<seed>.db` or a PostgreSQL database
+   `forum_scale_<posts>_<threads>_s<seed>`,
    made once and reused when it exists (`--regenerate` makes it again); the time the
    generation took is reported when it ran. The migrations are applied to it first (a
    database generated before a new index gets the index).
 2. The app in this process (`create_app`, rate limits lifted), read through an in-process
    ASGI client: no network, one request at a time, so each figure is the service's own time
    for that request (routing, auth, queries, encoding) on this machine.
-3. For three readers (anonymous, a signed-in observer, a global moderator), `--requests`
-   requests of each kind after a short warm-up: a thread page (the first, one in the middle
+3. For each reader (anonymous, a signed-in observer, a global moderator, and for the
+   moderators' lists a focal point who moderates some spaces), `--requests` requests of
+   each kind after a short warm-up, the two sizes interleaved request by request (the
+   machine's other load then weighs on both alike): a thread page (the first, one in the middle
    by cursor, the last) of the longest thread and of a thread of median length, the
    space's thread list (the first page and a cursor half way down), the moderation queue
    and the audit log (the first page and a deep cursor; moderators only), and
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -142,7 +146,7 @@ def _remove_sqlite(path: Path) -> None:
 
 async def ensure_database(backend: str, posts: int, threads: int, opts) -> tuple[str, float | None]:
     """The database of this size and seed, generated unless it exists; (url, seconds spent generating)."""
-    tag = f"{posts}-s{opts.seed}"
+    tag = f"{posts}-{threads}-s{opts.seed}"
     if backend == "sqlite":
         path = Path(opts.datadir) / f"scale-{tag}.db"
         url = f"sqlite+aiosqlite:///{path}"
@@ -264,14 +268,19 @@ async def resolve_cursors(
 
 
 async def _queue_deep_cursor(client: AsyncTestClient, headers: dict[str, str]) -> str | None:
-    """The cursor of the queue's last page, found by walking it."""
+    """The cursor of the queue's last page, found by walking it (in a queue of one page,
+    the cursor past its first few items, so that a cursor is read all the same)."""
     cursor, last = None, None
     while True:
         params = {"limit": "100"} | ({"cursor": cursor} if cursor else {})
         page = (await client.get("/api/moderation/queue", params=params, headers=headers)).json()
         if page["next"] is None:
-            return last
+            break
         last, cursor = cursor, page["next"]
+    if last is None:
+        page = (await client.get("/api/moderation/queue", params={"limit": "3"}, headers=headers)).json()
+        last = page["next"]
+    return last
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -289,35 +298,51 @@ def bench_settings(url: str) -> Settings:
     )
 
 
-async def measure(backend: str, size: int, url: str, opts) -> tuple[list[Measured], list[Plan]]:
-    settings = bench_settings(url)
-    requests, readers = await plan_requests(url, settings)
+async def measure(backend: str, urls: dict[int, str], opts) -> tuple[list[Measured], list[Plan]]:
+    """Every request at every size, the sizes interleaved request by request: whatever else
+    the machine does at a moment slows both alike, so the ratio compares like with like.
+    Plans are captured at the largest size."""
+    largest = max(urls)
     results: list[Measured] = []
     plans: list[Plan] = []
-    async with AsyncTestClient(app=create_app(settings), base_url="http://bench.local") as client:
-        await resolve_cursors(client, requests, readers)
-        for req in requests:
-            for reader in req.readers:
-                headers = readers[reader]
-                with capture_selects() as captured:
-                    resp = await client.get(req.path, params=req.params, headers=headers)
-                if resp.status_code != 200:
-                    raise RuntimeError(f"{req.name} as {reader}: {resp.status_code} {resp.text[:300]}")
-                plans += await _explain(backend, url, req, reader, captured)
-                for _ in range(opts.warmup):
-                    await client.get(req.path, params=req.params, headers=headers)
-                m = Measured(backend, size, req.name, reader)
+    async with contextlib.AsyncExitStack() as stack:
+        setups = {}
+        for size, url in sorted(urls.items()):
+            settings = bench_settings(url)
+            requests, readers = await plan_requests(url, settings)
+            client = await stack.enter_async_context(
+                AsyncTestClient(app=create_app(settings), base_url="http://bench.local")
+            )
+            await resolve_cursors(client, requests, readers)
+            setups[size] = (client, requests, readers)
+        names = [req.name for req in setups[largest][1]]
+        for i, name in enumerate(names):
+            for reader in setups[largest][1][i].readers:
+                measured = {}
+                for size, (client, requests, readers) in setups.items():
+                    req = requests[i]
+                    with capture_selects() as captured:
+                        resp = await client.get(req.path, params=req.params, headers=readers[reader])
+                    if resp.status_code != 200:
+                        raise RuntimeError(f"{name} as {reader}: {resp.status_code} {resp.text[:300]}")
+                    if size == largest:
+                        plans += await _explain(backend, urls[size], req, reader, captured)
+                    for _ in range(opts.warmup):
+                        await client.get(req.path, params=req.params, headers=readers[reader])
+                    measured[size] = Measured(backend, size, name, reader)
                 for _ in range(opts.requests):
-                    t0 = time.perf_counter()
-                    resp = await client.get(req.path, params=req.params, headers=headers)
-                    m.latencies_ms.append((time.perf_counter() - t0) * 1000)
-                    m.errors += resp.status_code != 200
-                results.append(m)
-                print(
-                    f"   {size:>9,} {req.name:32} {reader:10} p50 {m.percentile(0.5):6.2f} ms"
-                    f"  p99 {m.percentile(0.99):6.2f} ms",
-                    flush=True,
+                    for size, (client, requests, readers) in setups.items():
+                        req = requests[i]
+                        t0 = time.perf_counter()
+                        resp = await client.get(req.path, params=req.params, headers=readers[reader])
+                        measured[size].latencies_ms.append((time.perf_counter() - t0) * 1000)
+                        measured[size].errors += resp.status_code != 200
+                results += measured.values()
+                line = "  ".join(
+                    f"{size:>9,}: p50 {m.percentile(0.5):6.2f} p99 {m.percentile(0.99):6.2f} ms"
+                    for size, m in measured.items()
                 )
+                print(f"   {name:30} {reader:15} {line}", flush=True)
     return results, plans
 
 
@@ -427,7 +452,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--posts", type=int, default=1_000_000)
     p.add_argument("--threads", type=int, default=10_000)
     p.add_argument("--small-posts", type=int, default=10_000, help="the baseline's size")
-    p.add_argument("--small-threads", type=int, default=100)
+    p.add_argument("--small-threads", type=int, default=500, help="enough for full pages of a thread list")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--requests", type=int, default=200, help="measured requests per line")
     p.add_argument("--warmup", type=int, default=5, help="requests before measuring")
@@ -450,16 +475,16 @@ async def amain(opts: argparse.Namespace) -> int:
     plans: list[Plan] = []
     generated: dict[tuple[str, int], float] = {}
     for backend in opts.backends:
+        urls = {}
         for posts, threads in ((opts.small_posts, opts.small_threads), (opts.posts, opts.threads)):
             print(f"== {backend}, {posts:,} posts", flush=True)
-            url, seconds = await ensure_database(backend, posts, threads, opts)
+            urls[posts], seconds = await ensure_database(backend, posts, threads, opts)
             if seconds is not None:
                 generated[(backend, posts)] = seconds
                 print(f"   generated in {seconds:.0f} s", flush=True)
-            measured, explained = await measure(backend, posts, url, opts)
-            results += measured
-            if posts == opts.posts:
-                plans += explained
+        measured, explained = await measure(backend, urls, opts)
+        results += measured
+        plans += explained
     block = report(results, plans, generated, opts, started, time.monotonic() - t0)
     print(block)
     if opts.plans:
