@@ -622,10 +622,11 @@ class Generator:
                         },
                     )
                 )
+            flag_count = 0
             if flagged:
-                self._flags(pid, tid, thread_title, space, author, at, data("published", body, edited_at),
-                            hidden=hidden, moderator=moderator, acted_at=acted_at,
-                            still_open=not hidden and at > open_flags_after)  # fmt: skip
+                flag_count = self._flags(pid, tid, thread_title, space, author, at, data("published", body, edited_at),
+                                         hidden=hidden, moderator=moderator, acted_at=acted_at,
+                                         still_open=not hidden and at > open_flags_after)  # fmt: skip
             if hidden:
                 events.append(
                     (
@@ -648,7 +649,7 @@ class Generator:
                     space.id,
                     reason=reason,
                     before={"status": "published", "moderation_reason": None},
-                    after={"status": "hidden", "moderation_reason": reason, "flags_resolved": 0},
+                    after={"status": "hidden", "moderation_reason": reason, "flags_resolved": flag_count},
                 )
                 self.summary.hidden += 1
             if deleted:
@@ -723,18 +724,25 @@ class Generator:
         moderator: int,
         acted_at: datetime,
         still_open: bool,
-    ) -> None:
+    ) -> int:
+        """Flags on a post by others: open, or resolved by `moderator` at `acted_at` (the
+        flags come between the post and that moment). The number of flags."""
         rng = self.rng
         flaggers = {self._author(space).id for _ in range(rng.randint(1, 3))} - {author.id}
         if not flaggers:
-            return
-        first = min(self.end, at + timedelta(minutes=rng.uniform(1, 600)))
+            return 0
+        if still_open:
+            first = min(self.end, at + timedelta(minutes=rng.uniform(1, 600)))
+            step = timedelta(minutes=rng.uniform(1, 60))
+        else:
+            first = at + (acted_at - at) * rng.uniform(0.1, 0.5)
+            step = (acted_at - first) / (len(flaggers) + 1)
         flags_out = []
         for n, uid in enumerate(sorted(flaggers)):
             fid = self._next_id("flags")
-            when = min(self.end, first + timedelta(minutes=n * rng.uniform(1, 60)))
+            when = min(self.end, first + step * n)
             reason = rng.choice(FLAG_REASONS)
-            resolved = None if still_open else max(acted_at, when)
+            resolved = None if still_open else acted_at
             self.buffers["flags"].append(
                 (fid, pid, uid, reason, None, when, resolved, None if still_open else moderator)
             )
@@ -743,17 +751,16 @@ class Generator:
             )
         self._queue_item(first, pid, tid, thread_title, space, post, first, flags_out[:1])
         if still_open:
-            return
+            return len(flaggers)
         action = "hide" if hidden else "dismiss_flags"
-        self._resolved(
-            max(acted_at, first), pid, space, action, "hidden" if hidden else "published", moderator
-        )
+        self._resolved(acted_at, pid, space, action, "hidden" if hidden else "published", moderator)
         if not hidden:
             self._audit(
-                max(acted_at, first), moderator, "post.dismiss_flags", "post", pid, space.id,
+                acted_at, moderator, "post.dismiss_flags", "post", pid, space.id,
                 before={"status": "published", "moderation_reason": None},
                 after={"status": "published", "moderation_reason": None, "flags_resolved": len(flaggers)},
             )  # fmt: skip
+        return len(flaggers)
 
     def _queue_item(
         self,

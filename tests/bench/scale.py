@@ -416,13 +416,16 @@ def report(
                 seen.add((p.request, problem))
                 lines.append(f"- plan flag ({backend}), {p.request} as {p.reader}: `{problem}`")
     gen = "; ".join(f"{b} {n:,} posts in {s / 60:.1f} min" for (b, n), s in sorted(generated.items()))
+    load = os.getloadavg()
     mach = machine()
     return (
         f"Measured {started:%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} minutes with\n"
         f"    {opts.command}\n"
         f"Code: commit {git_head()}. Machine: {mach['cpus']} CPUs ({mach['cpu']}), {mach['memory']}, "
         f"Python {mach['python']}. {opts.requests} requests per line, one at a time, in-process, after "
-        f"{opts.warmup} of warm-up. Generation in this run: {gen or 'none (databases reused)'}.\n"
+        f"{opts.warmup} of warm-up. Generation in this run: {gen or 'none (databases reused)'}. "
+        f"Load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min; "
+        f"above {mach['cpus']} other processes were waiting for the cores, and the p99 shows it).\n"
         + "\n".join(lines)
         + "\n"
     )
