@@ -22,7 +22,7 @@ from litestar.testing import AsyncTestClient
 from forum.app import create_app
 from forum.demo.generate import generate
 from tests.bench.scale import bench_settings, plan_requests, resolve_cursors
-from tests.plans import capture_selects, explain_sqlite, sqlite_path, sqlite_problems
+from tests.plans import capture_selects, explain_sqlite, postgres_problems, sqlite_path, sqlite_problems
 
 
 async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None:
@@ -75,3 +75,23 @@ def test_the_guard_sees_a_scan_and_a_sort() -> None:
         )
         == []
     )
+
+
+def test_the_postgres_check_sees_scans_sorts_and_long_walks() -> None:
+    # Lines as EXPLAIN (ANALYZE, BUFFERS) prints them.
+    seq = "->  Seq Scan on posts  (cost=0.00..1.0 rows=1 width=8) (actual time=0.01..9.0 rows=3 loops=1)"
+    walk = (
+        "->  Index Scan using ix_posts_status_created on posts posts_1  (cost=0.42..11038.89 rows=5800"
+        " width=24) (actual time=0.029..60.454 rows=6530 loops=1)"
+    )
+    loops = "->  Index Scan using pk_posts on posts  (cost=0.42..8.30 rows=1 width=883) (actual time=0.009..0.009 rows=1 loops=6644)"
+    sort = "->  Sort  (cost=13122.27..13122.77 rows=199 width=1398) (actual time=190.995..191.012 rows=6644 loops=1)"
+    page = "->  Index Scan using uq_posts_thread_id on posts  (cost=0.42..9.0 rows=51 width=8) (actual time=0.02..0.3 rows=51 loops=1)"
+    small_seq = "->  Seq Scan on space_moderators  (cost=0.00..1.30 rows=1 width=8) (actual time=0.004..0.004 rows=0 loops=1)"
+    assert postgres_problems([seq, walk, loops, sort]) == [
+        seq.strip(),
+        walk.strip(),
+        loops.strip(),
+        sort.strip(),
+    ]
+    assert postgres_problems([page, small_seq]) == []
