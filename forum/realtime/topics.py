@@ -60,8 +60,8 @@ class TopicRule:
     has_id: bool = True
     # Subscribed signed-in sockets count as present; changes go out as `presence`.
     presence: bool = False
-    # Sends keep their order without the socket waiting for each (the table writer stores
-    # them in the order given), so a socket may have several under way.
+    # Sends keep their order without the socket waiting for each (the post and table
+    # writers store them in the order given), so a socket may have several under way.
     pipelined: bool = False
 
 
@@ -121,7 +121,7 @@ async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -
 
 
 TOPICS: dict[str, TopicRule] = {
-    "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created"),
+    "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created", pipelined=True),
     "table": TopicRule(
         _table, send=_post_to_table, created_type="message.created", presence=True, pipelined=True
     ),

@@ -64,8 +64,8 @@ class PostDraft:
 _posts = Post.__table__
 _threads = Thread.__table__
 
-# Posts stored before under the drafts' client_ids (pairs are matched in Python). Per
-# batch, so the ORM's cost of building the rare repeat's Post is paid once at most.
+# Posts stored before under the drafts' client_ids (pairs are matched in Python): one
+# read per batch, and a Post is built only for a repeat.
 _EARLIER_SENDS = select(Post).where(
     Post.author_id.in_(bindparam("author_ids", expanding=True)),
     Post.client_id.in_(bindparam("client_ids", expanding=True)),
@@ -81,6 +81,9 @@ _THREADS_WITH_SPACES = (
     .where(Thread.id.in_(bindparam("thread_ids", expanding=True)))
     .order_by(Thread.id)
     .with_for_update(of=Thread, key_share=True)
+    # Read afresh also where the session holds the thread already: after a savepoint rolled
+    # back a batch, its figures in the session are not those in the database.
+    .execution_options(populate_existing=True)
 )
 
 # The author's latest post in a slow-mode thread (as `create_post` reads it).
