@@ -368,10 +368,10 @@ async def _store(
     # Each post's `post.created` (a pending one to others as a stub, as `announce_post`
     # makes it) and, for a pending one, the moderation queue's item, in the drafts' order.
     event_drafts: list[streams.EventDraft] = []
-    created_at: list[int] = []  # where each post's own event is in event_drafts
+    own_event: list[int] = []  # where each post's `post.created` is in event_drafts
     for post, (_, user, found) in zip(posts, accepted, strict=True):
         visible_to_all = post.status in PUBLIC_STATUSES
-        created_at.append(len(event_drafts))
+        own_event.append(len(event_drafts))
         event_drafts.append(
             streams.EventDraft(
                 thread_topic(post.thread_id),
@@ -388,4 +388,4 @@ async def _store(
                 queue.waiting_event(queue.pending_item(post, user, found.thread, found.space), found.space.id)
             )
     events: list[Event] = await streams.append_many(session, event_drafts)
-    return [PostWritten(post, True, events[at].seq) for post, at in zip(posts, created_at, strict=True)]
+    return [PostWritten(post, True, events[at].seq) for post, at in zip(posts, own_event, strict=True)]
