@@ -71,7 +71,7 @@ REVALIDATE_SECONDS = 120.0
 # How long closing a socket may take before the connection is dropped anyway (a client
 # that stopped reading only gets the close frame once it reads what was queued before).
 CLOSE_TIMEOUT_SECONDS = 10.0
-# Table messages one socket may have being stored at once; reading waits beyond this.
+# Posts and table messages one socket may have being stored at once; reading waits beyond this.
 MAX_SENDS_UNDER_WAY = 32
 # The window of the `send` limits (settings.ws_send_per_10s, ws_send_per_user_per_10s).
 SEND_WINDOW_SECONDS = 10.0
@@ -709,7 +709,7 @@ class Connection:
             await self._acknowledge(frame, topic, storing)
             return
         # The next frame is read while this one is stored: a busy socket's messages then
-        # share the table writer's transactions. At most MAX_SENDS_UNDER_WAY at once.
+        # share the writers' transactions. At most MAX_SENDS_UNDER_WAY at once.
         if self._sending is None:
             self._sending = set()
         while len(self._sending) >= MAX_SENDS_UNDER_WAY:

@@ -57,6 +57,7 @@ from forum.streams.signals import (
     USER_PREFIX,
     user_channel,
 )
+from forum.threads.writer import PostWriter
 
 log = logging.getLogger("forum.realtime")
 
@@ -89,7 +90,9 @@ class Hub:
         # revalidate): on SQLite the readers never wait for the write lock.
         self.sessionmaker = sessionmaker
         self.reader = reader or sessionmaker
-        # Table messages of every socket, written together (forum.cafes.writer).
+        # Thread posts and table messages of every socket, written together
+        # (forum.threads.writer, forum.cafes.writer).
+        self.post_writer = PostWriter(sessionmaker)
         self.table_writer = TableWriter(sessionmaker)
         self.settings = settings
         self.connections: set[Connection] = set()
@@ -134,6 +137,7 @@ class Hub:
         if waiting:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
+        await self.post_writer.stop()
         await self.table_writer.stop()
         if self._rechecking is not None:
             self._tasks.append(self._rechecking)

@@ -5,10 +5,11 @@ entry here. A topic is `kind:{id}` (`thread:42`) or a bare `kind` (`moderation`)
 Authorizers use the same service reads as HTTP, so a subscription is allowed exactly
 where the HTTP read would be, and raise NotFound otherwise (a restricted space is not
 revealed); they return the id of the space the topic belongs to (None for `moderation`),
-which the socket compares with the space each event names. Senders call the same service as the HTTP write and return what they stored
-(`Sent`): the object's id, whether it is new, and the seq of the `created_type` event the
-`ack` points at. Table messages go through the process's `TableWriter`, which writes the
-messages of many sockets in one transaction with the same service function.
+which the socket compares with the space each event names. Senders write by the rules of
+the HTTP write and return what they stored (`Sent`): the object's id, whether it is new,
+and the seq of the `created_type` event the `ack` points at. Thread posts go through the
+process's `PostWriter` and table messages through its `TableWriter`: each writes what
+many sockets send meanwhile in one transaction (group commit).
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from forum.accounts.viewer import Viewer
 from forum.cafes import access
 from forum.cafes.writer import TableWriter
-from forum.lib.db import transaction
 from forum.lib.errors import BadRequest, Forbidden, NotFound
 from forum.lib.raw_input import MAX_ID
-from forum.threads import lookup, services
+from forum.threads import lookup
+from forum.threads.writer import PostWriter
 
 
 class Writers(Protocol):
-    """What a sender writes with (the hub of the process offers both)."""
+    """What a sender writes with (the hub of the process offers them)."""
 
     sessionmaker: async_sessionmaker[AsyncSession]
+    post_writer: PostWriter
     table_writer: TableWriter
 
 
@@ -58,8 +60,8 @@ class TopicRule:
     has_id: bool = True
     # Subscribed signed-in sockets count as present; changes go out as `presence`.
     presence: bool = False
-    # Sends keep their order without the socket waiting for each (the table writer stores
-    # them in the order given), so a socket may have several under way.
+    # Sends keep their order without the socket waiting for each (the post and table
+    # writers store them in the order given), so a socket may have several under way.
     pipelined: bool = False
 
 
@@ -78,10 +80,7 @@ async def _post_to_thread(
     client_id: str,
     reply_to: int | None,
 ) -> Sent:
-    async with writers.sessionmaker() as session, transaction(session):
-        written = await services.create_post(
-            session, viewer, thread_id or 0, body, reply_to=reply_to, client_id=client_id
-        )
+    written = await writers.post_writer.post(viewer, thread_id or 0, body, client_id, reply_to)
     return Sent(written.post.id, written.created, written.seq)
 
 
@@ -122,7 +121,7 @@ async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -
 
 
 TOPICS: dict[str, TopicRule] = {
-    "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created"),
+    "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created", pipelined=True),
     "table": TopicRule(
         _table, send=_post_to_table, created_type="message.created", presence=True, pipelined=True
     ),

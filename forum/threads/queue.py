@@ -148,14 +148,33 @@ async def announce_waiting(session: AsyncSession, post: Post, space_id: int) -> 
     items = await queue_items(session, post_id=post.id)
     if not items:
         return
-    await streams.append(
-        session,
+    await streams.append_many(session, [waiting_event(items[0], space_id)])
+
+
+def waiting_event(item: QueueItemOut, space_id: int) -> streams.EventDraft:
+    """The `moderation.item` event of a waiting post: in full to the space's moderators."""
+    return streams.EventDraft(
         MODERATION_TOPIC,
         "moderation.item",
-        msgspec.to_builtins(items[0]),
+        msgspec.to_builtins(item),
         space_id=space_id,
         public_type=ELSEWHERE,
         public_data={},
+    )
+
+
+def pending_item(post: Post, author: User, thread: Thread, space: Space) -> QueueItemOut:
+    """The queue's item of a post just written as pending, as `queue_items` would read it
+    back (no flag yet, waiting since it was written), without reading it back."""
+    return QueueItemOut(
+        kind="pending",
+        post=post_out(post, author),
+        thread=ThreadRef(id=thread.id, title=thread.title),
+        space=space.slug,
+        since=iso(post.created_at) or "",
+        flag_count=0,
+        reasons={},
+        flags=[],
     )
 
 

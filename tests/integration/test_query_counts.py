@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from forum.cafes import messages
 from forum.cafes.messages import MessageDraft, Posted
 from forum.settings import Settings
+from forum.threads import posting
+from forum.threads.posting import PostDraft
+from forum.threads.services import PostWritten
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import join, make_post, say, setup
 from tests.integration.conftest import viewer_of
@@ -208,15 +211,20 @@ async def test_a_post_over_the_socket_and_its_repeat(live: Live, cast: Cast, set
         await peer.send(op="send", topic=topic, body="Over the socket", client_id="ws-1")
         ack = await peer.expect("ack", client_id="ws-1")  # sent after the commit
     assert ack["seq"] == 5
-    # The socket knows its viewer already: no token or user read, unlike HTTP.
+    # The socket knows its viewer already: no token or user read, unlike HTTP. A post sent
+    # alone is a batch of one of the process's post writer (the next test: one or ten).
     expected = [
         "begin",
         "select posts",  # an earlier post of this author with this client_id?
-        *THREAD,
-        *race_savepoint(settings, "update threads", "insert posts"),
-        # The event's author is the viewer's user, handed over: not read again.
-        "update topic_counters",
-        "insert events",
+        "select threads",  # joined with its space, for the visibility rules
+        *race_savepoint(
+            settings,
+            "update threads",  # post_count + 1, RETURNING it: the post's number
+            "insert posts",
+            # The event's author is the viewer's user, handed over: not read again.
+            "update topic_counters",
+            "insert events",
+        ),
         "commit",
     ]
     assert queries.count() == (8 if settings.is_sqlite else 10), str(queries)
@@ -231,6 +239,50 @@ async def test_a_post_over_the_socket_and_its_repeat(live: Live, cast: Cast, set
     # The stored post, in the writer's transaction; then the seq of its event for the ack.
     assert queries.labels("writer") == ["begin", "select posts", "commit"], str(queries)
     assert queries.labels("reader") == ["begin", "select events", "rollback"], str(queries)
+
+
+async def test_a_batch_of_socket_posts_costs_the_same_statements_for_one_post_or_ten(
+    client: AsyncTestClient, cast: Cast, people: People, writer: async_sessionmaker, settings: Settings
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    threads = [(await make_thread(client, cast.focal_point, "agora"))["id"] for _ in range(3)]
+    authors = [await people.make("observer") for _ in range(10)]
+    viewers = [await viewer_of(writer, who) for who in authors]
+
+    async def batch(drafts: list[PostDraft]) -> QueryLog:
+        with count_queries(engine_of(writer)) as queries:
+            async with writer() as session, session.begin():
+                results = await posting.create_posts(session, drafts)
+        assert all(isinstance(r, PostWritten) and r.created for r in results), results
+        return queries
+
+    one = await batch([PostDraft(viewers[0], threads[0], "Alone", "one-0")])
+    drafts = [PostDraft(v, threads[i % 3], f"Together {i}", f"ten-{i}") for i, v in enumerate(viewers)]
+    ten = await batch(drafts)
+
+    expected = [
+        "begin",
+        "select posts",  # earlier posts with these client_ids
+        "select threads",  # the threads with their spaces (locked on PostgreSQL)
+        *race_savepoint(
+            settings,
+            "update threads",  # every thread's counters, in one statement
+            "insert posts",  # every post, in one statement
+            "update topic_counters",  # every thread topic's seq, in one statement
+            "insert events",  # every post.created, in one statement
+        ),
+        "commit",
+    ]
+    assert one.labels() == expected, str(one)
+    assert ten.labels() == expected, str(ten)
+    assert one.count() == ten.count() == (8 if settings.is_sqlite else 10), str(ten)
+
+    # The same ten again: answered from what is stored, by the one read, with no write.
+    with count_queries(engine_of(writer)) as queries:
+        async with writer() as session, session.begin():
+            results = await posting.create_posts(session, drafts)
+    assert all(isinstance(r, PostWritten) and not r.created for r in results), results
+    assert queries.labels() == ["begin", "select posts", "commit"], str(queries)
 
 
 # --- table messages written together ---------------------------------------------------

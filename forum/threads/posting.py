@@ -1,0 +1,391 @@
+"""Posting several posts in one transaction: `create_posts`, the write of the socket's
+group commit (`forum.threads.writer`).
+
+Each draft follows the rules of `services.create_post`, one post over HTTP, in the same
+order: the writer may write (signed in, not silenced); a repeated client_id returns the
+first post (a Conflict if it was posted in another thread); the thread exists for the
+writer; a locked thread takes its moderators' posts only; slow mode; `reply_to` names a
+post of the thread the writer may see; the body holds no NUL. A post in a pre-moderated
+space by an observer waits (pending): its event reaches others as a stub, and the
+moderation queue announces it. One draft's refusal is its own answer: the others are
+written.
+
+What the batch shares: one read of earlier sends of the client_ids, one of the threads
+with their spaces (locked on PostgreSQL until the commit, so that a thread can neither
+move nor lock between this check and the write), one counter update for every thread,
+one INSERT for every post, and one counter update and one INSERT for every event
+(`streams.append_many`). Reply targets and slow mode cost a read only when a draft
+needs one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Update, bindparam, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from forum import streams
+from forum.accounts.models import User
+from forum.accounts.viewer import Viewer
+from forum.lib import counters, markdown
+from forum.lib.db import race_savepoint, utcnow
+from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound, RateLimited
+from forum.lib.raw_input import check_text
+from forum.spaces.models import Space
+from forum.spaces.policy import can_see_space
+from forum.streams.models import Event
+from forum.threads import queue
+from forum.threads.events import thread_topic
+from forum.threads.lookup import VisibleThread
+from forum.threads.models import Post, PostStatus, Thread
+from forum.threads.policy import PUBLIC_STATUSES, can_see_post, can_see_thread, publishes_at_once
+from forum.threads.schemas import post_data, post_stub
+from forum.threads.services import PostWritten
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    """One post someone asks to add to a thread (see `create_posts`)."""
+
+    viewer: Viewer
+    thread_id: int
+    body: str
+    client_id: str | None = None
+    reply_to: int | None = None
+
+
+_posts = Post.__table__
+_threads = Thread.__table__
+
+# Posts stored before under the drafts' client_ids (pairs are matched in Python): one
+# read per batch, and a Post is built only for a repeat.
+_EARLIER_SENDS = select(Post).where(
+    Post.author_id.in_(bindparam("author_ids", expanding=True)),
+    Post.client_id.in_(bindparam("client_ids", expanding=True)),
+)
+
+# The threads written to, with their spaces. On PostgreSQL their rows stay locked until
+# the commit (FOR NO KEY UPDATE, the lock the counter update takes anyway, taken in id
+# order so that two batches never wait for each other in a cycle): the checks below hold
+# at the write. SQLite serializes writers with BEGIN IMMEDIATE and ignores it.
+_THREADS_WITH_SPACES = (
+    select(Thread, Space)
+    .join(Space, Space.id == Thread.space_id)
+    .where(Thread.id.in_(bindparam("thread_ids", expanding=True)))
+    .order_by(Thread.id)
+    .with_for_update(of=Thread, key_share=True)
+    # Read afresh also where the session holds the thread already: after a savepoint rolled
+    # back a batch, its figures in the session are not those in the database.
+    .execution_options(populate_existing=True)
+)
+
+# The author's latest post in a slow-mode thread (as `create_post` reads it).
+_LAST_POST_AT = (
+    select(_posts.c.created_at)
+    .where(_posts.c.thread_id == bindparam("thread_id"), _posts.c.author_id == bindparam("author_id"))
+    .order_by(_posts.c.number.desc())
+    .limit(1)
+)
+
+# Every post in one statement; each id is matched to its row by (thread, number), which is
+# unique (ordered RETURNING would cost SQLite one INSERT per row: see forum.streams.log).
+_INSERT_POSTS = insert(_posts).returning(_posts.c.id, _posts.c.thread_id, _posts.c.number)
+
+# The threads' counter updates, built once per number of threads (see forum.lib.counters).
+_BUILT: dict[int, Update] = {}
+
+
+def _bump_threads_statement(rows: int) -> Update:
+    """post_count and restricted_count up by each thread's new posts and new restricted
+    posts (relative: every writer's posts count), last_post_at set to the value given."""
+    found = _BUILT.get(rows)
+    if found is not None:
+        return found
+    t = _threads.c
+    keys = [bindparam(f"key_{i}", type_=t.id.type) for i in range(rows)]
+    added = [bindparam(f"added_{i}", type_=t.post_count.type) for i in range(rows)]
+    restricted = [bindparam(f"restricted_{i}", type_=t.restricted_count.type) for i in range(rows)]
+    last = [bindparam(f"last_{i}", type_=t.last_post_at.type) for i in range(rows)]
+    statement = (
+        update(_threads)
+        .where(t.id.in_(keys))
+        .values(
+            {
+                t.post_count: t.post_count
+                + case(*((t.id == k, v) for k, v in zip(keys, added, strict=True))),
+                t.restricted_count: t.restricted_count
+                + case(*((t.id == k, v) for k, v in zip(keys, restricted, strict=True))),
+                t.last_post_at: case(*((t.id == k, v) for k, v in zip(keys, last, strict=True))),
+            }
+        )
+        .returning(t.id, t.post_count, t.restricted_count)
+    )
+    if rows <= counters.KEPT_SIZES:
+        _BUILT[rows] = statement
+    return statement
+
+
+def _repeat(existing: Post, thread_id: int) -> PostWritten:
+    """A client_id sent again: the stored post if it was posted in this thread."""
+    if existing.thread_id != thread_id:
+        raise Conflict("this client_id was already used for a post in another thread", field="client_id")
+    return PostWritten(existing, False, None)
+
+
+def _slow_mode_wait(thread: Thread, last: datetime | None, now: datetime) -> None:
+    if last is None:
+        return
+    wait = (last + timedelta(seconds=thread.slow_mode_seconds) - now).total_seconds()
+    if wait > 0:
+        raise RateLimited(
+            f"slow mode: one post every {thread.slow_mode_seconds} seconds in this thread",
+            retry_after=int(wait) + 1,
+        )
+
+
+async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[PostWritten | ForumError]:
+    """Store several posts in the caller's transaction; one result or error per draft, in order.
+
+    A repeated client_id (stored before, or earlier in the same call) returns the first
+    post, whatever has changed since. New posts are returned detached (not in the session),
+    as if loaded and the session closed.
+    """
+    results: list[PostWritten | ForumError | None] = [None] * len(drafts)
+    writers: dict[int, User] = {}
+    for i, draft in enumerate(drafts):
+        try:
+            writers[i] = draft.viewer.require_can_write()
+        except ForumError as exc:
+            results[i] = exc
+    if not writers:
+        return _all_answered(results)
+
+    user_ids = sorted({user.id for user in writers.values()})
+    client_ids = sorted({drafts[i].client_id for i in writers if drafts[i].client_id is not None})
+    earlier: dict[tuple[int, str], Post] = {}
+    if client_ids:
+        for post in await session.scalars(_EARLIER_SENDS, {"author_ids": user_ids, "client_ids": client_ids}):
+            assert post.client_id is not None
+            earlier[post.author_id, post.client_id] = post
+
+    # Repeats need no thread: only the other drafts' threads are read (and locked).
+    thread_ids = sorted(
+        {
+            drafts[i].thread_id
+            for i, user in writers.items()
+            if drafts[i].client_id is None or (user.id, drafts[i].client_id) not in earlier
+        }
+    )
+    threads: dict[int, VisibleThread] = {}
+    if thread_ids:
+        for thread, space in (
+            await session.execute(_THREADS_WITH_SPACES, {"thread_ids": thread_ids})
+        ).tuples():
+            threads[thread.id] = VisibleThread(thread, space)
+    reply_ids = sorted({drafts[i].reply_to for i in writers if drafts[i].reply_to is not None})
+    targets: dict[int, Post] = {}
+    if reply_ids:
+        targets = {
+            post.id: post for post in await session.scalars(select(Post).where(Post.id.in_(reply_ids)))
+        }
+
+    now = utcnow()
+    accepted: list[int] = []
+    first_of: dict[tuple[int, str], int] = {}  # a client_id's first draft in this call
+    repeats: dict[int, int] = {}  # a later draft -> that first draft
+    # Slow mode: the latest post of (thread, author), read once, then this call's own.
+    latest: dict[tuple[int, int], datetime | None] = {}
+    for i, user in writers.items():
+        draft = drafts[i]
+        key = (user.id, draft.client_id) if draft.client_id is not None else None
+        try:
+            if key is not None and key in earlier:
+                results[i] = _repeat(earlier[key], draft.thread_id)
+                continue
+            if key is not None and key in first_of:
+                first = drafts[first_of[key]]
+                if first.thread_id != draft.thread_id:
+                    raise Conflict(
+                        "this client_id was already used for a post in another thread", field="client_id"
+                    )
+                repeats[i] = first_of[key]
+                continue
+            found = threads.get(draft.thread_id)
+            if (
+                found is None
+                or not can_see_space(draft.viewer, found.space)
+                or not can_see_thread(draft.viewer, found.thread)
+            ):
+                raise NotFound(f"no thread with id {draft.thread_id}")
+            thread, space = found.thread, found.space
+            moderator = draft.viewer.moderates(space.id)
+            if thread.locked and not moderator:
+                raise Forbidden("this thread is locked: only its moderators may post")
+            if thread.slow_mode_seconds and not moderator:
+                pair = (thread.id, user.id)
+                if pair not in latest:
+                    latest[pair] = await session.scalar(
+                        _LAST_POST_AT, {"thread_id": thread.id, "author_id": user.id}
+                    )
+                _slow_mode_wait(thread, latest[pair], now)
+            if draft.reply_to is not None:
+                target = targets.get(draft.reply_to)
+                if (
+                    target is None
+                    or target.thread_id != thread.id
+                    or not can_see_post(draft.viewer, target, space.id)
+                ):
+                    raise Invalid(f"reply_to: no post {draft.reply_to} in this thread", field="reply_to")
+            check_text(draft.body, "body")
+        except ForumError as exc:
+            results[i] = exc
+            continue
+        accepted.append(i)
+        if key is not None:
+            first_of[key] = i
+        if thread.slow_mode_seconds:
+            latest[(thread.id, user.id)] = now
+
+    if accepted:
+        try:
+            async with race_savepoint(session):
+                created = await _store(
+                    session, [(drafts[i], writers[i], threads[drafts[i].thread_id]) for i in accepted], now
+                )
+        except IntegrityError:
+            # A client_id raced in from another process after the read above: the savepoint
+            # undid this batch's writes.
+            if len(drafts) > 1:
+                # Alone, each draft finds what is stored now.
+                return [(await create_posts(session, [draft]))[0] for draft in drafts]
+            (i,) = accepted
+            draft = drafts[i]
+            existing = (
+                await session.scalar(
+                    select(Post).where(Post.author_id == writers[i].id, Post.client_id == draft.client_id)
+                )
+                if draft.client_id is not None
+                else None
+            )
+            if existing is None:
+                raise
+            try:
+                return [_repeat(existing, draft.thread_id)]
+            except ForumError as exc:
+                return [exc]
+        for i, written in zip(accepted, created, strict=True):
+            results[i] = written
+    for i, first in repeats.items():
+        first_result = results[first]
+        results[i] = (
+            PostWritten(first_result.post, False, None)
+            if isinstance(first_result, PostWritten)
+            else first_result
+        )
+    return _all_answered(results)
+
+
+def _all_answered(results: list[PostWritten | ForumError | None]) -> list[PostWritten | ForumError]:
+    answered = [r for r in results if r is not None]
+    assert len(answered) == len(results), "every draft gets a result or an error"
+    return answered
+
+
+async def _store(
+    session: AsyncSession, accepted: list[tuple[PostDraft, User, VisibleThread]], now: datetime
+) -> list[PostWritten]:
+    """Number, insert and announce the accepted drafts, in order, in the open transaction."""
+    statuses = [
+        PostStatus.published.value
+        if publishes_at_once(draft.viewer, found.space)
+        else PostStatus.pending.value
+        for draft, _, found in accepted
+    ]
+    thread_ids = [found.thread.id for _, _, found in accepted]
+    added = Counter(thread_ids)
+    restricted = Counter(
+        t for t, status in zip(thread_ids, statuses, strict=True) if status not in PUBLIC_STATUSES
+    )
+    published = {t for t, status in zip(thread_ids, statuses, strict=True) if status in PUBLIC_STATUSES}
+    by_id = {found.thread.id: found for _, _, found in accepted}
+    params: dict[str, Any] = {}
+    for n, thread_id in enumerate(sorted(added)):
+        params[f"key_{n}"] = thread_id
+        params[f"added_{n}"] = added[thread_id]
+        params[f"restricted_{n}"] = restricted[thread_id]
+        # A pending post never moves the thread's latest activity (forum.threads.counts);
+        # the row is locked (or the database is, on SQLite), so the value read is current.
+        params[f"last_{n}"] = now if thread_id in published else by_id[thread_id].thread.last_post_at
+    bumped = {
+        thread_id: (post_count, restricted_count)
+        for thread_id, post_count, restricted_count in await session.execute(
+            _bump_threads_statement(len(added)), params
+        )
+    }
+    numbers = counters.numbers_in_order(thread_ids, {t: counts[0] for t, counts in bumped.items()})
+    # The threads this session holds keep their figures as stored.
+    for thread_id, (post_count, restricted_count) in bumped.items():
+        thread = by_id[thread_id].thread
+        set_committed_value(thread, "post_count", post_count)
+        set_committed_value(thread, "restricted_count", restricted_count)
+        if thread_id in published:
+            set_committed_value(thread, "last_post_at", now)
+
+    rows = []
+    for (draft, user, found), number, status in zip(accepted, numbers, statuses, strict=True):
+        rows.append(
+            {
+                "thread_id": found.thread.id,
+                "number": number,
+                "author_id": user.id,
+                "body": draft.body,
+                "html": markdown.render(draft.body),
+                "status": status,
+                "reply_to": draft.reply_to,
+                "client_id": draft.client_id,
+                "moderation_reason": None,
+                "created_at": now,
+                "edited_at": None,
+            }
+        )
+    ids = {
+        (thread_id, number): post_id
+        for post_id, thread_id, number in await session.execute(_INSERT_POSTS, rows)
+    }
+    posts = []
+    for values in rows:
+        post = Post(id=ids[values["thread_id"], values["number"]], **values)
+        make_transient_to_detached(post)
+        posts.append(post)
+
+    # Each post's `post.created` (a pending one to others as a stub, as `announce_post`
+    # makes it) and, for a pending one, the moderation queue's item, in the drafts' order.
+    event_drafts: list[streams.EventDraft] = []
+    own_event: list[int] = []  # where each post's `post.created` is in event_drafts
+    for post, (_, user, found) in zip(posts, accepted, strict=True):
+        visible_to_all = post.status in PUBLIC_STATUSES
+        own_event.append(len(event_drafts))
+        event_drafts.append(
+            streams.EventDraft(
+                thread_topic(post.thread_id),
+                "post.created",
+                post_data(post, user),
+                owner_id=post.author_id,
+                space_id=found.space.id,
+                public_type=None if visible_to_all else "post.hidden",
+                public_data=None if visible_to_all else post_stub(post),
+            )
+        )
+        if not visible_to_all:
+            event_drafts.append(
+                queue.waiting_event(queue.pending_item(post, user, found.thread, found.space), found.space.id)
+            )
+    events: list[Event] = await streams.append_many(session, event_drafts)
+    return [PostWritten(post, True, events[at].seq) for post, at in zip(posts, own_event, strict=True)]
