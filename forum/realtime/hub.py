@@ -48,6 +48,7 @@ from forum.realtime.connection import ERROR_CODE, REVALIDATE_SECONDS, Connection
 from forum.realtime.envelope import Envelope
 from forum.realtime.presence import Presence
 from forum.realtime.topics import presence_payload
+from forum.roundtables.timer import run_reminders
 from forum.settings import Settings
 from forum.streams.signals import (
     ACCESS_CHANGED,
@@ -123,6 +124,8 @@ class Hub:
             asyncio.create_task(self._watch_tails(), name="hub-tails"),
             asyncio.create_task(self._revalidate_loop(), name="hub-revalidate"),
             asyncio.create_task(self._follow_broker(), name="hub-broker"),
+            # Round tables: a turn's time is up (once, whichever process sees it first).
+            asyncio.create_task(run_reminders(self.sessionmaker), name="hub-roundtable-reminders"),
         ]
 
     async def stop(self) -> None:
