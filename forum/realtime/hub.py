@@ -17,7 +17,9 @@ Besides the topics clients subscribe to, the hub listens on `user:{id}` for each
 signed-in socket (`forum.streams.signals`): `account.suspended` there ends that user's
 sockets at once, `account.changed` makes them re-read their session. It also re-reads
 every signed-in socket's session every few minutes, one timer for all sockets. And it
-keeps the presence of each table (`forum.realtime.presence`), announced as `presence`.
+keeps the presence of each table (`forum.realtime.presence`), announced as `presence`,
+and runs the round tables' reminders (`forum.roundtables.timer`): each process looks at
+the stored end times, and a conditional UPDATE lets one of them announce a turn's end.
 
 Every hub also listens on `access`: `access.changed` names topics (or a space) whose
 audience changed. The hub holds its subscriptions to them at once, so that nothing that
