@@ -75,8 +75,10 @@ def test_a_chair_and_two_participants_run_a_round_table(new_page, server: Server
     # The speaker writes the summary; the chair ends the turn.
     hugo.locator("#rt-interventions textarea").fill("Indigenous knowledge shapes the safeguards.")
     hugo.get_by_role("button", name="Save the summary").click()
-    expect(chair.locator("#rt-interventions")).to_contain_text(
-        "Indigenous knowledge", timeout=LIVE_TIMEOUT_MS
+    expect(hana.locator("#rt-interventions")).to_contain_text("Indigenous knowledge", timeout=LIVE_TIMEOUT_MS)
+    # The chair may edit it: it arrives in the chair's form.
+    expect(chair.locator("#rt-interventions textarea")).to_have_value(
+        "Indigenous knowledge shapes the safeguards.", timeout=LIVE_TIMEOUT_MS
     )
     chair.get_by_role("button", name="End the turn").click()
     for page in pages:
@@ -102,5 +104,7 @@ def test_a_chair_and_two_participants_run_a_round_table(new_page, server: Server
         )
     # The workshop's page lists it.
     hana.goto(f"/#/space/{spaces['workshop']}")
-    expect(hana.get_by_role("link", name="How do your NMAs reach local communities?")).to_be_visible()
+    expect(hana.locator(f'a[href="#/roundtable/{rt_id}"]')).to_have_text(
+        "How do your NMAs reach local communities?"
+    )
     assert not any(page.errors for page in pages), [page.errors for page in pages]
