@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from forum.roundtables.models import RoundTable
 from forum.threads.models import Post, Thread
 from tests.conftest import Cast, People, Persona, make_space
 from tests.helpers import WORKSHOP, assert_gap_free, assert_problem, events, fetch, workshop
+from tests.queries import count_app_queries
 
 
 async def open_rt(client: AsyncTestClient, who: Persona, *, slug: str = WORKSHOP, **body: object) -> dict:
@@ -501,3 +503,40 @@ async def test_the_reminder_goes_out_once_when_the_time_is_up(
     assert stored[-1].data["roundtable"]["turn_reminded"] is True
     # The speaker is reminded, not cut off: the floor is still theirs until the chair ends it.
     assert (await client.get(f"/api/roundtables/{rt['id']}")).json()["floor"]["id"] == view["floor"]["id"]
+
+
+# --- what a read costs ---------------------------------------------------------------------
+
+
+async def test_reading_a_round_table_costs_the_same_statements_however_long_its_queue(
+    client: AsyncTestClient, app: Litestar, cast: Cast, people: People
+) -> None:
+    await workshop(client, cast)
+    small = await open_rt(client, cast.moderator)
+    large = await open_rt(client, cast.moderator)
+    await ask(client, small, cast.lcipp, capacity="lcipp")
+    speakers = [await people.make("focal_point", party=p) for p in ("JPN", "MYS", "BOL", "CHL", "PER", "KEN")]
+    for who in speakers:
+        await ask(client, large, who, capacity="party")
+    for _ in range(3):
+        await chair(client, large, cast.moderator, "floor")
+        await chair(client, large, cast.moderator, "end-turn")
+    logs = []
+    for rt in (small, large):
+        with count_app_queries(app) as queries:
+            resp = await client.get(f"/api/roundtables/{rt['id']}", headers=cast.observer.headers)
+        assert resp.status_code == 200
+        logs.append(queries.labels())
+    assert len(resp.json()["queue"]) == 3 and len(resp.json()["interventions"]) == 3
+    assert logs[0] == logs[1], "\n".join(map(str, logs))
+    assert logs[1] == [
+        "begin",
+        "select users",  # the viewer
+        "select roundtables",
+        "select spaces",
+        "select spaces",  # the slugs of the views
+        "select roundtable_requests",
+        "select roundtable_interventions",
+        "select users",  # every chair, requester and speaker at once
+        "rollback",  # a read ends its transaction
+    ], logs[1]
