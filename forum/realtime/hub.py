@@ -127,7 +127,9 @@ class Hub:
             asyncio.create_task(self._revalidate_loop(), name="hub-revalidate"),
             asyncio.create_task(self._follow_broker(), name="hub-broker"),
             # Round tables: a turn's time is up (once, whichever process sees it first).
-            asyncio.create_task(run_reminders(self.sessionmaker), name="hub-roundtable-reminders"),
+            asyncio.create_task(
+                run_reminders(self.sessionmaker, self.reader), name="hub-roundtable-reminders"
+            ),
         ]
 
     async def stop(self) -> None:

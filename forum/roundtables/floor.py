@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audit
+from forum.accounts.schemas import iso
 from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Forbidden
@@ -82,7 +83,7 @@ async def give_floor(
         events.FLOOR_GIVEN,
         intervention_id=item.id,
         user_id=item.speaker_id,
-        ends_at=rt.turn_ends_at.isoformat().replace("+00:00", "Z"),
+        ends_at=iso(rt.turn_ends_at),
     )
     return item
 

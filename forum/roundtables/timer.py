@@ -57,11 +57,18 @@ async def remind(session: AsyncSession, roundtable_id: int, now: datetime) -> bo
     return True
 
 
-async def remind_due(sessionmaker: async_sessionmaker[AsyncSession]) -> float:
+async def remind_due(
+    writer: async_sessionmaker[AsyncSession], reader: async_sessionmaker[AsyncSession] | None = None
+) -> float:
     """Announce every turn over time, each in its own transaction; the seconds until the
-    next one is due (at most POLL_SECONDS)."""
+    next one is due (at most POLL_SECONDS).
+
+    The looks go through `reader` (the hub's autocommit sessions): on SQLite a writer's
+    transaction takes the write lock from its first statement, which a look every two
+    seconds must not. Only a turn that is due costs a write transaction."""
+    reader = reader or writer
     now = utcnow()
-    async with sessionmaker() as session:
+    async with reader() as session:
         due = (
             await session.scalars(
                 select(RoundTable.id).where(
@@ -73,9 +80,9 @@ async def remind_due(sessionmaker: async_sessionmaker[AsyncSession]) -> float:
         ).all()
         await session.rollback()
     for roundtable_id in due:
-        async with sessionmaker() as session, transaction(session):
+        async with writer() as session, transaction(session):
             await remind(session, roundtable_id, now)
-    async with sessionmaker() as session:
+    async with reader() as session:
         upcoming = await session.scalar(
             select(func.min(RoundTable.turn_ends_at)).where(
                 RoundTable.turn_reminded.is_(False),
@@ -89,15 +96,23 @@ async def remind_due(sessionmaker: async_sessionmaker[AsyncSession]) -> float:
     return max(0.05, min(POLL_SECONDS, (upcoming - utcnow()).total_seconds()))
 
 
-async def run_reminders(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """Remind, forever (cancelled at shutdown)."""
+async def run_reminders(
+    writer: async_sessionmaker[AsyncSession], reader: async_sessionmaker[AsyncSession]
+) -> None:
+    """Remind, forever (cancelled at shutdown). While the database is away the next look
+    tries again, and the log says so once, not every two seconds."""
+    waiting = False
     while True:
         wait = POLL_SECONDS
         try:
-            wait = await remind_due(sessionmaker)
+            wait = await remind_due(writer, reader)
+            if waiting:
+                log.info("round-table reminders run again")
+            waiting = False
         except Exception as exc:
-            if database_unavailable(exc):  # the next look tries again
-                log.warning("round-table reminders wait for the database (%s)", type(exc).__name__)
-            else:
+            if not database_unavailable(exc):
                 log.exception("round-table reminders failed")
+            elif not waiting:
+                log.warning("round-table reminders wait for the database (%s)", type(exc).__name__)
+                waiting = True
         await asyncio.sleep(wait)

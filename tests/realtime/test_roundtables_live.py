@@ -108,6 +108,9 @@ async def test_participants_follow_the_floor_live_and_a_dropped_socket_resumes(
     assert marker["data"]["roundtable"]["floor"]["speaker"]["id"] == cast.lcipp.id
     stored = await events(db, topic)
     assert [e.type for e in stored].count("roundtable.time_up") == 1
+    # The round table's actions are HTTP calls: nothing is sent to its topic.
+    await first.send(op="send", topic=topic, body="May I?", client_id="rt-1")
+    assert (await first.expect("error", ref="rt-1"))["code"] == "forbidden"
     for peer in (chair, first, anonymous, back):
         await peer.close()
 
