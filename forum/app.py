@@ -48,6 +48,7 @@ from forum.ops.health import HealthChecks
 from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
+from forum.roundtables.controllers import RoundTableController
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
 from forum.spaces.viewers import provide_viewer
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         SpaceController,
         ThreadController,
         CafeController,
+        RoundTableController,  # round tables
         ModerationController,
         live_socket,
         health,

@@ -5,6 +5,9 @@ from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
 from forum.ops.models import HealthProbe
+
+# Round tables (forum.roundtables).
+from forum.roundtables.models import FloorRequest, Intervention, RoundTable
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
 from forum.threads.models import Flag, Post, PostRevision, Thread
@@ -20,9 +23,12 @@ __all__ = [
     "CafeVisit",
     "Event",
     "Flag",
+    "FloorRequest",
     "HealthProbe",
+    "Intervention",
     "Post",
     "PostRevision",
+    "RoundTable",
     "Space",
     "SpaceModerator",
     "TableMessage",

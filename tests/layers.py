@@ -63,7 +63,8 @@ LAYERS: tuple[Layer, ...] = (
     Layer(4, ("forum.accounts",)),
     Layer(5, ("forum.spaces",)),
     Layer(6, ("forum.threads",)),
-    Layer(7, ("forum.cafes",)),
+    # Round tables sit beside the cafés: neither imports the other.
+    Layer(7, ("forum.cafes", "forum.roundtables")),
     Layer(8, ("forum.moderation",)),
     Layer(9, ("forum.realtime",)),
     Layer(10, ("forum.ops", "forum.demo")),

@@ -649,3 +649,115 @@ DEMO_CAFE = DemoCafe(
         DemoTable("Joint mitigation and adaptation: the nut-growing region pilot", "focal_bol"),
     ),
 )
+
+
+# --- The round table (chapter V of the report) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoIntervention:
+    speaker: str
+    capacity: str
+    # 'capacity' names the speaker by it; 'anonymous' is 'a participant', as the report writes.
+    attribution: str
+    minutes: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class DemoRoundTable:
+    space: str
+    question: str
+    turn_seconds: int
+    policy: str
+    interventions: tuple[DemoIntervention, ...]
+
+
+# A finished round table: the interventions of chapter V, attributed as the report does.
+DEMO_ROUNDTABLE = DemoRoundTable(
+    space=WORKSHOP,
+    question=(
+        "What insights from the presentations and the world café would you share on non-market approaches?"
+    ),
+    turn_seconds=5 * 60,
+    policy="request_order",
+    interventions=(
+        DemoIntervention(
+            "lcipp",
+            "fwg",
+            "capacity",
+            5,
+            "Implementing Article 6.8 matters to Indigenous Peoples and local communities, whose "
+            "territories and ways of life these decisions touch: their collective and territorial "
+            "rights call for social and environmental safeguards, and for their full and effective "
+            "participation with free, prior and informed consent before any action on their lands. "
+            "NMAs, the least mature of the Article 6 mechanisms, offer room for synergies with the "
+            "Facilitative Working Group; Indigenous, traditional and local knowledge has value for "
+            "climate action.",
+        ),
+        DemoIntervention(
+            "ngo",
+            "observer",
+            "anonymous",
+            4,
+            "Asked whether progress of SUBARU in Cambodia, the Lao People's Democratic Republic and "
+            "Nepal could be shown on the NMA platform; praised the Forest Conservation Certificates; "
+            "suggested that single-Party NMAs could be registered; proposed a grading of certified "
+            "adaptation benefits; asked how the NDC Partnership works with governments, keeping "
+            "support for forest stewardship apart from market approaches.",
+        ),
+        DemoIntervention(
+            "support",
+            "observer",
+            "anonymous",
+            4,
+            "Article 6.8 is integral to the Paris Agreement and complements market-based approaches. "
+            "NMAs hold great potential for NDCs in agriculture, forestry, water, ecosystems and the "
+            "energy transition; the NMA platform is a hub of knowledge-sharing; strong safeguards, "
+            "human rights included, are needed. Thanked the secretariat for the intersessional "
+            "capacity-building workshops and the technical guidance.",
+        ),
+        DemoIntervention(
+            "focal_mys",
+            "party",
+            "anonymous",
+            3,
+            "The workshop showed good ideas that other countries can take up. Early in engaging with "
+            "the platform, with a first NMA of the region submitted, there is uncertainty about "
+            "national guidelines for NMAs: focal points need capacity-building, case studies and more "
+            "use of the platform's online forum.",
+        ),
+        DemoIntervention(
+            "afdb",
+            "observer",
+            "anonymous",
+            4,
+            "From the world café: letters of approval from host countries of the Adaptation Benefits "
+            "Mechanism show that its NMAs are genuine adaptation and can open adaptation finance, "
+            "with a process distinct from that of market approaches; the meaning of 'non-market' in "
+            "practice needs further work, with indicators of adaptation progress; Parties are invited "
+            "to host the mechanism after its pilot phase.",
+        ),
+        DemoIntervention(
+            "focal_bol",
+            "party",
+            "anonymous",
+            4,
+            "Valued the joint mitigation and adaptation approach presented by PBFCC as holistic and "
+            "welcomed Japan's presentation on technology for adaptation: without both mitigation and "
+            "adaptation the Paris goals cannot be met. Supported registration of NMAs by Article 6.8 "
+            "focal points, with more capacity-building for them, and congratulated Canada and Chile "
+            "on their recently registered NMAs.",
+        ),
+        DemoIntervention(
+            "focal_jpn",
+            "party",
+            "anonymous",
+            3,
+            "Thanked participants for their interest in SUBARU at the world café. Financing is the "
+            "challenge, since many projects struggle to earn commercial returns; the question is how "
+            "to bring well-capitalized private financial institutions in. ISO 37116, now being "
+            "developed on financing adaptation and disaster risk reduction, could help.",
+        ),
+    ),
+)

@@ -10,6 +10,7 @@ replies by their `client_id` (a repeated client_id returns the stored post).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +24,19 @@ from forum.cafes.schemas import CafeIn, TableIn
 from forum.demo.content import (
     DEMO_CAFE,
     DEMO_PASSWORD,
+    DEMO_ROUNDTABLE,
     DEMO_SPACES,
     DEMO_THREADS,
     DEMO_USERS,
     PENDING_POST,
     DemoThread,
 )
+from forum.roundtables import archive as roundtable_archive
+from forum.roundtables import floor as roundtable_floor
+from forum.roundtables import lifecycle as roundtable_lifecycle
+from forum.roundtables import queue as roundtable_queue
+from forum.roundtables.models import Intervention, RoundTable
+from forum.roundtables.schemas import FloorRequestIn, RoundTableIn
 from forum.spaces import services as spaces
 from forum.spaces.models import Space
 from forum.spaces.schemas import ModeratorsIn, SpaceIn
@@ -45,12 +53,14 @@ class DemoSummary:
     threads: int = 0
     posts: int = 0
     cafe: str = "not loaded"
+    roundtable: str = "not loaded"
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
             f"demo loaded: {self.users} new users, {self.spaces} new spaces, "
-            f"{self.threads} new threads, {self.posts} new posts; café: {self.cafe}",
+            f"{self.threads} new threads, {self.posts} new posts; café: {self.cafe}; "
+            f"round table: {self.roundtable}",
             f"demo users sign in with the password {DEMO_PASSWORD!r}:",
             *(f"  {u.email:28} {u.role}{f' ({u.party})' if u.party else ''}" for u in DEMO_USERS),
             *self.notes,
@@ -182,11 +192,62 @@ class DemoLoader:
         )
         self.summary.cafe = f"created (id {cafe.id}, open: join it in the workshop space)"
 
+    async def roundtable(self) -> None:
+        """The round table of chapter V, held and closed: each intervention requested, given
+        the floor, summarized by the chair and ended through the services, then closed into
+        its thread. Only the clock is the workshop's: the turns are dated 11 November 2025."""
+        space_id = await self.session.scalar(select(Space.id).where(Space.slug == DEMO_ROUNDTABLE.space))
+        existing = await self.session.scalar(
+            select(RoundTable.id).where(
+                RoundTable.space_id == space_id, RoundTable.question == DEMO_ROUNDTABLE.question
+            )
+        )
+        if existing is not None:
+            self.summary.roundtable = f"already there (id {existing})"
+            return
+        chair = await self.viewer("moderator")
+        rt = await roundtable_lifecycle.open_roundtable(
+            self.session,
+            chair,
+            DEMO_ROUNDTABLE.space,
+            RoundTableIn(
+                question=DEMO_ROUNDTABLE.question,
+                turn_seconds=DEMO_ROUNDTABLE.turn_seconds,
+                policy=DEMO_ROUNDTABLE.policy,  # type: ignore[arg-type]
+            ),
+        )
+        # The workshop's date; the hour is illustrative (the report gives none).
+        start = datetime(2025, 11, 11, 19, 10, tzinfo=UTC)
+        for demo in DEMO_ROUNDTABLE.interventions:
+            await roundtable_queue.request_floor(
+                self.session,
+                await self.viewer(demo.speaker),
+                rt.id,
+                FloorRequestIn(capacity=demo.capacity, attribution=demo.attribution),  # type: ignore[arg-type]
+            )
+            item = await roundtable_floor.give_floor(self.session, chair, rt.id, None)
+            await roundtable_floor.record_summary(self.session, chair, item.id, demo.summary)
+            await roundtable_floor.end_turn(self.session, chair, rt.id)
+            self._date(item, start, demo.minutes)
+            start += timedelta(minutes=demo.minutes)
+        await roundtable_archive.close_roundtable(self.session, chair, rt.id)
+        self.summary.roundtable = (
+            f"held and closed (id {rt.id}, {len(DEMO_ROUNDTABLE.interventions)} interventions)"
+        )
+
+    def _date(self, item: Intervention, start: datetime, minutes: int) -> None:
+        """Put a demo turn at its place in the workshop's afternoon (the services record now)."""
+        item.started_at = start
+        item.ends_at = start + timedelta(seconds=DEMO_ROUNDTABLE.turn_seconds)
+        item.ended_at = start + timedelta(minutes=minutes)
+        item.duration_seconds = minutes * 60
+
     async def run(self) -> DemoSummary:
         await self.users()
         await self.spaces()
         await self.threads()
         await self.cafe()
+        await self.roundtable()
         return self.summary
 
 

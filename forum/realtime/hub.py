@@ -17,7 +17,9 @@ Besides the topics clients subscribe to, the hub listens on `user:{id}` for each
 signed-in socket (`forum.streams.signals`): `account.suspended` there ends that user's
 sockets at once, `account.changed` makes them re-read their session. It also re-reads
 every signed-in socket's session every few minutes, one timer for all sockets. And it
-keeps the presence of each table (`forum.realtime.presence`), announced as `presence`.
+keeps the presence of each table (`forum.realtime.presence`), announced as `presence`,
+and runs the round tables' reminders (`forum.roundtables.timer`): each process looks at
+the stored end times, and a conditional UPDATE lets one of them announce a turn's end.
 
 Every hub also listens on `access`: `access.changed` names topics (or a space) whose
 audience changed. The hub holds its subscriptions to them at once, so that nothing that
@@ -48,6 +50,7 @@ from forum.realtime.connection import ERROR_CODE, REVALIDATE_SECONDS, Connection
 from forum.realtime.envelope import Envelope
 from forum.realtime.presence import Presence
 from forum.realtime.topics import presence_payload
+from forum.roundtables.timer import run_reminders
 from forum.settings import Settings
 from forum.streams.signals import (
     ACCESS_CHANGED,
@@ -126,6 +129,10 @@ class Hub:
             asyncio.create_task(self._watch_tails(), name="hub-tails"),
             asyncio.create_task(self._revalidate_loop(), name="hub-revalidate"),
             asyncio.create_task(self._follow_broker(), name="hub-broker"),
+            # Round tables: a turn's time is up (once, whichever process sees it first).
+            asyncio.create_task(
+                run_reminders(self.sessionmaker, self.reader), name="hub-roundtable-reminders"
+            ),
         ]
 
     async def stop(self) -> None:

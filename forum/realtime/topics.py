@@ -25,6 +25,7 @@ from forum.cafes import access
 from forum.cafes.writer import TableWriter
 from forum.lib.errors import BadRequest, Forbidden, NotFound
 from forum.lib.raw_input import MAX_ID
+from forum.roundtables.access import find_roundtable
 from forum.threads import lookup
 from forum.threads.writer import PostWriter
 
@@ -110,6 +111,14 @@ async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> i
     return space.id
 
 
+# --- round tables ---------------------------------------------------------------------
+
+
+async def _roundtable(session: AsyncSession, viewer: Viewer, roundtable_id: int | None) -> int | None:
+    _rt, space = await find_roundtable(session, viewer, roundtable_id or 0)
+    return space.id
+
+
 # --- moderation -----------------------------------------------------------------------
 
 
@@ -126,6 +135,8 @@ TOPICS: dict[str, TopicRule] = {
         _table, send=_post_to_table, created_type="message.created", presence=True, pipelined=True
     ),
     "cafe": TopicRule(_cafe),
+    # Round tables: actions over HTTP, events here (forum.roundtables.events).
+    "roundtable": TopicRule(_roundtable),
     "moderation": TopicRule(_moderation, has_id=False),
 }
 

@@ -1,5 +1,5 @@
 // Start-up and the hash router: language, who is signed in, the header, the connection
-// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/moderation, #/login.
+// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/roundtable/…, #/moderation, #/login.
 
 import { h, mount, announce } from './dom.js';
 import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18n.js';
@@ -11,6 +11,7 @@ const ROUTES = [
   { pattern: /^\/space\/([^/]+)$/, view: () => import('./views/space.js'), nav: 'spaces' },
   { pattern: /^\/thread\/(\d+)$/, view: () => import('./views/thread.js'), nav: 'spaces' },
   { pattern: /^\/cafe\/(\d+)$/, view: () => import('./views/cafe.js'), nav: 'spaces' },
+  { pattern: /^\/roundtable\/(\d+)$/, view: () => import('./views/roundtable.js'), nav: 'spaces' },
   { pattern: /^\/moderation$/, view: () => import('./views/moderation.js'), nav: 'moderation' },
   { pattern: /^\/login$/, view: () => import('./views/auth.js'), nav: 'login', params: ['login'] },
   { pattern: /^\/register$/, view: () => import('./views/auth.js'), nav: 'login', params: ['register'] },

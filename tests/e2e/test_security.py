@@ -41,6 +41,14 @@ def screens(server: Server, spaces: dict[str, str]) -> list[str]:
         },
     )
     assert res.status_code == 201, res.text
+    cafe_id = res.json()["id"]
+    res = server.api(
+        "moderator",
+        "POST",
+        f"/api/spaces/{spaces['workshop']}/roundtables",
+        json={"question": "A round table under the policy?", "turn_seconds": 120},
+    )
+    assert res.status_code == 201, res.text
     return [
         "#/",
         "#/login",
@@ -48,7 +56,8 @@ def screens(server: Server, spaces: dict[str, str]) -> list[str]:
         f"#/space/{spaces['talk']}",
         f"#/space/{spaces['workshop']}",
         f"#/thread/{thread_id}",
-        f"#/cafe/{res.json()['id']}",
+        f"#/cafe/{cafe_id}",
+        f"#/roundtable/{res.json()['id']}",
         "#/moderation",
     ]
 

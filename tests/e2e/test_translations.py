@@ -42,6 +42,8 @@ def test_every_key_the_code_uses_exists() -> None:
         "kind_": ["nma", "workshop", "general", "other"],
         "role_": ["admin", "moderator", "focal_point", "lcipp", "observer"],
         "cafe_state_": ["open", "running", "closed"],
+        "rt_state_": ["open", "closed"],
+        "rt_capacity_": ["party", "observer", "lcipp", "fwg", "secretariat"],
         "flag_": ["spam", "off_topic", "abusive", "safeguards", "other"],
         "done_": ["approve", "reject", "hide", "unhide", "pin", "unpin", "lock", "unlock"],
         "log_": ["when", "actor", "action", "target", "reason"],

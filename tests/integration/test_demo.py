@@ -79,7 +79,7 @@ async def test_demo_spaces_threads_and_visibility(client: AsyncTestClient, setti
     # The welcome thread is pinned, and the workshop holds the round table.
     listing = (await client.get("/api/spaces/workshop-sbsta63/threads")).json()["items"]
     assert listing[0]["pinned"] is True
-    round_table = next(t for t in listing if t["title"].startswith("Round table"))
+    round_table = next(t for t in listing if t["title"] == "Round table: points made by participants")
 
     # One observer post waits for a moderator: the public never sees it, the moderator does.
     public_posts = (await client.get(f"/api/threads/{round_table['id']}/posts")).json()["items"]
@@ -122,3 +122,24 @@ async def test_demo_twice_changes_nothing(client: AsyncTestClient, settings: Set
     assert (again.users, again.spaces, again.threads, again.posts) == (0, 0, 0, 0)
     assert again.cafe.startswith("already there")
     assert await _counts(settings) == before
+
+
+async def test_demo_round_table_is_held_closed_and_attributed_as_the_report_does(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    await _load(settings)
+    listed = (await client.get("/api/spaces/workshop-sbsta63/roundtables")).json()["items"]
+    assert len(listed) == 1
+    rt = listed[0]
+    assert rt["state"] == "closed" and rt["thread_id"] is not None
+    said = [i["attributed_as"] for i in rt["interventions"]]
+    assert said[0] == "a representative of the Facilitative Working Group"
+    assert said[1:] == ["a participant"] * 6
+    assert all(i["duration_seconds"] and i["summary"] for i in rt["interventions"])
+    posts = (await client.get(f"/api/threads/{rt['thread_id']}/posts")).json()["items"]
+    archive = "\n".join(p["body"] for p in posts)
+    assert "### 1. A representative of the Facilitative Working Group (5 min 00 s)" in archive
+    assert "### 7. A participant (3 min 00 s)" in archive
+    assert "Focal point" not in archive
+    again = await _load(settings)
+    assert again.roundtable.startswith("already there")

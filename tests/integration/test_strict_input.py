@@ -130,7 +130,17 @@ def _request_body_handlers(app: Litestar) -> Iterator[tuple[str, str]]:
             ):
                 continue
             path = route.path.replace("{slug:str}", "agora")
-            for name in ("user_id", "thread_id", "post_id", "cafe_id", "table_id", "message_id", "entry_id"):
+            for name in (
+                "user_id",
+                "thread_id",
+                "post_id",
+                "cafe_id",
+                "table_id",
+                "message_id",
+                "entry_id",
+                "roundtable_id",
+                "intervention_id",
+            ):
                 path = path.replace(f"{{{name}:int}}", "1")
             for method in handler.http_methods:
                 yield method, path

@@ -1,5 +1,5 @@
 // One space (#/space/{slug}): its threads (pinned first), a form to start a thread, and for
-// a workshop its world cafés.
+// a workshop its world cafés and round tables.
 
 import { h, mount, field, announce } from '../dom.js';
 import { t, formatDate, formatNumber } from '../i18n.js';
@@ -85,6 +85,45 @@ async function cafeSection(slug, space) {
   );
 }
 
+async function roundtableSection(slug, space) {
+  let tables = [];
+  try { tables = itemsOf(await get(`/api/spaces/${encodeURIComponent(slug)}/roundtables`)); } catch { tables = []; }
+  let form = null;
+  if (canModerate(space)) {
+    const question = h('textarea', { name: 'question', rows: 2, required: true, maxlength: 1000, dir: 'auto' });
+    const minutes = h('input', { type: 'number', name: 'turn_minutes', min: 1, max: 30, value: 3, inputmode: 'numeric' });
+    const policy = h('select', { name: 'policy' },
+      h('option', { value: 'request_order', text: t('rt_policy_request_order') }),
+      h('option', { value: 'parties_first', text: t('rt_policy_parties_first') }));
+    const error = h('p', { class: 'error', role: 'alert' });
+    form = h('form', { class: 'stack', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      error.textContent = '';
+      if (!question.value.trim()) { error.textContent = t('error_fill_all'); return; }
+      try {
+        const rt = await post(`/api/spaces/${encodeURIComponent(slug)}/roundtables`, {
+          question: question.value.trim(), turn_seconds: Math.round(Number(minutes.value) * 60), policy: policy.value,
+        });
+        location.hash = `#/roundtable/${rt.id}`;
+      } catch (err) { error.textContent = err.isNetwork ? t('error_network') : err.detail; }
+    } },
+    h('h3', { text: t('rt_open') }),
+    field(t('rt_question'), question),
+    field(t('rt_turn_minutes'), minutes),
+    field(t('rt_policy'), policy),
+    error,
+    h('div', {}, h('button', { type: 'submit', text: t('rt_open_button') })));
+  }
+  return h('section', { 'aria-labelledby': 'roundtables-h', class: 'card' },
+    h('h2', { id: 'roundtables-h', text: t('rt_list_title') }),
+    tables.length
+      ? h('ul', { class: 'plain-list' }, tables.map((rt) => h('li', {},
+        h('a', { href: `#/roundtable/${rt.id}`, dir: 'auto', text: rt.question }), ' ',
+        h('span', { class: 'badge', text: t(`rt_state_${rt.state}`) }))))
+      : h('p', { class: 'muted', text: t('rt_none') }),
+    form);
+}
+
 export async function render(main, [slug]) {
   const [space, threads] = await Promise.all([
     get(`/api/spaces/${encodeURIComponent(slug)}`),
@@ -94,6 +133,7 @@ export async function render(main, [slug]) {
   // Pinned first, then the order the server gave (latest activity).
   const ordered = [...threads.filter((x) => x.pinned), ...threads.filter((x) => !x.pinned)];
   const cafes = space.kind === 'workshop' ? await cafeSection(slug, space) : null;
+  const roundtables = space.kind === 'workshop' ? await roundtableSection(slug, space) : null;
 
   mount(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ', h('span', { text: t(`kind_${space.kind}`) })),
@@ -101,6 +141,7 @@ export async function render(main, [slug]) {
     space.description ? h('p', { dir: 'auto', text: space.description }) : null,
     space.moderation === 'pre' ? h('p', { class: 'muted small', text: t('premoderated_explain') }) : null,
     cafes,
+    roundtables,
     h('section', { 'aria-labelledby': 'threads-h' },
       h('h2', { id: 'threads-h', text: t('threads_title') }),
       ordered.length ? h('ul', { class: 'thread-list' }, ordered.map(threadItem)) : h('p', { class: 'muted', text: t('no_threads') })),
