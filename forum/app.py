@@ -48,6 +48,7 @@ from forum.ops.health import HealthChecks
 from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
+from forum.search.api.controllers import SearchController
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
 from forum.spaces.viewers import provide_viewer
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ThreadController,
         CafeController,
         ModerationController,
+        SearchController,  # search: GET /api/search
         live_socket,
         health,
         ready,

@@ -5,6 +5,7 @@ from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
 from forum.ops.models import HealthProbe
+from forum.search.models import SearchEntry
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
 from forum.threads.models import Flag, Post, PostRevision, Thread
@@ -23,6 +24,7 @@ __all__ = [
     "HealthProbe",
     "Post",
     "PostRevision",
+    "SearchEntry",
     "Space",
     "SpaceModerator",
     "TableMessage",

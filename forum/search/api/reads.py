@@ -1,0 +1,282 @@
+"""`GET /api/search`: the hits of a query that the caller may read, a page at a time.
+
+The visibility rule is applied in SQL, by joining each hit to what it belongs to, with the
+clauses the lists use: the space (forum.spaces.policy, evaluated for every space the caller
+could name), the thread (published, or the caller's own, or a space they moderate), the post
+(forum.threads.policy: published, or their own pending or hidden post, or a space they
+moderate; never a deleted one), the table (forum.cafes.policy.can_read_table: its host, who
+sat there, the space's moderators) and the message (published, or their own, or a space
+they moderate). So a hit the caller may not read is never returned, counted or quoted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import Role, User
+from forum.accounts.parties import is_party_code
+from forum.accounts.schemas import AuthorOut, iso
+from forum.accounts.viewer import Viewer
+from forum.cafes.models import Cafe, CafeTable, CafeVisit, TableMessage
+from forum.cafes.policy import VISIBLE_MESSAGE_STATUSES
+from forum.lib.errors import BadRequest
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import MAX_ID, Id
+from forum.search.api.schemas import SearchHit, SearchKind, SearchOrder, SpaceRef, TableRef, ThreadRef
+from forum.search.api.snippets import snippet
+from forum.search.models import FTS_TABLE, EntryKind, SearchEntry
+from forum.search.query import MAX_QUERY_CHARS, Query, parse
+from forum.spaces.models import Space
+from forum.spaces.policy import can_see_space_of
+from forum.threads.models import Post, PostStatus, Thread
+
+_KINDS = {
+    SearchKind.threads: EntryKind.thread,
+    SearchKind.posts: EntryKind.post,
+    SearchKind.messages: EntryKind.message,
+    SearchKind.harvests: EntryKind.harvest,
+}
+
+# Cursors: (score, entry id) by relevance, (created_at, entry id) newest first.
+ScorePosition = tuple[float, Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]]
+TimePosition = tuple[Annotated[datetime, msgspec.Meta(tz=True)], Id]
+
+
+class Filters(msgspec.Struct, frozen=True):
+    """The query's filters, as sent (checked in `search`)."""
+
+    space: str | None = None
+    author: int | None = None
+    party: str | None = None
+    role: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    order: str | None = None
+
+
+def _check_query(q: str | None) -> Query:
+    if q is None or not q.strip():
+        raise BadRequest("q: give the words to search for", field="q")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"q: at most {MAX_QUERY_CHARS} characters", field="q")
+    if "\x00" in q:
+        raise BadRequest("q: must not contain the NUL character (U+0000)", field="q")
+    query = parse(q)
+    if not query:
+        raise BadRequest("q: holds no word to search for (only punctuation or symbols)", field="q")
+    return query
+
+
+def _check_enum(value: str | None, name: str, allowed: type) -> Any:
+    if value is None:
+        return None
+    try:
+        return allowed(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in allowed)
+        raise BadRequest(f"{name}: one of {choices}, not {value[:40]!r}", field=name) from None
+
+
+async def _spaces(session: AsyncSession, viewer: Viewer) -> dict[int, Space]:
+    """Every space the caller may see, by id (the visibility rule of forum.spaces.policy)."""
+    spaces = (await session.execute(select(Space))).scalars().all()
+    return {s.id: s for s in spaces if can_see_space_of(viewer, s.id, s.visibility, s.allowed_roles)}
+
+
+def _hits(session: AsyncSession, query: Query) -> Any:
+    """(entry id, score) of every indexed text the query matches, before any rule."""
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = cast(literal(query.tsquery()), TSQUERY)
+        return (
+            select(
+                SearchEntry.id.label("id"),
+                cast(func.ts_rank(SearchEntry.document, tsquery), Float(53)).label("score"),
+            )
+            .where(SearchEntry.document.op("@@")(tsquery))
+            .subquery("hits")
+        )
+    # bm25 is lower for better hits: its negative keeps "higher is better" on both databases.
+    return (
+        text(
+            f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match"
+        )
+        .bindparams(match=query.fts5())
+        .columns(id=Integer, score=Float)
+        .subquery("hits")
+    )
+
+
+async def search(
+    session: AsyncSession,
+    viewer: Viewer,
+    q: str | None,
+    filters: Filters,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[SearchHit]:
+    query = _check_query(q)
+    limit = check_limit(limit, default=20)
+    kind = _check_enum(filters.kind, "kind", SearchKind)
+    order = _check_enum(filters.order, "order", SearchOrder) or SearchOrder.relevance
+    role = _check_enum(filters.role, "role", Role)
+    if filters.party is not None and not is_party_code(filters.party):
+        raise BadRequest("party: an ISO 3166-1 alpha-3 code such as JPN, or EUU", field="party")
+    if filters.since and filters.until and filters.since > filters.until:
+        raise BadRequest("until: must not be before since", field="until")
+    spaces = await _spaces(session, viewer)
+    if filters.space is not None:
+        chosen = [s for s in spaces.values() if s.slug == filters.space]
+        if not chosen:
+            # A space the caller may not see is answered as one that does not exist.
+            raise BadRequest(f"space: no space {filters.space[:64]!r}", field="space")
+        visible_ids = [chosen[0].id]
+    else:
+        visible_ids = sorted(spaces)
+    moderated = [space_id for space_id in visible_ids if viewer.moderates(space_id)]
+    position: Any = None
+    if order is SearchOrder.newest:
+        position = decode_cursor(cursor, TimePosition)
+    else:
+        position = decode_cursor(cursor, ScorePosition)
+
+    hits = _hits(session, query)
+    e = SearchEntry
+    space_id = func.coalesce(Thread.space_id, Cafe.space_id)
+    me = viewer.id
+    mine_thread = Thread.author_id == me if me is not None else false()
+    mine_post = Post.author_id == me if me is not None else false()
+    mine_message = TableMessage.author_id == me if me is not None else false()
+    thread_ok = or_(Thread.status == "published", mine_thread, Thread.space_id.in_(moderated))
+    post_ok = and_(
+        Post.status != PostStatus.deleted.value,
+        or_(Post.status == PostStatus.published.value, mine_post, Thread.space_id.in_(moderated)),
+    )
+    if me is None:
+        table_ok: Any = false()
+    else:
+        sat_there = exists().where(CafeVisit.table_id == CafeTable.id, CafeVisit.user_id == me)
+        table_ok = or_(CafeTable.host_id == me, Cafe.space_id.in_(moderated), sat_there)
+    message_ok = or_(
+        TableMessage.status.in_(sorted(VISIBLE_MESSAGE_STATUSES)), mine_message, Cafe.space_id.in_(moderated)
+    )
+    statement = (
+        select(
+            e.id,
+            e.kind,
+            e.ref_id,
+            e.created_at,
+            e.table_id,
+            hits.c.score,
+            space_id.label("space_id"),
+            Thread.id.label("thread_id"),
+            Thread.title,
+            Post.number,
+            Post.body,
+            TableMessage.body.label("message_body"),
+            CafeTable.topic,
+            CafeTable.harvest,
+            CafeTable.cafe_id,
+            Cafe.title.label("cafe_title"),
+            User.id.label("author_id"),
+            User.display_name,
+            User.role,
+            User.party,
+        )
+        .select_from(hits)
+        .join(e, e.id == hits.c.id)
+        .join(User, User.id == e.author_id)
+        .outerjoin(Thread, Thread.id == e.thread_id)
+        .outerjoin(Post, and_(e.kind == EntryKind.post.value, Post.id == e.ref_id))
+        .outerjoin(CafeTable, CafeTable.id == e.table_id)
+        .outerjoin(Cafe, Cafe.id == CafeTable.cafe_id)
+        .outerjoin(TableMessage, and_(e.kind == EntryKind.message.value, TableMessage.id == e.ref_id))
+        .where(
+            space_id.in_(bindparam("spaces", visible_ids, expanding=True)),
+            or_(
+                and_(e.kind == EntryKind.thread.value, Thread.id.is_not(None), thread_ok),
+                and_(e.kind == EntryKind.post.value, Post.id.is_not(None), thread_ok, post_ok),
+                and_(e.kind == EntryKind.message.value, TableMessage.id.is_not(None), table_ok, message_ok),
+                and_(e.kind == EntryKind.harvest.value, CafeTable.id.is_not(None)),
+            ),
+        )
+    )
+    if kind is not None:
+        statement = statement.where(e.kind == _KINDS[kind].value)
+    if filters.author is not None:
+        statement = statement.where(e.author_id == filters.author)
+    if filters.party is not None:
+        statement = statement.where(User.party == filters.party)
+    if role is not None:
+        statement = statement.where(User.role == role.value)
+    if filters.since is not None:
+        statement = statement.where(e.created_at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(e.created_at <= filters.until)
+    if order is SearchOrder.newest:
+        if position is not None:
+            at, last_id = position
+            statement = statement.where(or_(e.created_at < at, and_(e.created_at == at, e.id < last_id)))
+        statement = statement.order_by(e.created_at.desc(), e.id.desc())
+    else:
+        if position is not None:
+            score, last_id = position
+            statement = statement.where(
+                or_(hits.c.score < score, and_(hits.c.score == score, e.id < last_id))
+            )
+        statement = statement.order_by(hits.c.score.desc(), e.id.desc())
+    rows = (await session.execute(statement.limit(limit + 1))).all()
+    items = [_hit(row, spaces, query) for row in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        key = last.created_at.isoformat() if order is SearchOrder.newest else last.score
+        nxt = encode_cursor([key, last.id])
+    return Page(items=items, next=nxt)
+
+
+def _hit(row: Any, spaces: dict[int, Space], query: Query) -> SearchHit:
+    space = spaces[row.space_id]
+    kind = row.kind
+    source = {
+        EntryKind.thread.value: row.title,
+        EntryKind.post.value: row.body,
+        EntryKind.message.value: row.message_body,
+        EntryKind.harvest.value: row.harvest,
+    }[kind]
+    return SearchHit(
+        kind=kind,
+        id=row.ref_id,
+        score=float(row.score),
+        snippet=snippet(source or "", query),
+        created_at=iso(row.created_at) or "",
+        author=AuthorOut(id=row.author_id, display_name=row.display_name, role=row.role, party=row.party),
+        space=SpaceRef(slug=space.slug, title=space.title),
+        thread=ThreadRef(id=row.thread_id, title=row.title) if row.thread_id is not None else None,
+        post_number=row.number if kind == EntryKind.post.value else None,
+        table=(
+            TableRef(id=row.table_id, topic=row.topic, cafe_id=row.cafe_id, cafe_title=row.cafe_title)
+            if row.cafe_id is not None
+            else None
+        ),
+    )
