@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from forum.lib.db import create_engine
-from forum.models import metadata
+from forum.models import include_object, metadata
 from forum.settings import Settings
 
 config = context.config
@@ -24,19 +24,13 @@ def _settings() -> Settings:
     return settings
 
 
-def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # Search: SQLite's FTS5 table and its shadow tables are made by migration 0005 and
-    # unknown to the models (forum.search.models).
-    return not (type_ == "table" and name is not None and name.startswith("search_fts"))
-
-
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=_include_object,
+        include_object=include_object,  # search: not SQLite's FTS5 tables
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,9 +3,12 @@ message, a table's harvest).
 
 The row says what the text is (`kind`, `ref_id`) and where it lives (`thread_id` or
 `table_id`), never who may read it: that is decided when searching, by joining the hits to
-their posts, threads, tables and spaces (`forum.search.api.reads`). Its terms live in
-`document` (a tsvector, PostgreSQL) or in the FTS5 table `search_fts` whose rowid is the
-row's id (SQLite; made by the migration, unknown to the ORM).
+their posts, threads, tables and spaces (`forum.search.api.reads`). Its terms are in
+`document`: a tsvector with a GIN index on PostgreSQL; on SQLite the text of the two
+columns of the FTS5 table `search_fts` (a tab between them), which the table's triggers
+copy into it, the entry's id as its rowid (the FTS5 table and the triggers are made by
+migration 0005_search and unknown to the ORM). Ids follow the order texts were written in,
+so newest first is the highest id first.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC
 
-# SQLite has no tsvector: its terms are in search_fts, and this column stays empty there.
+# SQLite has no tsvector: there the column holds the text its FTS5 table indexes.
 Terms = Text().with_variant(TSVECTOR(), "postgresql")
 FTS_TABLE = "search_fts"
+DOCUMENT_INDEX = "ix_search_entries_document"
 
 
 class EntryKind(enum.StrEnum):
@@ -35,7 +39,8 @@ class SearchEntry(Base):
     __tablename__ = "search_entries"
     __table_args__ = (
         UniqueConstraint("kind", "ref_id"),
-        Index("ix_search_entries_document", "document", postgresql_using="gin"),
+        # PostgreSQL only: on SQLite the FTS5 table is the index.
+        Index(DOCUMENT_INDEX, "document", postgresql_using="gin").ddl_if(dialect="postgresql"),
         Index("ix_search_entries_created", "created_at"),
     )
 

@@ -155,6 +155,15 @@ class Document:
         """The two columns of SQLite's FTS5 table, terms separated by spaces."""
         return " ".join(self.stems), " ".join(self.words)
 
+    def fts_text(self) -> str:
+        """What SQLite keeps in `search_entries.document`: the two columns, a tab between them
+        (terms hold no tab); the table's triggers copy them into the FTS5 table."""
+        return "\t".join(self.fts_columns())
+
+    def stored(self, postgresql: bool) -> str:
+        """The `document` column's value on this database."""
+        return self.tsvector() if postgresql else self.fts_text()
+
     def tsvector(self) -> str:
         """PostgreSQL's tsvector in its literal syntax: the stem and the word share a position.
 

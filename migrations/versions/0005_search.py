@@ -1,8 +1,7 @@
 """search: the index of thread titles, posts, table messages and harvests, filled from what is there
 
-`search_entries` holds one row per text (PostgreSQL: its terms in a tsvector column with a
-GIN index); on SQLite the terms go to the FTS5 table `search_fts`, whose rowid is the row's
-id. Existing texts are indexed here, through the same normalizer as the application
+`search_entries` holds one row per text and its terms (PostgreSQL: a tsvector with a GIN
+index; SQLite: text that triggers copy into the FTS5 table `search_fts`, forum/search/fts.py). Existing texts are indexed here, through the same normalizer as the application
 (forum.search.terms); `forum search reindex` does it again at any time.
 
 Revision ID: 0005_search
@@ -16,6 +15,9 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from forum.search import fts
+from forum.search.rebuild import rebuild_sync
 
 revision: str = "0005_search"
 down_revision: str | None = "0004_health_probe"
@@ -59,31 +61,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("search_entries", schema=None) as batch_op:
         batch_op.create_index("ix_search_entries_created", ["created_at"], unique=False)
-        batch_op.create_index(
-            "ix_search_entries_document", ["document"], unique=False, postgresql_using="gin"
-        )
         batch_op.create_index(batch_op.f("ix_search_entries_table_id"), ["table_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_search_entries_thread_id"), ["thread_id"], unique=False)
     bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        # The terms are already folded and stemmed (forum.search.terms); unicode61 only
-        # splits them at the spaces between them.
-        op.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5(stems, words,"
-            " tokenize = 'unicode61 remove_diacritics 2')"
-        )
-    # Breaks nothing at import: the migrations run with the package installed.
-    from forum.search.rebuild import rebuild_sync
-
+    if bind.dialect.name == "postgresql":
+        op.create_index("ix_search_entries_document", "search_entries", ["document"], postgresql_using="gin")
+    else:
+        # The FTS5 table and the triggers that fill it (forum/search/fts.py).
+        for statement in fts.CREATE:
+            op.execute(statement)
+    # The application's own normalizer indexes what is there.
     rebuild_sync(bind)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS search_fts")
+        for statement in fts.DROP:
+            op.execute(statement)
+    else:
+        op.drop_index("ix_search_entries_document", table_name="search_entries", postgresql_using="gin")
     with op.batch_alter_table("search_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_search_entries_thread_id"))
         batch_op.drop_index(batch_op.f("ix_search_entries_table_id"))
-        batch_op.drop_index("ix_search_entries_document", postgresql_using="gin")
         batch_op.drop_index("ix_search_entries_created")
     op.drop_table("search_entries")

@@ -41,7 +41,14 @@ from forum.cafes.policy import VISIBLE_MESSAGE_STATUSES
 from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_ID, Id
-from forum.search.api.schemas import SearchHit, SearchKind, SearchOrder, SpaceRef, TableRef, ThreadRef
+from forum.search.api.schemas import (
+    SearchHit,
+    SearchKind,
+    SearchOrder,
+    SearchSpaceRef,
+    SearchTableRef,
+    SearchThreadRef,
+)
 from forum.search.api.snippets import snippet
 from forum.search.models import FTS_TABLE, EntryKind, SearchEntry
 from forum.search.query import MAX_QUERY_CHARS, Query, parse
@@ -56,9 +63,10 @@ _KINDS = {
     SearchKind.harvests: EntryKind.harvest,
 }
 
-# Cursors: (score, entry id) by relevance, (created_at, entry id) newest first.
-ScorePosition = tuple[float, Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]]
-TimePosition = tuple[Annotated[datetime, msgspec.Meta(tz=True)], Id]
+# Cursors: (entry id) newest first; (score, entry id, the ranked window's newest entry id)
+# by relevance.
+NewestPosition = tuple[Id]
+RelevancePosition = tuple[float, Id, Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]]
 
 
 class Filters(msgspec.Struct, frozen=True):
@@ -103,27 +111,32 @@ async def _spaces(session: AsyncSession, viewer: Viewer) -> dict[int, Space]:
     return {s.id: s for s in spaces if can_see_space_of(viewer, s.id, s.visibility, s.allowed_roles)}
 
 
-def _hits(session: AsyncSession, query: Query) -> Any:
-    """(entry id, score) of every indexed text the query matches, before any rule."""
-    if session.get_bind().dialect.name == "postgresql":
-        tsquery = cast(literal(query.tsquery()), TSQUERY)
-        return (
-            select(
-                SearchEntry.id.label("id"),
-                cast(func.ts_rank(SearchEntry.document, tsquery), Float(53)).label("score"),
-            )
-            .where(SearchEntry.document.op("@@")(tsquery))
-            .subquery("hits")
-        )
-    # bm25 is lower for better hits: its negative keeps "higher is better" on both databases.
-    return (
+# Relevance ranks the newest this-many visible matches (see docs/search.md): ranking every
+# match of a common word among a million texts would cost their whole posting lists.
+RANKED = 1000
+
+
+def _is_pg(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _matches(session: AsyncSession, query: Query) -> tuple[Any, Any]:
+    """(what to join the entries to, the condition) for every indexed text the query matches.
+
+    On SQLite the FTS5 table is walked newest first (its rowid is the entry's id), so a page
+    stops reading as soon as it is full; bm25 is computed for the rows read only."""
+    if _is_pg(session):
+        return None, SearchEntry.document.op("@@")(cast(literal(query.tsquery()), TSQUERY))
+    hits = (
         text(
-            f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match"
+            f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"
+            f" WHERE {FTS_TABLE} MATCH :match ORDER BY rowid DESC"
         )
         .bindparams(match=query.fts5())
         .columns(id=Integer, score=Float)
         .subquery("hits")
     )
+    return hits, None
 
 
 async def search(
@@ -144,6 +157,8 @@ async def search(
         raise BadRequest("party: an ISO 3166-1 alpha-3 code such as JPN, or EUU", field="party")
     if filters.since and filters.until and filters.since > filters.until:
         raise BadRequest("until: must not be before since", field="until")
+    newest = order is SearchOrder.newest
+    position: Any = decode_cursor(cursor, NewestPosition if newest else RelevancePosition)
     spaces = await _spaces(session, viewer)
     if filters.space is not None:
         chosen = [s for s in spaces.values() if s.slug == filters.space]
@@ -154,14 +169,9 @@ async def search(
     else:
         visible_ids = sorted(spaces)
     moderated = [space_id for space_id in visible_ids if viewer.moderates(space_id)]
-    position: Any = None
-    if order is SearchOrder.newest:
-        position = decode_cursor(cursor, TimePosition)
-    else:
-        position = decode_cursor(cursor, ScorePosition)
 
-    hits = _hits(session, query)
     e = SearchEntry
+    hits, matched = _matches(session, query)
     space_id = func.coalesce(Thread.space_id, Cafe.space_id)
     me = viewer.id
     mine_thread = Thread.author_id == me if me is not None else false()
@@ -180,32 +190,35 @@ async def search(
     message_ok = or_(
         TableMessage.status.in_(sorted(VISIBLE_MESSAGE_STATUSES)), mine_message, Cafe.space_id.in_(moderated)
     )
-    statement = (
-        select(
-            e.id,
-            e.kind,
-            e.ref_id,
-            e.created_at,
-            e.table_id,
-            hits.c.score,
-            space_id.label("space_id"),
-            Thread.id.label("thread_id"),
-            Thread.title,
-            Post.number,
-            Post.body,
-            TableMessage.body.label("message_body"),
-            CafeTable.topic,
-            CafeTable.harvest,
-            CafeTable.cafe_id,
-            Cafe.title.label("cafe_title"),
-            User.id.label("author_id"),
-            User.display_name,
-            User.role,
-            User.party,
-        )
-        .select_from(hits)
-        .join(e, e.id == hits.c.id)
-        .join(User, User.id == e.author_id)
+    score_of = hits.c.score if hits is not None else e.document
+    candidates = select(
+        e.id,
+        e.kind,
+        e.ref_id,
+        e.created_at,
+        e.table_id,
+        score_of.label("score"),
+        space_id.label("space_id"),
+        Thread.id.label("thread_id"),
+        Thread.title,
+        Post.number,
+        Post.body,
+        TableMessage.body.label("message_body"),
+        CafeTable.topic,
+        CafeTable.harvest,
+        CafeTable.cafe_id,
+        Cafe.title.label("cafe_title"),
+        User.id.label("author_id"),
+        User.display_name,
+        User.role,
+        User.party,
+    )
+    if hits is not None:
+        candidates = candidates.select_from(hits).join(e, e.id == hits.c.id)
+    else:
+        candidates = candidates.select_from(e).where(matched)
+    candidates = (
+        candidates.join(User, User.id == e.author_id)
         .outerjoin(Thread, Thread.id == e.thread_id)
         .outerjoin(Post, and_(e.kind == EntryKind.post.value, Post.id == e.ref_id))
         .outerjoin(CafeTable, CafeTable.id == e.table_id)
@@ -222,37 +235,56 @@ async def search(
         )
     )
     if kind is not None:
-        statement = statement.where(e.kind == _KINDS[kind].value)
+        candidates = candidates.where(e.kind == _KINDS[kind].value)
     if filters.author is not None:
-        statement = statement.where(e.author_id == filters.author)
+        candidates = candidates.where(e.author_id == filters.author)
     if filters.party is not None:
-        statement = statement.where(User.party == filters.party)
+        candidates = candidates.where(User.party == filters.party)
     if role is not None:
-        statement = statement.where(User.role == role.value)
+        candidates = candidates.where(User.role == role.value)
     if filters.since is not None:
-        statement = statement.where(e.created_at >= filters.since)
+        candidates = candidates.where(e.created_at >= filters.since)
     if filters.until is not None:
-        statement = statement.where(e.created_at <= filters.until)
-    if order is SearchOrder.newest:
+        candidates = candidates.where(e.created_at <= filters.until)
+    # Entries are numbered as texts are written: newest first is the highest id first.
+    id_order = (hits.c.id if hits is not None else e.id).desc()
+    if newest:
         if position is not None:
-            at, last_id = position
-            statement = statement.where(or_(e.created_at < at, and_(e.created_at == at, e.id < last_id)))
-        statement = statement.order_by(e.created_at.desc(), e.id.desc())
+            candidates = candidates.where(e.id < position[0])
+        statement = _ranked(session, candidates.order_by(id_order).limit(limit + 1), query)
+        statement = statement.order_by(statement.selected_columns.id.desc())
+        ceiling = None
     else:
+        # The ranked window stays the same from page to page: the first page's newest entry
+        # bounds it, so texts written meanwhile do not shift it.
+        ceiling = position[2] if position is not None else await session.scalar(select(func.max(e.id)))
+        candidates = candidates.where(e.id <= (ceiling or 0))
+        ranked = _ranked(session, candidates.order_by(id_order).limit(RANKED), query).subquery("ranked")
+        statement = select(ranked)
         if position is not None:
-            score, last_id = position
+            score, last_id, _ = position
             statement = statement.where(
-                or_(hits.c.score < score, and_(hits.c.score == score, e.id < last_id))
+                or_(ranked.c.score < score, and_(ranked.c.score == score, ranked.c.id < last_id))
             )
-        statement = statement.order_by(hits.c.score.desc(), e.id.desc())
-    rows = (await session.execute(statement.limit(limit + 1))).all()
+        statement = statement.order_by(ranked.c.score.desc(), ranked.c.id.desc()).limit(limit + 1)
+    rows = (await session.execute(statement)).all()
     items = [_hit(row, spaces, query) for row in rows[:limit]]
     nxt = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        key = last.created_at.isoformat() if order is SearchOrder.newest else last.score
-        nxt = encode_cursor([key, last.id])
+        nxt = encode_cursor([last.id] if newest else [last.score, last.id, ceiling])
     return Page(items=items, next=nxt)
+
+
+def _ranked(session: AsyncSession, candidates: Any, query: Query) -> Any:
+    """The candidates with their score: PostgreSQL ranks only the rows the limit kept (ts_rank
+    reads the whole tsvector); SQLite's bm25 came with the match."""
+    if not _is_pg(session):
+        return select(candidates.subquery("found"))
+    found = candidates.subquery("found")
+    tsquery = cast(literal(query.tsquery()), TSQUERY)
+    columns = [c for c in found.c if c.name != "score"]
+    return select(*columns, cast(func.ts_rank(found.c.score, tsquery), Float(53)).label("score"))
 
 
 def _hit(row: Any, spaces: dict[int, Space], query: Query) -> SearchHit:
@@ -271,11 +303,11 @@ def _hit(row: Any, spaces: dict[int, Space], query: Query) -> SearchHit:
         snippet=snippet(source or "", query),
         created_at=iso(row.created_at) or "",
         author=AuthorOut(id=row.author_id, display_name=row.display_name, role=row.role, party=row.party),
-        space=SpaceRef(slug=space.slug, title=space.title),
-        thread=ThreadRef(id=row.thread_id, title=row.title) if row.thread_id is not None else None,
+        space=SearchSpaceRef(slug=space.slug, title=space.title),
+        thread=SearchThreadRef(id=row.thread_id, title=row.title) if row.thread_id is not None else None,
         post_number=row.number if kind == EntryKind.post.value else None,
         table=(
-            TableRef(id=row.table_id, topic=row.topic, cafe_id=row.cafe_id, cafe_title=row.cafe_title)
+            SearchTableRef(id=row.table_id, topic=row.topic, cafe_id=row.cafe_id, cafe_title=row.cafe_title)
             if row.cafe_id is not None
             else None
         ),

@@ -23,17 +23,17 @@ class SearchOrder(enum.StrEnum):
     newest = "newest"
 
 
-class SpaceRef(msgspec.Struct):
+class SearchSpaceRef(msgspec.Struct):
     slug: str
     title: str
 
 
-class ThreadRef(msgspec.Struct):
+class SearchThreadRef(msgspec.Struct):
     id: int
     title: str
 
 
-class TableRef(msgspec.Struct):
+class SearchTableRef(msgspec.Struct):
     id: int
     topic: str
     cafe_id: int
@@ -53,7 +53,7 @@ class SearchHit(msgspec.Struct):
     snippet: str
     created_at: str
     author: AuthorOut
-    space: SpaceRef
-    thread: ThreadRef | None = None
+    space: SearchSpaceRef
+    thread: SearchThreadRef | None = None
     post_number: int | None = None
-    table: TableRef | None = None
+    table: SearchTableRef | None = None
