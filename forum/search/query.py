@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from forum.search.terms import LATIN_LANGUAGES, Piece, fold, pieces, quote, stem, stem_of
 
@@ -57,7 +58,7 @@ class Unit:
         return found
 
 
-@dataclass(frozen=True)
+@dataclass
 class Query:
     units: list[Unit] = field(default_factory=list)
 
@@ -77,27 +78,50 @@ class Query:
     # -- snippets --------------------------------------------------------------------------
     def matches(self, piece: Piece) -> list[tuple[int, int]]:
         """The spans of a document piece (offsets into the folded text) that this query found."""
-        spans: list[tuple[int, int]] = []
+        if piece.cjk:
+            spans = []
+            for wanted in self._wanted.cjk:
+                start = piece.folded.find(wanted)
+                while start >= 0:
+                    spans.append((start, start + len(wanted)))
+                    start = piece.folded.find(wanted, start + 1)
+            return spans
+        return [(0, len(piece.folded))] if self._wanted.word(piece.folded) else []
+
+    @cached_property
+    def _wanted(self) -> _Wanted:
+        wanted = _Wanted()
         for unit in self.units:
-            for wanted in unit.pieces:
-                if piece.cjk and wanted.cjk:
-                    start = piece.folded.find(wanted.folded)
-                    while start >= 0:
-                        spans.append((start, start + len(wanted.folded)))
-                        start = piece.folded.find(wanted.folded, start + 1)
-                elif (
-                    not piece.cjk and not wanted.cjk and _same_word(piece.folded, wanted.folded, unit.prefix)
-                ):
-                    spans.append((0, len(piece.folded)))
-        return spans
+            for piece in unit.pieces:
+                if piece.cjk:
+                    wanted.cjk.append(piece.folded)
+                    continue
+                (wanted.prefixes if unit.prefix else wanted.exact).add(piece.folded)
+                for lang in _languages(piece.folded):
+                    wanted.stems.add((lang, stem(piece.folded, lang)))
+        return wanted
 
 
-def _same_word(word: str, wanted: str, prefix: bool) -> bool:
-    if word == wanted or (prefix and word.startswith(wanted)):
-        return True
-    return any(
-        stem(word, lang) == stem(wanted, lang) for lang in _languages(wanted) if lang in _languages(word)
-    )
+@dataclass
+class _Wanted:
+    """What a query looks for, ready to mark the words of a text (each word judged once)."""
+
+    cjk: list[str] = field(default_factory=list)
+    exact: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    stems: set[tuple[str, str]] = field(default_factory=set)
+    seen: dict[str, bool] = field(default_factory=dict)
+
+    def word(self, word: str) -> bool:
+        found = self.seen.get(word)
+        if found is None:
+            found = (
+                word in self.exact
+                or any(word.startswith(p) for p in self.prefixes)
+                or any((lang, stem(word, lang)) in self.stems for lang in _languages(word))
+            )
+            self.seen[word] = found
+        return found
 
 
 def _fts5_phrase(terms: list[str]) -> str:

@@ -50,16 +50,14 @@ LATIN_LANGUAGES = tuple(_LATIN_STOPWORDS)
 _STEMMERS = {name: snowballstemmer.stemmer(name) for name in (*LATIN_LANGUAGES, "russian")}
 
 
+# Hiragana and katakana, CJK ideographs (extension A, the unified block, compatibility
+# ideographs, extensions B to G), katakana phonetic extensions: scripts written without spaces.
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u31f0-\u31ff\U00020000-\U0003134f"
+_CJK_RUN = re.compile(f"([{_CJK_CHARS}]+)")
+
+
 def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # hiragana, katakana
-        or 0x3400 <= code <= 0x4DBF  # CJK extension A
-        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
-        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
-        or 0x31F0 <= code <= 0x31FF  # katakana phonetic extensions
-        or 0x20000 <= code <= 0x3134F  # extensions B to G
-    )
+    return _CJK_RUN.match(char) is not None
 
 
 def _is_cyrillic(char: str) -> bool:
@@ -126,11 +124,10 @@ def pieces(text: str) -> Iterator[Piece]:
         for part in _ALNUM.findall(folded_word):
             if len(part) > MAX_WORD_CHARS:
                 continue
-            run_start = 0
-            for i in range(1, len(part) + 1):
-                if i == len(part) or _is_cjk(part[i]) != _is_cjk(part[run_start]):
-                    yield Piece(match.start(), match.end(), part[run_start:i], _is_cjk(part[run_start]))
-                    run_start = i
+            # Split at the edges of CJK runs: the odd pieces are CJK, the even ones not.
+            for i, run in enumerate(_CJK_RUN.split(part)):
+                if run:
+                    yield Piece(match.start(), match.end(), run, i % 2 == 1)
 
 
 def stem_of(word: str, language: str) -> str:
