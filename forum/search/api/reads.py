@@ -139,6 +139,12 @@ def _matches(session: AsyncSession, query: Query) -> tuple[Any, Any]:
     return hits, None
 
 
+# Matches are read newest first in windows: the first holds twice what a page needs, each
+# next one four times more, up to this (a bound on the ids sent back in one statement);
+# past it, every match is read.
+MAX_WINDOW = 16_000
+
+
 async def search(
     session: AsyncSession,
     viewer: Viewer,
@@ -168,64 +174,119 @@ async def search(
         visible_ids = [chosen[0].id]
     else:
         visible_ids = sorted(spaces)
-    moderated = [space_id for space_id in visible_ids if viewer.moderates(space_id)]
+    rule = _Rule(viewer, visible_ids)
 
+    # 1. The matches, newest first, narrowed by what the entry itself says.
     e = SearchEntry
     hits, matched = _matches(session, query)
-    space_id = func.coalesce(Thread.space_id, Cafe.space_id)
-    me = viewer.id
-    mine_thread = Thread.author_id == me if me is not None else false()
-    mine_post = Post.author_id == me if me is not None else false()
-    mine_message = TableMessage.author_id == me if me is not None else false()
-    thread_ok = or_(Thread.status == "published", mine_thread, Thread.space_id.in_(moderated))
-    post_ok = and_(
-        Post.status != PostStatus.deleted.value,
-        or_(Post.status == PostStatus.published.value, mine_post, Thread.space_id.in_(moderated)),
-    )
-    if me is None:
-        table_ok: Any = false()
-    else:
-        sat_there = exists().where(CafeVisit.table_id == CafeTable.id, CafeVisit.user_id == me)
-        table_ok = or_(CafeTable.host_id == me, Cafe.space_id.in_(moderated), sat_there)
-    message_ok = or_(
-        TableMessage.status.in_(sorted(VISIBLE_MESSAGE_STATUSES)), mine_message, Cafe.space_id.in_(moderated)
-    )
-    score_of = hits.c.score if hits is not None else e.document
-    candidates = select(
-        e.id,
-        e.kind,
-        e.ref_id,
-        e.created_at,
-        e.table_id,
-        score_of.label("score"),
-        space_id.label("space_id"),
-        Thread.id.label("thread_id"),
-        Thread.title,
-        Post.number,
-        Post.body,
-        TableMessage.body.label("message_body"),
-        CafeTable.topic,
-        CafeTable.harvest,
-        CafeTable.cafe_id,
-        Cafe.title.label("cafe_title"),
-        User.id.label("author_id"),
-        User.display_name,
-        User.role,
-        User.party,
-    )
     if hits is not None:
-        candidates = candidates.select_from(hits).join(e, e.id == hits.c.id)
+        base = select(e.id, hits.c.score).select_from(hits).join(e, e.id == hits.c.id)
+        newest_first = hits.c.id.desc()
     else:
-        candidates = candidates.select_from(e).where(matched)
-    candidates = (
-        candidates.join(User, User.id == e.author_id)
-        .outerjoin(Thread, Thread.id == e.thread_id)
-        .outerjoin(Post, and_(e.kind == EntryKind.post.value, Post.id == e.ref_id))
-        .outerjoin(CafeTable, CafeTable.id == e.table_id)
-        .outerjoin(Cafe, Cafe.id == CafeTable.cafe_id)
-        .outerjoin(TableMessage, and_(e.kind == EntryKind.message.value, TableMessage.id == e.ref_id))
-        .where(
-            space_id.in_(bindparam("spaces", visible_ids, expanding=True)),
+        base = select(e.id, literal(0.0).label("score")).where(matched)
+        newest_first = e.id.desc()
+    if kind is not None:
+        base = base.where(e.kind == _KINDS[kind].value)
+    if filters.author is not None:
+        base = base.where(e.author_id == filters.author)
+    if filters.party is not None or role is not None:
+        authors = select(User.id)
+        if filters.party is not None:
+            authors = authors.where(User.party == filters.party)
+        if role is not None:
+            authors = authors.where(User.role == role.value)
+        base = base.where(e.author_id.in_(authors))
+    if filters.space is not None:
+        base = base.where(
+            or_(
+                e.thread_id.in_(select(Thread.id).where(Thread.space_id == visible_ids[0])),
+                e.table_id.in_(
+                    select(CafeTable.id)
+                    .join(Cafe, Cafe.id == CafeTable.cafe_id)
+                    .where(Cafe.space_id == visible_ids[0])
+                ),
+            )
+        )
+    if filters.since is not None:
+        base = base.where(e.created_at >= filters.since)
+    if filters.until is not None:
+        base = base.where(e.created_at <= filters.until)
+    ceiling = None
+    if newest:
+        if position is not None:
+            base = base.where(e.id < position[0])
+    else:
+        # The ranked window stays the same from page to page: the first page's newest entry
+        # bounds it, so texts written meanwhile do not shift it.
+        ceiling = position[2] if position is not None else await session.scalar(select(func.max(e.id)))
+        base = base.where(e.id <= (ceiling or 0))
+    base = base.order_by(newest_first)
+
+    # 2. Of those, the ones the caller may read, until there are enough.
+    need = limit + 1 if newest else RANKED
+    window: int | None = max(2 * need, 100)
+    while True:
+        found = (await session.execute(base.limit(window) if window else base)).all()
+        scores = {row.id: row.score for row in found}
+        readable = await rule.filter(session, list(scores)) if scores else []
+        if len(readable) >= need or window is None or len(found) < window:
+            break
+        window = window * 4 if window * 4 <= MAX_WINDOW else None
+    readable = readable[:need]
+
+    # 3. Scores (PostgreSQL ranks only these), the order, the page.
+    if hits is None and readable:
+        tsquery = cast(literal(query.tsquery()), TSQUERY)
+        ranked = select(e.id, cast(func.ts_rank(e.document, tsquery), Float(53))).where(
+            e.id.in_(bindparam("ids", readable, expanding=True))
+        )
+        scores = dict((await session.execute(ranked)).tuples().all())
+    if newest:
+        page = [(scores[i], i) for i in readable]
+    else:
+        page = sorted(((scores[i], i) for i in readable), reverse=True)
+        if position is not None:
+            last_score, last_id, _ = position
+            page = [(s, i) for s, i in page if (s, i) < (last_score, last_id)]
+    page = page[: limit + 1]
+    rows = {row.id: row for row in await rule.rows(session, [i for _, i in page])}
+    # A text hidden between these statements is left out of the page, never shown.
+    items = [_hit(rows[i], score, spaces, query) for score, i in page[:limit] if i in rows]
+    nxt = None
+    if len(page) > limit:
+        last_score, last_id = page[limit - 1]
+        nxt = encode_cursor([last_id] if newest else [last_score, last_id, ceiling])
+    return Page(items=items, next=nxt)
+
+
+class _Rule:
+    """The visibility rule of every domain, as SQL joined to the entries (see the module)."""
+
+    def __init__(self, viewer: Viewer, space_ids: list[int]) -> None:
+        e = SearchEntry
+        moderated = [space_id for space_id in space_ids if viewer.moderates(space_id)]
+        me = viewer.id
+        mine_thread = Thread.author_id == me if me is not None else false()
+        mine_post = Post.author_id == me if me is not None else false()
+        mine_message = TableMessage.author_id == me if me is not None else false()
+        thread_ok = or_(Thread.status == "published", mine_thread, Thread.space_id.in_(moderated))
+        post_ok = and_(
+            Post.status != PostStatus.deleted.value,
+            or_(Post.status == PostStatus.published.value, mine_post, Thread.space_id.in_(moderated)),
+        )
+        if me is None:
+            table_ok: Any = false()
+        else:
+            sat_there = exists().where(CafeVisit.table_id == CafeTable.id, CafeVisit.user_id == me)
+            table_ok = or_(CafeTable.host_id == me, Cafe.space_id.in_(moderated), sat_there)
+        message_ok = or_(
+            TableMessage.status.in_(sorted(VISIBLE_MESSAGE_STATUSES)),
+            mine_message,
+            Cafe.space_id.in_(moderated),
+        )
+        self.space_id = func.coalesce(Thread.space_id, Cafe.space_id)
+        self.where = and_(
+            self.space_id.in_(bindparam("spaces", space_ids, expanding=True)),
             or_(
                 and_(e.kind == EntryKind.thread.value, Thread.id.is_not(None), thread_ok),
                 and_(e.kind == EntryKind.post.value, Post.id.is_not(None), thread_ok, post_ok),
@@ -233,61 +294,57 @@ async def search(
                 and_(e.kind == EntryKind.harvest.value, CafeTable.id.is_not(None)),
             ),
         )
-    )
-    if kind is not None:
-        candidates = candidates.where(e.kind == _KINDS[kind].value)
-    if filters.author is not None:
-        candidates = candidates.where(e.author_id == filters.author)
-    if filters.party is not None:
-        candidates = candidates.where(User.party == filters.party)
-    if role is not None:
-        candidates = candidates.where(User.role == role.value)
-    if filters.since is not None:
-        candidates = candidates.where(e.created_at >= filters.since)
-    if filters.until is not None:
-        candidates = candidates.where(e.created_at <= filters.until)
-    # Entries are numbered as texts are written: newest first is the highest id first.
-    id_order = (hits.c.id if hits is not None else e.id).desc()
-    if newest:
-        if position is not None:
-            candidates = candidates.where(e.id < position[0])
-        statement = _ranked(session, candidates.order_by(id_order).limit(limit + 1), query)
-        statement = statement.order_by(statement.selected_columns.id.desc())
-        ceiling = None
-    else:
-        # The ranked window stays the same from page to page: the first page's newest entry
-        # bounds it, so texts written meanwhile do not shift it.
-        ceiling = position[2] if position is not None else await session.scalar(select(func.max(e.id)))
-        candidates = candidates.where(e.id <= (ceiling or 0))
-        ranked = _ranked(session, candidates.order_by(id_order).limit(RANKED), query).subquery("ranked")
-        statement = select(ranked)
-        if position is not None:
-            score, last_id, _ = position
-            statement = statement.where(
-                or_(ranked.c.score < score, and_(ranked.c.score == score, ranked.c.id < last_id))
-            )
-        statement = statement.order_by(ranked.c.score.desc(), ranked.c.id.desc()).limit(limit + 1)
-    rows = (await session.execute(statement)).all()
-    items = [_hit(row, spaces, query) for row in rows[:limit]]
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.id] if newest else [last.score, last.id, ceiling])
-    return Page(items=items, next=nxt)
+
+    def _joined(self, *columns: Any, ids: list[int]) -> Any:
+        e = SearchEntry
+        return (
+            select(*columns)
+            .select_from(e)
+            .join(User, User.id == e.author_id)
+            .outerjoin(Thread, Thread.id == e.thread_id)
+            .outerjoin(Post, and_(e.kind == EntryKind.post.value, Post.id == e.ref_id))
+            .outerjoin(CafeTable, CafeTable.id == e.table_id)
+            .outerjoin(Cafe, Cafe.id == CafeTable.cafe_id)
+            .outerjoin(TableMessage, and_(e.kind == EntryKind.message.value, TableMessage.id == e.ref_id))
+            .where(e.id.in_(bindparam("ids", ids, expanding=True)), self.where)
+        )
+
+    async def filter(self, session: AsyncSession, ids: list[int]) -> list[int]:
+        """Which of these entries the caller may read, newest first."""
+        statement = self._joined(SearchEntry.id, ids=ids).order_by(SearchEntry.id.desc())
+        return list((await session.execute(statement)).scalars())
+
+    async def rows(self, session: AsyncSession, ids: list[int]) -> list[Any]:
+        """What a page shows of these entries (those the caller may still read)."""
+        if not ids:
+            return []
+        e = SearchEntry
+        statement = self._joined(
+            e.id,
+            e.kind,
+            e.ref_id,
+            e.created_at,
+            e.table_id,
+            self.space_id.label("space_id"),
+            Thread.id.label("thread_id"),
+            Thread.title,
+            Post.number,
+            Post.body,
+            TableMessage.body.label("message_body"),
+            CafeTable.topic,
+            CafeTable.harvest,
+            CafeTable.cafe_id,
+            Cafe.title.label("cafe_title"),
+            User.id.label("author_id"),
+            User.display_name,
+            User.role,
+            User.party,
+            ids=ids,
+        )
+        return list((await session.execute(statement)).all())
 
 
-def _ranked(session: AsyncSession, candidates: Any, query: Query) -> Any:
-    """The candidates with their score: PostgreSQL ranks only the rows the limit kept (ts_rank
-    reads the whole tsvector); SQLite's bm25 came with the match."""
-    if not _is_pg(session):
-        return select(candidates.subquery("found"))
-    found = candidates.subquery("found")
-    tsquery = cast(literal(query.tsquery()), TSQUERY)
-    columns = [c for c in found.c if c.name != "score"]
-    return select(*columns, cast(func.ts_rank(found.c.score, tsquery), Float(53)).label("score"))
-
-
-def _hit(row: Any, spaces: dict[int, Space], query: Query) -> SearchHit:
+def _hit(row: Any, score: float, spaces: dict[int, Space], query: Query) -> SearchHit:
     space = spaces[row.space_id]
     kind = row.kind
     source = {
@@ -299,7 +356,7 @@ def _hit(row: Any, spaces: dict[int, Space], query: Query) -> SearchHit:
     return SearchHit(
         kind=kind,
         id=row.ref_id,
-        score=float(row.score),
+        score=float(score),
         snippet=snippet(source or "", query),
         created_at=iso(row.created_at) or "",
         author=AuthorOut(id=row.author_id, display_name=row.display_name, role=row.role, party=row.party),
