@@ -149,6 +149,10 @@ async def test_filters(client: httpx.AsyncClient, cast: Cast, thread: dict) -> N
     assert await hits(client, "forest", since=future) == []
     assert {h["id"] for h in await hits(client, "forest", since=past, until=future)} == both
     assert await hits(client, "forest", until=past) == []
+    # Without an offset a date-time is UTC.
+    naive_past = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None).isoformat()
+    assert {h["id"] for h in await hits(client, "forest", since=naive_past)} == both
+    assert await hits(client, "forest", until=naive_past) == []
 
 
 @pytest.mark.parametrize("order", ["relevance", "newest"])

@@ -11,7 +11,7 @@ they moderate). So a hit the caller may not read is never returned, counted or q
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -161,7 +161,10 @@ async def search(
     role = _check_enum(filters.role, "role", Role)
     if filters.party is not None and not is_party_code(filters.party):
         raise BadRequest("party: an ISO 3166-1 alpha-3 code such as JPN, or EUU", field="party")
-    if filters.since and filters.until and filters.since > filters.until:
+    # A date-time without an offset is UTC (the database compares only aware ones).
+    since = filters.since.replace(tzinfo=UTC) if filters.since and not filters.since.tzinfo else filters.since
+    until = filters.until.replace(tzinfo=UTC) if filters.until and not filters.until.tzinfo else filters.until
+    if since and until and since > until:
         raise BadRequest("until: must not be before since", field="until")
     newest = order is SearchOrder.newest
     position: Any = decode_cursor(cursor, NewestPosition if newest else RelevancePosition)
@@ -207,10 +210,10 @@ async def search(
                 ),
             )
         )
-    if filters.since is not None:
-        base = base.where(e.created_at >= filters.since)
-    if filters.until is not None:
-        base = base.where(e.created_at <= filters.until)
+    if since is not None:
+        base = base.where(e.created_at >= since)
+    if until is not None:
+        base = base.where(e.created_at <= until)
     ceiling = None
     if newest:
         if position is not None:
