@@ -288,13 +288,16 @@ class _Rule:
             Cafe.space_id.in_(moderated),
         )
         self.space_id = func.coalesce(Thread.space_id, Cafe.space_id)
+        # `kind || ''`: the entries come by their ids; without statistics SQLite would
+        # otherwise walk the (kind, ref_id) index through every entry of each kind.
+        kind = e.kind.concat("")
         self.where = and_(
             self.space_id.in_(bindparam("spaces", space_ids, expanding=True)),
             or_(
-                and_(e.kind == EntryKind.thread.value, Thread.id.is_not(None), thread_ok),
-                and_(e.kind == EntryKind.post.value, Post.id.is_not(None), thread_ok, post_ok),
-                and_(e.kind == EntryKind.message.value, TableMessage.id.is_not(None), table_ok, message_ok),
-                and_(e.kind == EntryKind.harvest.value, CafeTable.id.is_not(None)),
+                and_(kind == EntryKind.thread.value, Thread.id.is_not(None), thread_ok),
+                and_(kind == EntryKind.post.value, Post.id.is_not(None), thread_ok, post_ok),
+                and_(kind == EntryKind.message.value, TableMessage.id.is_not(None), table_ok, message_ok),
+                and_(kind == EntryKind.harvest.value, CafeTable.id.is_not(None)),
             ),
         )
 
