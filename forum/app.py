@@ -49,6 +49,7 @@ from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
 from forum.roundtables.controllers import RoundTableController
+from forum.search.api.controllers import SearchController
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
 from forum.spaces.viewers import provide_viewer
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CafeController,
         RoundTableController,  # round tables
         ModerationController,
+        SearchController,  # search: GET /api/search
         live_socket,
         health,
         ready,

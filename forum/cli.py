@@ -1,4 +1,5 @@
-"""`forum serve | db upgrade | users create | demo | generate`: thin commands that call services."""
+"""`forum serve | db upgrade | users create | demo | generate | search reindex`: thin commands
+that call services."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TypeVar
 
 import click
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.services import create_user
 from forum.demo.generate import GenerateRefused
@@ -18,6 +20,7 @@ from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.errors import ForumError
 from forum.lib.migrate import upgrade
 from forum.realtime.wire import uvicorn_options
+from forum.search.rebuild import rebuild_sync
 from forum.settings import Settings
 
 T = TypeVar("T")
@@ -189,6 +192,27 @@ def generate(posts: int, threads: int, spaces: int, users: int | None, seed: int
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo(summary)
+
+
+@main.group()
+def search() -> None:
+    """The search index."""
+
+
+@search.command("reindex")
+def search_reindex() -> None:
+    """Index every thread title, post, table message and harvest again, in one transaction
+    (searches meanwhile see the old index until it commits)."""
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+
+    async def work(session: AsyncSession) -> int:
+        connection = await session.connection()
+        return await connection.run_sync(rebuild_sync)
+
+    count = _run_in_transaction(work, settings)
+    click.echo(f"indexed {count} texts")
 
 
 if __name__ == "__main__":

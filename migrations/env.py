@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from forum.lib.db import create_engine
-from forum.models import metadata
+from forum.models import include_object, metadata
 from forum.settings import Settings
 
 config = context.config
@@ -30,6 +30,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,  # search: not SQLite's FTS5 tables
     )
     with context.begin_transaction():
         context.run_migrations()

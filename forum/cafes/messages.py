@@ -42,6 +42,9 @@ from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.pagination import Page, check_limit
 from forum.lib.raw_input import MAX_INT32
+from forum.search import index as search_index
+from forum.search.index import Entry
+from forum.search.models import EntryKind
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space_of
 from forum.streams.models import Event
@@ -334,6 +337,11 @@ async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User,
         message = TableMessage(id=ids[values["table_id"], values["number"]], **values)
         make_transient_to_detached(message)
         messages.append(message)
+    found = [
+        Entry(EntryKind.message, m.id, m.body, m.author_id, m.created_at, table_id=m.table_id)
+        for m in messages
+    ]
+    await search_index.put_many(session, found)  # search: the new texts, in this transaction
     events = await streams.append_many(
         session,
         [
@@ -389,6 +397,10 @@ async def set_harvest(session: AsyncSession, viewer: Viewer, table_id: int, body
         return table
     table.harvest = body
     await session.flush()
+    # Search: the harvest replaces the previous one (an empty one is nothing to find).
+    await search_index.put(
+        session, Entry(EntryKind.harvest, table.id, body, user.id, utcnow(), table_id=table.id)
+    )
     await streams.append(
         session,
         table_topic(table.id),

@@ -122,6 +122,11 @@ def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
         elif message:
             parts.append(message)
     if not parts:
+        # Litestar names a missing query parameter only in its sentence.
+        if m := re.fullmatch(
+            r"Missing required (?:query|header|cookie) parameter '(.+?)'.*", exc.detail or ""
+        ):
+            return f"{m[1]}: is required", m[1]
         return exc.detail or "the request is not valid", None
     return "; ".join(parts), field
 

@@ -18,10 +18,12 @@ from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Invalid
 from forum.moderation import access, policy
 from forum.moderation.schemas import FlagIn
+from forum.search import index as search_index
 from forum.spaces.models import SpaceModerator
 from forum.threads import counts, events, lookup, queue
 from forum.threads.models import Flag, FlagReason, Post, PostRevision, PostStatus
 from forum.threads.schemas import FlagOut
+from forum.threads.services import post_entry
 
 # --- acting on posts ----------------------------------------------------------------------
 
@@ -114,6 +116,7 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
         post.body = body
         post.html = markdown.render(body)
         post.edited_at = now
+        await search_index.put(session, post_entry(post))  # search: the corrected text
     thread = found.thread
     extra: dict[str, Any] = {"corrected": corrected}
     if thread.status != "published" and post.number == 1:

@@ -38,6 +38,7 @@ from forum.lib import counters, markdown
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
+from forum.search import index as search_index
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.streams.models import Event
@@ -47,7 +48,7 @@ from forum.threads.lookup import VisibleThread
 from forum.threads.models import Post, PostStatus, Thread
 from forum.threads.policy import PUBLIC_STATUSES, can_see_post, can_see_thread, publishes_at_once
 from forum.threads.schemas import post_data, post_stub
-from forum.threads.services import PostWritten
+from forum.threads.services import PostWritten, post_entry
 
 
 @dataclass(frozen=True)
@@ -364,6 +365,7 @@ async def _store(
         post = Post(id=ids[values["thread_id"], values["number"]], **values)
         make_transient_to_detached(post)
         posts.append(post)
+    await search_index.put_many(session, [post_entry(post) for post in posts])  # search: the new texts
 
     # Each post's `post.created` (a pending one to others as a stub, as `announce_post`
     # makes it) and, for a pending one, the moderation queue's item, in the drafts' order.

@@ -19,6 +19,8 @@ from forum.lib import markdown
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
+from forum.search import index as search_index
+from forum.search.models import EntryKind
 from forum.spaces import services as spaces
 from forum.streams import signals
 from forum.threads import counts, queue
@@ -155,6 +157,7 @@ async def _insert_post(
     set_committed_value(found.thread, "restricted_count", restricted)
     if status == PostStatus.published.value:
         set_committed_value(found.thread, "last_post_at", now)
+    await search_index.put(session, post_entry(post))  # search: the new text, in this transaction
     event = await announce_post(session, "post.created", post, found.space.id, author=user)
     if status == PostStatus.pending.value:
         await queue.announce_waiting(session, post, found.space.id)
@@ -202,6 +205,7 @@ async def open_thread(
             )
             session.add(thread)
             await session.flush()
+            await search_index.put(session, thread_entry(thread))  # search: the title
             written = await _insert_post(
                 session,
                 viewer,
@@ -220,6 +224,21 @@ async def open_thread(
         return found[0], found[1], False
     await session.refresh(thread)
     return thread, written.post, True
+
+
+def post_entry(post: Post) -> search_index.Entry:
+    """What the search index keeps of a post (its current text; who may read it is decided
+    when searching)."""
+    return search_index.Entry(
+        EntryKind.post, post.id, post.body, post.author_id, post.created_at, thread_id=post.thread_id
+    )
+
+
+def thread_entry(thread: Thread) -> search_index.Entry:
+    """What the search index keeps of a thread: its title."""
+    return search_index.Entry(
+        EntryKind.thread, thread.id, thread.title, thread.author_id, thread.created_at, thread_id=thread.id
+    )
 
 
 class _LostRace(Exception):
@@ -247,6 +266,7 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
     post.body = body
     post.html = markdown.render(body)
     post.edited_at = now
+    await search_index.put(session, post_entry(post))  # search: the new text replaces the old
     if actor.id != post.author_id:
         await audit.record(
             session,
@@ -274,6 +294,7 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
     post.body = ""
     post.html = ""
     await session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
+    await search_index.remove(session, EntryKind.post, post.id)  # search: the text is gone
     if actor.id != post.author_id:
         await audit.record(
             session,
@@ -303,6 +324,7 @@ async def update_thread(
     if patch.title is not UNSET and patch.title.strip() != thread.title:
         changes.append(("thread.rename", {"title": thread.title}, {"title": patch.title.strip()}))
         thread.title = patch.title.strip()
+        await search_index.put(session, thread_entry(thread))  # search: the new title
     if patch.pinned is not UNSET and patch.pinned != thread.pinned:
         changes.append(
             (

@@ -1,5 +1,6 @@
 // Start-up and the hash router: language, who is signed in, the header, the connection
-// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/roundtable/…, #/moderation, #/login.
+// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/roundtable/…,
+// #/moderation, #/search?q=…, #/login.
 
 import { h, mount, announce } from './dom.js';
 import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18n.js';
@@ -13,6 +14,7 @@ const ROUTES = [
   { pattern: /^\/cafe\/(\d+)$/, view: () => import('./views/cafe.js'), nav: 'spaces' },
   { pattern: /^\/roundtable\/(\d+)$/, view: () => import('./views/roundtable.js'), nav: 'spaces' },
   { pattern: /^\/moderation$/, view: () => import('./views/moderation.js'), nav: 'moderation' },
+  { pattern: /^\/search$/, view: () => import('./views/search.js'), nav: 'search' },
   { pattern: /^\/login$/, view: () => import('./views/auth.js'), nav: 'login', params: ['login'] },
   { pattern: /^\/register$/, view: () => import('./views/auth.js'), nav: 'login', params: ['register'] },
 ];
@@ -107,7 +109,7 @@ function focusHeading() {
 function renderNav() {
   const nav = document.getElementById('site-nav');
   const link = (href, key, name) => h('a', { href, text: t(key), 'aria-current': currentNav === name ? 'page' : null });
-  const items = [link('#/', 'nav_spaces', 'spaces')];
+  const items = [link('#/', 'nav_spaces', 'spaces'), link('#/search', 'nav_search', 'search')];
   if (session.user && (isGlobalModerator() || session.moderatesSomething)) items.push(link('#/moderation', 'nav_moderation', 'moderation'));
   mount(nav, items);
   const box = document.getElementById('user-box');

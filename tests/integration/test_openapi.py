@@ -80,6 +80,7 @@ OPERATION_IDS = {
     ("GET", "/health"): "health",
     ("GET", "/ready"): "ready",
     ("GET", "/metrics"): "metrics",
+    ("GET", "/api/search"): "search",
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from forum.lib.migrate import alembic_config, upgrade
-from forum.models import metadata
+from forum.models import include_object, metadata
 
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
 
@@ -36,7 +36,9 @@ async def _differences(url: str) -> list:
         async with engine.connect() as conn:
 
             def compare(sync_conn):  # type: ignore[no-untyped-def]
-                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                context = MigrationContext.configure(
+                    sync_conn, opts={"compare_type": True, "include_object": include_object}
+                )
                 return compare_metadata(context, metadata)
 
             return await conn.run_sync(compare)

@@ -1,0 +1,377 @@
+"""`GET /api/search`: the hits of a query that the caller may read, a page at a time.
+
+The visibility rule is applied in SQL, by joining each hit to what it belongs to, with the
+clauses the lists use: the space (forum.spaces.policy, evaluated for every space the caller
+could name), the thread (published, or the caller's own, or a space they moderate), the post
+(forum.threads.policy: published, or their own pending or hidden post, or a space they
+moderate; never a deleted one), the table (forum.cafes.policy.can_read_table: its host, who
+sat there, the space's moderators) and the message (published, or their own, or a space
+they moderate). So a hit the caller may not read is never returned, counted or quoted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import Role, User
+from forum.accounts.parties import is_party_code
+from forum.accounts.schemas import AuthorOut, iso
+from forum.accounts.viewer import Viewer
+from forum.cafes.models import Cafe, CafeTable, CafeVisit, TableMessage
+from forum.cafes.policy import VISIBLE_MESSAGE_STATUSES
+from forum.lib.errors import BadRequest
+from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
+from forum.lib.raw_input import MAX_ID, Id
+from forum.search.api.schemas import (
+    SearchHit,
+    SearchKind,
+    SearchOrder,
+    SearchSpaceRef,
+    SearchTableRef,
+    SearchThreadRef,
+)
+from forum.search.api.snippets import snippet
+from forum.search.models import FTS_TABLE, EntryKind, SearchEntry
+from forum.search.query import MAX_QUERY_CHARS, Query, parse
+from forum.spaces.models import Space
+from forum.spaces.policy import can_see_space_of
+from forum.threads.models import Post, PostStatus, Thread
+
+_KINDS = {
+    SearchKind.threads: EntryKind.thread,
+    SearchKind.posts: EntryKind.post,
+    SearchKind.messages: EntryKind.message,
+    SearchKind.harvests: EntryKind.harvest,
+}
+
+# Cursors: (entry id) newest first; (score, entry id, the ranked window's newest entry id)
+# by relevance.
+NewestPosition = tuple[Id]
+RelevancePosition = tuple[float, Id, Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]]
+
+
+class Filters(msgspec.Struct, frozen=True):
+    """The query's filters, as sent (checked in `search`)."""
+
+    space: str | None = None
+    author: int | None = None
+    party: str | None = None
+    role: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    order: str | None = None
+
+
+def _check_query(q: str | None) -> Query:
+    if q is None or not q.strip():
+        raise BadRequest("q: give the words to search for", field="q")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"q: at most {MAX_QUERY_CHARS} characters", field="q")
+    if "\x00" in q:
+        raise BadRequest("q: must not contain the NUL character (U+0000)", field="q")
+    query = parse(q)
+    if not query:
+        raise BadRequest("q: holds no word to search for (only punctuation or symbols)", field="q")
+    return query
+
+
+def _check_enum(value: str | None, name: str, allowed: type) -> Any:
+    if value is None:
+        return None
+    try:
+        return allowed(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in allowed)
+        raise BadRequest(f"{name}: one of {choices}, not {value[:40]!r}", field=name) from None
+
+
+async def _spaces(session: AsyncSession, viewer: Viewer) -> dict[int, Space]:
+    """Every space the caller may see, by id (the visibility rule of forum.spaces.policy)."""
+    spaces = (await session.execute(select(Space))).scalars().all()
+    return {s.id: s for s in spaces if can_see_space_of(viewer, s.id, s.visibility, s.allowed_roles)}
+
+
+# Relevance ranks the newest this-many visible matches (see docs/search.md): ranking every
+# match of a common word among a million texts would cost their whole posting lists.
+RANKED = 1000
+
+
+def _is_pg(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _matches(session: AsyncSession, query: Query) -> tuple[Any, Any]:
+    """(what to join the entries to, the condition) for every indexed text the query matches.
+
+    On SQLite the FTS5 table is walked newest first (its rowid is the entry's id), so a page
+    stops reading as soon as it is full; bm25 is computed for the rows read only."""
+    if _is_pg(session):
+        return None, SearchEntry.document.op("@@")(cast(literal(query.tsquery()), TSQUERY))
+    hits = (
+        text(
+            f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"
+            f" WHERE {FTS_TABLE} MATCH :match ORDER BY rowid DESC"
+        )
+        .bindparams(match=query.fts5())
+        .columns(id=Integer, score=Float)
+        .subquery("hits")
+    )
+    return hits, None
+
+
+# Matches are read newest first in windows: the first holds twice what a page needs, each
+# next one four times more, up to this (a bound on the ids sent back in one statement);
+# past it, every match is read.
+MAX_WINDOW = 16_000
+
+
+async def search(
+    session: AsyncSession,
+    viewer: Viewer,
+    q: str | None,
+    filters: Filters,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[SearchHit]:
+    query = _check_query(q)
+    limit = check_limit(limit, default=20)
+    kind = _check_enum(filters.kind, "kind", SearchKind)
+    order = _check_enum(filters.order, "order", SearchOrder) or SearchOrder.relevance
+    role = _check_enum(filters.role, "role", Role)
+    if filters.party is not None and not is_party_code(filters.party):
+        raise BadRequest("party: an ISO 3166-1 alpha-3 code such as JPN, or EUU", field="party")
+    # A date-time without an offset is UTC (the database compares only aware ones).
+    since = filters.since.replace(tzinfo=UTC) if filters.since and not filters.since.tzinfo else filters.since
+    until = filters.until.replace(tzinfo=UTC) if filters.until and not filters.until.tzinfo else filters.until
+    if since and until and since > until:
+        raise BadRequest("until: must not be before since", field="until")
+    newest = order is SearchOrder.newest
+    position: Any = decode_cursor(cursor, NewestPosition if newest else RelevancePosition)
+    spaces = await _spaces(session, viewer)
+    if filters.space is not None:
+        chosen = [s for s in spaces.values() if s.slug == filters.space]
+        if not chosen:
+            # A space the caller may not see is answered as one that does not exist.
+            raise BadRequest(f"space: no space {filters.space[:64]!r}", field="space")
+        visible_ids = [chosen[0].id]
+    else:
+        visible_ids = sorted(spaces)
+    rule = _Rule(viewer, visible_ids)
+
+    # 1. The matches, newest first, narrowed by what the entry itself says.
+    e = SearchEntry
+    hits, matched = _matches(session, query)
+    if hits is not None:
+        base = select(e.id, hits.c.score).select_from(hits).join(e, e.id == hits.c.id)
+        newest_first = hits.c.id.desc()
+    else:
+        base = select(e.id, literal(0.0).label("score")).where(matched)
+        newest_first = e.id.desc()
+    if kind is not None:
+        base = base.where(e.kind == _KINDS[kind].value)
+    if filters.author is not None:
+        base = base.where(e.author_id == filters.author)
+    if filters.party is not None or role is not None:
+        authors = select(User.id)
+        if filters.party is not None:
+            authors = authors.where(User.party == filters.party)
+        if role is not None:
+            authors = authors.where(User.role == role.value)
+        base = base.where(e.author_id.in_(authors))
+    if filters.space is not None:
+        base = base.where(
+            or_(
+                e.thread_id.in_(select(Thread.id).where(Thread.space_id == visible_ids[0])),
+                e.table_id.in_(
+                    select(CafeTable.id)
+                    .join(Cafe, Cafe.id == CafeTable.cafe_id)
+                    .where(Cafe.space_id == visible_ids[0])
+                ),
+            )
+        )
+    if since is not None:
+        base = base.where(e.created_at >= since)
+    if until is not None:
+        base = base.where(e.created_at <= until)
+    ceiling = None
+    if newest:
+        if position is not None:
+            base = base.where(e.id < position[0])
+    else:
+        # The ranked window stays the same from page to page: the first page's newest entry
+        # bounds it, so texts written meanwhile do not shift it.
+        ceiling = position[2] if position is not None else await session.scalar(select(func.max(e.id)))
+        base = base.where(e.id <= (ceiling or 0))
+    base = base.order_by(newest_first)
+
+    # 2. Of those, the ones the caller may read, until there are enough.
+    need = limit + 1 if newest else RANKED
+    window: int | None = max(2 * need, 100)
+    while True:
+        found = (await session.execute(base.limit(window) if window else base)).all()
+        scores = {row.id: row.score for row in found}
+        readable = await rule.filter(session, list(scores)) if scores else []
+        if len(readable) >= need or window is None or len(found) < window:
+            break
+        window = window * 4 if window * 4 <= MAX_WINDOW else None
+    readable = readable[:need]
+
+    # 3. Scores (PostgreSQL ranks only these), the order, the page.
+    if hits is None and readable:
+        tsquery = cast(literal(query.tsquery()), TSQUERY)
+        ranked = select(e.id, cast(func.ts_rank(e.document, tsquery), Float(53))).where(
+            e.id.in_(bindparam("ids", readable, expanding=True))
+        )
+        scores = dict((await session.execute(ranked)).tuples().all())
+    if newest:
+        page = [(scores[i], i) for i in readable]
+    else:
+        page = sorted(((scores[i], i) for i in readable), reverse=True)
+        if position is not None:
+            last_score, last_id, _ = position
+            page = [(s, i) for s, i in page if (s, i) < (last_score, last_id)]
+    page = page[: limit + 1]
+    rows = {row.id: row for row in await rule.rows(session, [i for _, i in page])}
+    # A text hidden between these statements is left out of the page, never shown.
+    items = [_hit(rows[i], score, spaces, query) for score, i in page[:limit] if i in rows]
+    nxt = None
+    if len(page) > limit:
+        last_score, last_id = page[limit - 1]
+        nxt = encode_cursor([last_id] if newest else [last_score, last_id, ceiling])
+    return Page(items=items, next=nxt)
+
+
+class _Rule:
+    """The visibility rule of every domain, as SQL joined to the entries (see the module)."""
+
+    def __init__(self, viewer: Viewer, space_ids: list[int]) -> None:
+        e = SearchEntry
+        moderated = [space_id for space_id in space_ids if viewer.moderates(space_id)]
+        me = viewer.id
+        mine_thread = Thread.author_id == me if me is not None else false()
+        mine_post = Post.author_id == me if me is not None else false()
+        mine_message = TableMessage.author_id == me if me is not None else false()
+        thread_ok = or_(Thread.status == "published", mine_thread, Thread.space_id.in_(moderated))
+        post_ok = and_(
+            Post.status != PostStatus.deleted.value,
+            or_(Post.status == PostStatus.published.value, mine_post, Thread.space_id.in_(moderated)),
+        )
+        if me is None:
+            table_ok: Any = false()
+        else:
+            sat_there = exists().where(CafeVisit.table_id == CafeTable.id, CafeVisit.user_id == me)
+            table_ok = or_(CafeTable.host_id == me, Cafe.space_id.in_(moderated), sat_there)
+        message_ok = or_(
+            TableMessage.status.in_(sorted(VISIBLE_MESSAGE_STATUSES)),
+            mine_message,
+            Cafe.space_id.in_(moderated),
+        )
+        self.space_id = func.coalesce(Thread.space_id, Cafe.space_id)
+        # `kind || ''`: the entries come by their ids; without statistics SQLite would
+        # otherwise walk the (kind, ref_id) index through every entry of each kind.
+        kind = e.kind.concat("")
+        self.where = and_(
+            self.space_id.in_(bindparam("spaces", space_ids, expanding=True)),
+            or_(
+                and_(kind == EntryKind.thread.value, Thread.id.is_not(None), thread_ok),
+                and_(kind == EntryKind.post.value, Post.id.is_not(None), thread_ok, post_ok),
+                and_(kind == EntryKind.message.value, TableMessage.id.is_not(None), table_ok, message_ok),
+                and_(kind == EntryKind.harvest.value, CafeTable.id.is_not(None)),
+            ),
+        )
+
+    def _joined(self, *columns: Any, ids: list[int]) -> Any:
+        e = SearchEntry
+        return (
+            select(*columns)
+            .select_from(e)
+            .join(User, User.id == e.author_id)
+            .outerjoin(Thread, Thread.id == e.thread_id)
+            .outerjoin(Post, and_(e.kind == EntryKind.post.value, Post.id == e.ref_id))
+            .outerjoin(CafeTable, CafeTable.id == e.table_id)
+            .outerjoin(Cafe, Cafe.id == CafeTable.cafe_id)
+            .outerjoin(TableMessage, and_(e.kind == EntryKind.message.value, TableMessage.id == e.ref_id))
+            .where(e.id.in_(bindparam("ids", ids, expanding=True)), self.where)
+        )
+
+    async def filter(self, session: AsyncSession, ids: list[int]) -> list[int]:
+        """Which of these entries the caller may read, newest first."""
+        statement = self._joined(SearchEntry.id, ids=ids).order_by(SearchEntry.id.desc())
+        return list((await session.execute(statement)).scalars())
+
+    async def rows(self, session: AsyncSession, ids: list[int]) -> list[Any]:
+        """What a page shows of these entries (those the caller may still read)."""
+        if not ids:
+            return []
+        e = SearchEntry
+        statement = self._joined(
+            e.id,
+            e.kind,
+            e.ref_id,
+            e.created_at,
+            e.table_id,
+            self.space_id.label("space_id"),
+            Thread.id.label("thread_id"),
+            Thread.title,
+            Post.number,
+            Post.body,
+            TableMessage.body.label("message_body"),
+            CafeTable.topic,
+            CafeTable.harvest,
+            CafeTable.cafe_id,
+            Cafe.title.label("cafe_title"),
+            User.id.label("author_id"),
+            User.display_name,
+            User.role,
+            User.party,
+            ids=ids,
+        )
+        return list((await session.execute(statement)).all())
+
+
+def _hit(row: Any, score: float, spaces: dict[int, Space], query: Query) -> SearchHit:
+    space = spaces[row.space_id]
+    kind = row.kind
+    source = {
+        EntryKind.thread.value: row.title,
+        EntryKind.post.value: row.body,
+        EntryKind.message.value: row.message_body,
+        EntryKind.harvest.value: row.harvest,
+    }[kind]
+    return SearchHit(
+        kind=kind,
+        id=row.ref_id,
+        score=float(score),
+        snippet=snippet(source or "", query),
+        created_at=iso(row.created_at) or "",
+        author=AuthorOut(id=row.author_id, display_name=row.display_name, role=row.role, party=row.party),
+        space=SearchSpaceRef(slug=space.slug, title=space.title),
+        thread=SearchThreadRef(id=row.thread_id, title=row.title) if row.thread_id is not None else None,
+        post_number=row.number if kind == EntryKind.post.value else None,
+        table=(
+            SearchTableRef(id=row.table_id, topic=row.topic, cafe_id=row.cafe_id, cafe_title=row.cafe_title)
+            if row.cafe_id is not None
+            else None
+        ),
+    )
