@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 import uvicorn
 
+from forum import attention
 from forum.accounts.services import create_user
 from forum.demo.loader import load_demo
 from forum.lib.db import create_engine, make_sessionmaker
@@ -25,6 +26,8 @@ def _run_in_transaction(work: Callable[..., Awaitable[T]], settings: Settings) -
     """The command's one transaction: `work` runs in it, and it commits when work returns."""
 
     async def _go() -> T:
+        # What the command writes notifies as it does through the service (forum.lib.hooks).
+        attention.install()
         engine = create_engine(settings)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():

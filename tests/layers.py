@@ -64,7 +64,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(5, ("forum.spaces",)),
     Layer(6, ("forum.threads",)),
     Layer(7, ("forum.cafes",)),
-    Layer(8, ("forum.moderation",)),
+    Layer(8, ("forum.moderation", "forum.attention")),
     Layer(9, ("forum.realtime",)),
     Layer(10, ("forum.ops", "forum.demo")),
     Layer(

@@ -25,6 +25,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
+    # `@ana`: lower case, unique (forum.accounts.handles); given at registration or suggested.
+    handle: Mapped[str] = mapped_column(String(30), unique=True)
     role: Mapped[str] = mapped_column(String(20), default=Role.observer.value)
     party: Mapped[str | None] = mapped_column(String(3), default=None)
     organisation: Mapped[str | None] = mapped_column(String(200), default=None)
