@@ -140,7 +140,7 @@ def unread_posts(viewer_id: int, last_read: ColumnElement[int]):  # type: ignore
             Post.status == PostStatus.published.value,
             Post.author_id != viewer_id,
         )
-        .correlate(Thread)
+        .correlate(Thread, ThreadUser)
         .scalar_subquery()
     )
 
