@@ -16,4 +16,5 @@ def install() -> None:
     hooks.register(hooks.POST_WRITTEN, fanout.on_post_written)
     hooks.register(hooks.POST_APPROVED, fanout.on_post_approved)
     hooks.register(hooks.POST_REJECTED, fanout.on_post_rejected)
+    hooks.register(hooks.POST_FLAGGED, fanout.on_post_flagged)
     hooks.register(hooks.CAFE_OPENED, fanout.on_cafe_opened)

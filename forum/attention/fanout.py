@@ -67,8 +67,10 @@ def _not_muted(thread: Thread) -> ColumnElement[bool]:
     )
 
 
-def _not_yet_told(post: Post) -> ColumnElement[bool]:
-    return ~exists().where(Notification.post_id == post.id, Notification.user_id == User.id)
+def _not_yet_told(post: Post, kind: str | None = None) -> ColumnElement[bool]:
+    """`User` has no notification of this post yet (of this kind, if given)."""
+    told = exists().where(Notification.post_id == post.id, Notification.user_id == User.id)
+    return ~(told.where(Notification.kind == kind) if kind else told)
 
 
 def _ref(value: int | None) -> Any:
@@ -210,6 +212,22 @@ async def on_post_rejected(
 ) -> None:
     refs = {"space_id": space.id, "thread_id": thread.id, "post_id": post.id}
     await _notify(session, "post_rejected", User.id == post.author_id, actor_id=actor.id, **refs)
+
+
+async def on_post_flagged(
+    session: AsyncSession, *, post: Post, thread: Thread, space: Space, actor: User
+) -> None:
+    # Who flagged is the queue's business: the notification names the post's author.
+    recipients = _moderates(space) & _not_yet_told(post, "queue_item") & (User.id != actor.id)
+    await _notify(
+        session,
+        "queue_item",
+        recipients,
+        actor_id=post.author_id,
+        space_id=space.id,
+        thread_id=thread.id,
+        post_id=post.id,
+    )
 
 
 async def on_cafe_opened(session: AsyncSession, *, cafe: Cafe, space: Space, actor: User) -> None:

@@ -23,6 +23,8 @@ POST_WRITTEN = "post.written"
 POST_APPROVED = "post.approved"
 # A moderator rejected a pending post (`post`, `thread`, `space`, `actor`).
 POST_REJECTED = "post.rejected"
+# A post got its first open flag, so it entered the queue (`post`, `thread`, `space`, `actor`).
+POST_FLAGGED = "post.flagged"
 # A café opened (`cafe`, `space`, `actor`).
 CAFE_OPENED = "cafe.opened"
 

@@ -264,6 +264,11 @@ async def flag_post(
         )
         await events.announce_post(session, "post.hidden", post, found.space.id)
     await queue.announce_waiting(session, post, found.space.id)
+    if count == 1:
+        # Its first open flag puts the post in the queue: its moderators hear of it (forum.attention).
+        await hooks.run(
+            hooks.POST_FLAGGED, session, post=post, thread=found.thread, space=found.space, actor=user
+        )
     return queue.flag_out(flag, user)
 
 

@@ -295,3 +295,23 @@ async def test_bad_input(client: AsyncTestClient, cast: Cast) -> None:
         await client.put("/api/spaces/nowhere/watch", json={"level": "muted"}, headers=cast.observer.headers),
         404,
     )
+
+
+async def test_a_flagged_post_enters_its_moderators_queue_once(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, people: People
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.lcipp, "agora")
+    post = await make_post(client, cast.lcipp, thread["id"], "something questionable")
+    for who in (cast.observer, cast.other_observer):
+        resp = await client.post(
+            f"/api/posts/{post['id']}/flags", json={"reason": "spam"}, headers=who.headers
+        )
+        assert resp.status_code == 201, resp.text
+    items = (await inbox(client, cast.moderator))["items"]
+    assert [(n["kind"], n["post_id"], n["actor"]["id"]) for n in items] == [
+        ("queue_item", post["id"], cast.lcipp.id)
+    ]
+    assert await kinds(client, cast.admin) == ["queue_item"]
+    assert await kinds(client, cast.observer) == []
+    assert await kinds(client, cast.focal_point) == []

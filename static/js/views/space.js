@@ -19,6 +19,8 @@ function threadItem(th) {
     h('a', { href: `#/thread/${th.id}`, dir: 'auto', text: th.title }),
     th.pinned ? h('span', { class: 'badge pinned', text: t('pinned') }) : null,
     th.locked ? h('span', { class: 'badge locked', text: t('locked') }) : null,
+    // attention: the reader's unread posts of a thread they read or follow.
+    th.unread ? h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(th.unread) }) }) : null,
     h('p', { class: 'muted small' },
       t('thread_meta', {
         author: nameOf(th.author),
