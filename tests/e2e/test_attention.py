@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .conftest import Server, run_axe
+from .conftest import Server, run_axe, screenshot
 from .test_client import LIVE_TIMEOUT_MS, add_post, make_thread, post_item, wait_live
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
@@ -47,6 +47,7 @@ def test_a_mention_rings_the_bell_live_and_the_inbox_opens_it(new_page, server: 
     panel = page.get_by_role("region", name="Notifications")
     item = panel.get_by_role("link", name=re.compile("mentioned you in “Where do we start with guidance\\?”"))
     expect(item).to_be_visible()
+    screenshot(page, "notifications")
     assert_accessible(page, "the open inbox")
     # Escape closes it and gives the focus back to the bell.
     page.keyboard.press("Escape")
