@@ -315,3 +315,28 @@ async def test_a_flagged_post_enters_its_moderators_queue_once(
     assert await kinds(client, cast.admin) == ["queue_item"]
     assert await kinds(client, cast.observer) == []
     assert await kinds(client, cast.focal_point) == []
+
+
+async def test_a_table_message_links_mentions_too(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    await make_space(client, cast.admin, WORKSHOP, kind="workshop")
+    resp = await client.post(
+        f"/api/spaces/{WORKSHOP}/cafes",
+        json={
+            "title": "Café",
+            "round_seconds": 600,
+            "tables": [{"topic": "SUBARU", "host_id": cast.focal_point.id}],
+        },
+        headers=cast.moderator.headers,
+    )
+    table_id = resp.json()["tables"][0]["id"]
+    who = await handle_of(db, cast.lcipp)
+    resp = await client.post(
+        f"/api/tables/{table_id}/messages",
+        json={"body": f"Welcome @{who} and @nobody"},
+        headers=cast.focal_point.headers,
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["html"].count('class="mention"') == 1
+    assert f'href="/u/{who}"' in resp.json()["html"]
