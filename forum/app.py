@@ -22,10 +22,11 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from forum import __version__
+from forum import __version__, attention
 from forum.accounts.controllers import AccountController
 from forum.accounts.passwords import configure_hashing
 from forum.accounts.requesters import rate_limit_identity
+from forum.attention.controllers import AttentionController
 from forum.cafes.controllers import CafeController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
@@ -76,6 +77,8 @@ async def _before_request(request: Request) -> Response | None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    # Posts, approvals and cafés notify in their own transactions (forum.lib.hooks).
+    attention.install()
     engine = create_engine(settings)
     channels = make_channels(settings)
     publisher = ChannelsPublisher(channels)
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AccountController,
         SpaceController,
         ThreadController,
+        AttentionController,
         CafeController,
         RoundTableController,  # round tables
         ModerationController,

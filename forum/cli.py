@@ -12,6 +12,7 @@ import click
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum import attention
 from forum.accounts.services import create_user
 from forum.demo.generate import GenerateRefused
 from forum.demo.generate import generate as generate_data
@@ -30,6 +31,8 @@ def _run_in_transaction(work: Callable[..., Awaitable[T]], settings: Settings) -
     """The command's one transaction: `work` runs in it, and it commits when work returns."""
 
     async def _go() -> T:
+        # What the command writes notifies as it does through the service (forum.lib.hooks).
+        attention.install()
         engine = create_engine(settings)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():

@@ -1,6 +1,7 @@
 """Every table of every domain, imported once so Alembic and tests see the whole schema."""
 
 from forum.accounts.models import AuthToken, User
+from forum.attention.models import Notification
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
@@ -11,7 +12,7 @@ from forum.roundtables.models import FloorRequest, Intervention, RoundTable
 from forum.search.models import DOCUMENT_INDEX, FTS_TABLE, SearchEntry
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
-from forum.threads.models import Flag, Post, PostRevision, Thread
+from forum.threads.models import Flag, Post, PostRevision, SpaceWatch, Thread, ThreadUser
 
 metadata = Base.metadata
 
@@ -38,14 +39,17 @@ __all__ = [
     "FloorRequest",
     "HealthProbe",
     "Intervention",
+    "Notification",
     "Post",
     "PostRevision",
     "RoundTable",
     "SearchEntry",
     "Space",
     "SpaceModerator",
+    "SpaceWatch",
     "TableMessage",
     "Thread",
+    "ThreadUser",
     "TopicCounter",
     "User",
     "include_object",

@@ -67,7 +67,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(6, ("forum.threads",)),
     # Round tables sit beside the cafés: neither imports the other.
     Layer(7, ("forum.cafes", "forum.roundtables")),
-    Layer(8, ("forum.moderation", "forum.search.api")),
+    Layer(8, ("forum.moderation", "forum.search.api", "forum.attention")),
     Layer(9, ("forum.realtime",)),
     Layer(10, ("forum.ops", "forum.demo")),
     Layer(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts import requesters, services
+from forum.accounts import handles, requesters, services
 from forum.accounts.limits import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_MAX_AGE,
@@ -15,7 +18,17 @@ from forum.accounts.limits import (
     LoginLimiter,
     new_device_cookie,
 )
-from forum.accounts.schemas import LoginIn, LoginOut, RegisterIn, UserOut, UserPatchIn, user_out
+from forum.accounts.schemas import (
+    LoginIn,
+    LoginOut,
+    MePatchIn,
+    RegisterIn,
+    UserBriefOut,
+    UserOut,
+    UserPatchIn,
+    user_brief_out,
+    user_out,
+)
 from forum.accounts.viewer import Viewer
 from forum.lib.http import SESSION_COOKIE
 from forum.lib.openapi import ANYONE, SIGNED_IN, problems
@@ -33,7 +46,11 @@ class AccountController(Controller):
     )
     async def register(self, data: RegisterIn, transaction: AsyncSession) -> UserOut:
         user = await services.create_user(
-            transaction, email=data.email, password=data.password, display_name=data.display_name
+            transaction,
+            email=data.email,
+            password=data.password,
+            display_name=data.display_name,
+            handle=data.handle,
         )
         return user_out(user, with_email=True)
 
@@ -99,6 +116,31 @@ class AccountController(Controller):
     @get("/api/me", summary="The signed-in user", security=SIGNED_IN)
     async def me(self, viewer: Viewer) -> UserOut:
         return user_out(viewer.require_user(), with_email=True)
+
+    @patch(
+        "/api/me",
+        summary="Change your own handle or display name",
+        responses=problems(409),
+        security=SIGNED_IN,
+    )
+    async def update_me(self, data: MePatchIn, transaction: AsyncSession, viewer: Viewer) -> UserOut:
+        user = await services.update_me(transaction, viewer, data)
+        return user_out(user, with_email=True)
+
+    @get(
+        "/api/users",
+        summary="Users whose handle or name begins with prefix (the mention autocomplete)",
+        description="At most 10, handles that match first. Every user's handle and name are public.",
+        security=SIGNED_IN,
+    )
+    async def find_users(
+        self,
+        db_session: AsyncSession,
+        viewer: Viewer,
+        prefix: Annotated[str, Parameter(min_length=1, max_length=31)],
+    ) -> list[UserBriefOut]:
+        viewer.require_user()
+        return [user_brief_out(u) for u in await handles.starting_with(db_session, prefix)]
 
     @get("/api/users/{user_id:int}", summary="A user's public profile", security=ANYONE)
     async def get_user(self, user_id: int, db_session: AsyncSession, viewer: Viewer) -> UserOut:

@@ -21,10 +21,16 @@ class Role(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    # Unique as an index, not a constraint: SQLite adds an index in place, where a
+    # constraint would rebuild the table (and fail on the rows that point at users).
+    __table_args__ = (Index("ix_users_handle", "handle", unique=True),)
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
+    # `@ana`: lower case, unique (forum.accounts.handles); given at registration or suggested.
+    # (The server default only lets the migration add the column to existing rows.)
+    handle: Mapped[str] = mapped_column(String(30), server_default="")
     role: Mapped[str] = mapped_column(String(20), default=Role.observer.value)
     party: Mapped[str | None] = mapped_column(String(3), default=None)
     organisation: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -14,6 +14,10 @@ Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=1000)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=NOT_BLANK)]
 RoleName = Annotated[str, msgspec.Meta(pattern=r"^(admin|moderator|focal_point|lcipp|observer)$")]
+# Given in any case, with or without its @; stored in lower case (forum.accounts.handles).
+Handle = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=31, pattern=r"^@?[A-Za-z0-9][A-Za-z0-9_.-]{1,28}[A-Za-z0-9]$")
+]
 # ISO 3166-1 alpha-3 in capitals, or EUU: a real code, not just three letters.
 Party = PartyCode
 
@@ -22,6 +26,8 @@ class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: Password
     display_name: DisplayName
+    # Suggested from display_name when not given.
+    handle: Handle | None = None
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,9 +42,17 @@ class UserPatchIn(msgspec.Struct, forbid_unknown_fields=True):
     display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
 
 
+class MePatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What a user changes of their own account."""
+
+    handle: Handle | msgspec.UnsetType = msgspec.UNSET
+    display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
+
+
 class UserOut(msgspec.Struct, omit_defaults=True):
     id: int
     display_name: str
+    handle: str
     role: str
     party: str | None
     organisation: str | None
@@ -54,6 +68,19 @@ class AuthorOut(msgspec.Struct):
     party: str | None
 
 
+class UserBriefOut(msgspec.Struct):
+    """A user as the mention autocomplete lists them."""
+
+    id: int
+    handle: str
+    display_name: str
+    role: str
+
+
+def user_brief_out(user: User) -> UserBriefOut:
+    return UserBriefOut(id=user.id, handle=user.handle, display_name=user.display_name, role=user.role)
+
+
 class LoginOut(msgspec.Struct):
     token: str
     user: UserOut
@@ -67,6 +94,7 @@ def user_out(user: User, *, with_email: bool = False) -> UserOut:
     return UserOut(
         id=user.id,
         display_name=user.display_name,
+        handle=user.handle,
         role=user.role,
         party=user.party,
         organisation=user.organisation,

@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audit
+from forum.accounts import handles
 from forum.accounts.limits import LoginLimiter
 from forum.accounts.models import AuthToken, Role, User
 from forum.accounts.parties import is_party_code
 from forum.accounts.passwords import hash_password, verify_password
-from forum.accounts.schemas import UserPatchIn
+from forum.accounts.schemas import MePatchIn, UserPatchIn
 from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
@@ -42,6 +43,7 @@ async def create_user(
     role: str = Role.observer.value,
     party: str | None = None,
     organisation: str | None = None,
+    handle: str | None = None,
 ) -> User:
     if role not in Role.__members__:
         raise Invalid(f"role: must be one of {', '.join(Role)}", field="role")
@@ -57,15 +59,19 @@ async def create_user(
     if not display_name.strip():
         raise Invalid("display_name: must not be blank", field="display_name")
     email = normalise_email(email)
+    wanted = handles.normalise(handle) if handle is not None else None
     # Hashed before the first statement: the transaction (SQLite's write lock, a pooled
     # connection) is not held while argon2 runs or waits for a turn.
     password_hash = await hash_password(password)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email: an account with this email already exists", field="email")
+    if wanted is not None and await handles.is_taken(session, wanted):
+        raise Conflict(f"handle: @{wanted} is taken", field="handle")
     user = User(
         email=email,
         password_hash=password_hash,
         display_name=display_name.strip(),
+        handle=wanted or await handles.suggest(session, display_name.strip()),
         role=role,
         party=party,
         organisation=organisation,
@@ -73,7 +79,9 @@ async def create_user(
     session.add(user)
     try:
         await session.flush()
-    except IntegrityError as exc:  # a concurrent registration of the same email
+    except IntegrityError as exc:  # a concurrent registration of the same email or handle
+        if await session.scalar(select(User.id).where(User.email == email)) is None:
+            raise Conflict("handle: just taken by another registration; try again", field="handle") from exc
         raise Conflict("email: an account with this email already exists", field="email") from exc
     return user
 
@@ -242,4 +250,23 @@ async def update_user(session: AsyncSession, viewer: Viewer, user_id: int, patch
         # The role decides what a live socket may read and moderate: it re-reads it
         # as soon as this commits.
         signals.account_changed(session, user.id)
+    return user
+
+
+async def update_me(session: AsyncSession, viewer: Viewer, patch: MePatchIn) -> User:
+    """A user changes their own handle or display name."""
+    user = viewer.require_user()
+    user = await get_user(session, user.id)
+    if patch.handle is not UNSET:
+        handle = handles.normalise(patch.handle)
+        if handle != user.handle:
+            if await handles.is_taken(session, handle, by_other_than=user.id):
+                raise Conflict(f"handle: @{handle} is taken", field="handle")
+            user.handle = handle
+    if patch.display_name is not UNSET:
+        user.display_name = patch.display_name.strip()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # taken meanwhile by another transaction
+        raise Conflict("handle: just taken by someone else", field="handle") from exc
     return user

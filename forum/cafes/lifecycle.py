@@ -30,6 +30,7 @@ from forum.cafes.schemas import (
 )
 from forum.cafes.seating import TableSlot, choose_table_for_join, plan_round
 from forum.cafes.views import cafe_view, cafe_views
+from forum.lib import hooks
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Invalid
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -98,6 +99,8 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
         space_id=space.id,
         after={"title": cafe.title, "tables": len(tables), "round_seconds": cafe.round_seconds},
     )
+    # Watchers of the space hear of it (forum.attention).
+    await hooks.run(hooks.CAFE_OPENED, session, cafe=cafe, space=space, actor=actor)
     return cafe
 
 

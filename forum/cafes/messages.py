@@ -1,5 +1,9 @@
 """Saying things at tables: the write path of table messages, reading them, harvests, and
-hiding or unhiding a message."""
+hiding or unhiding a message.
+
+Long because the batched write path (checks, numbering, one INSERT each for the batch's
+messages, events, search terms and mentions) is kept beside the reads and harvests it
+shares its rules with; splitting the reads out is the next step when it grows again."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from forum import audit, streams
+from forum.accounts import handles
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
 from forum.cafes import policy
@@ -308,6 +313,10 @@ async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User,
     last = await counters.bump(session, _cafe_tables.c.id, _cafe_tables.c.message_count, Counter(table_ids))
     numbers = counters.numbers_in_order(table_ids, last)
     now = utcnow()
+    # attention: `@handle`s of existing users become mention links; one lookup per batch,
+    # and only when some message holds an @.
+    candidates = set().union(*(markdown.mention_candidates(draft.body) for draft, _, _ in accepted))
+    known = (await handles.ids_of(session, candidates)).keys() if candidates else ()
     rows = []
     for (draft, user, table), number in zip(accepted, numbers, strict=True):
         rows.append(
@@ -316,7 +325,7 @@ async def _store(session: AsyncSession, accepted: list[tuple[MessageDraft, User,
                 "number": number,
                 "author_id": user.id,
                 "body": draft.body,
-                "html": markdown.render(draft.body),
+                "html": markdown.render(draft.body, known),
                 "client_id": draft.client_id,
                 "status": "published",
                 "moderation_reason": None,

@@ -91,6 +91,8 @@ class DemoLoader:
                     role=demo.role,
                     party=demo.party,
                     organisation=demo.organisation,
+                    # `@focal.jpn`: the demo's people are mentioned by their email's name.
+                    handle=demo.email.partition("@")[0],
                 )
                 user_id = user.id
                 self.summary.users += 1

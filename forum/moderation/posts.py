@@ -13,7 +13,7 @@ from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
 from forum.cafes import messages
 from forum.cafes.schemas import MessageOut, message_out
-from forum.lib import markdown
+from forum.lib import hooks, markdown
 from forum.lib.db import utcnow
 from forum.lib.errors import Conflict, Invalid
 from forum.moderation import access, policy
@@ -125,7 +125,7 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
         extra["thread_published"] = True
     if thread.last_post_at is None or thread.last_post_at < now:
         thread.last_post_at = now
-    return await _settle(
+    await _settle(
         session,
         actor,
         post,
@@ -136,6 +136,9 @@ async def approve_post(session: AsyncSession, viewer: Viewer, post_id: int, body
         extra_after=extra,
         publish_thread=bool(extra.get("thread_published")),
     )
+    # Its author hears of it; mentions and watchers now do (forum.attention).
+    await hooks.run(hooks.POST_APPROVED, session, post=post, thread=thread, space=found.space, actor=actor)
+    return post
 
 
 async def reject_post(session: AsyncSession, viewer: Viewer, post_id: int, reason: str) -> Post:
@@ -144,9 +147,11 @@ async def reject_post(session: AsyncSession, viewer: Viewer, post_id: int, reaso
     reason = access.clean_reason(reason)
     if post.status != PostStatus.pending.value:
         raise Conflict(f"only a pending post can be rejected; this one is {post.status} (hide it instead)")
-    return await _settle(
-        session, actor, post, found, action="reject", status=PostStatus.hidden.value, reason=reason
+    await _settle(session, actor, post, found, action="reject", status=PostStatus.hidden.value, reason=reason)
+    await hooks.run(
+        hooks.POST_REJECTED, session, post=post, thread=found.thread, space=found.space, actor=actor
     )
+    return post
 
 
 async def hide_post(session: AsyncSession, viewer: Viewer, post_id: int, reason: str) -> Post:
@@ -262,6 +267,11 @@ async def flag_post(
         )
         await events.announce_post(session, "post.hidden", post, found.space.id)
     await queue.announce_waiting(session, post, found.space.id)
+    if count == 1:
+        # Its first open flag puts the post in the queue: its moderators hear of it (forum.attention).
+        await hooks.run(
+            hooks.POST_FLAGGED, session, post=post, thread=found.thread, space=found.space, actor=user
+        )
     return queue.flag_out(flag, user)
 
 

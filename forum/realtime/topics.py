@@ -129,6 +129,18 @@ async def _moderation(_session: AsyncSession, viewer: Viewer, _id: int | None) -
     return None
 
 
+# --- a user's notifications ----------------------------------------------------------
+
+
+async def _inbox(_session: AsyncSession, viewer: Viewer, user_id: int | None) -> int | None:
+    # Only its owner may read an inbox; for anyone else it does not exist. Its events carry
+    # a notification's id and kind only: the page reads the notification itself over HTTP,
+    # which checks again that its subject is still readable (forum.attention.inbox).
+    if viewer.id is None or viewer.id != user_id:
+        raise NotFound(f"no topic named inbox:{user_id}")
+    return None
+
+
 TOPICS: dict[str, TopicRule] = {
     "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created", pipelined=True),
     "table": TopicRule(
@@ -138,6 +150,7 @@ TOPICS: dict[str, TopicRule] = {
     # Round tables: actions over HTTP, events here (forum.roundtables.events).
     "roundtable": TopicRule(_roundtable),
     "moderation": TopicRule(_moderation, has_id=False),
+    "inbox": TopicRule(_inbox),
 }
 
 

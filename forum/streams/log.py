@@ -80,8 +80,8 @@ async def next_seqs(session: AsyncSession, counts: dict[str, int]) -> dict[str, 
     if first_events:
         assert session.bind is not None
         create = _CREATE_COUNTER[session.bind.dialect.name]
-        for topic in first_events:
-            await session.execute(create, {"counter_topic": topic})
+        # One executemany for all of them: a notification's fan-out opens many inboxes at once.
+        await session.execute(create, [{"counter_topic": topic} for topic in first_events])
         last.update(
             await counters.bump(
                 session, _counters.c.topic, _counters.c.seq, {t: counts[t] for t in first_events}

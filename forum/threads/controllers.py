@@ -14,7 +14,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
 from forum.lib.openapi import ANYONE, SIGNED_IN
 from forum.lib.pagination import Cursor, Limit
-from forum.threads import lookup, reads, services
+from forum.threads import lookup, reading, reads, services
 from forum.threads.schemas import (
     PostEditIn,
     PostIn,
@@ -131,6 +131,9 @@ class ThreadController(Controller):
         limit: Limit = None,
     ) -> ListOut[PostOut]:
         page = await reads.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
+        if viewer.id is not None and page.items:
+            # attention: reading a page marks it read, one upsert (forum.threads.reading).
+            await reading.mark_page_read(db_session, viewer.id, thread_id, page.items[-1].number)
         return ListOut(items=page.items, next=page.next)
 
     @patch(

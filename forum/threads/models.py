@@ -111,3 +111,40 @@ class Flag(Base):
     # Set when a moderator has dealt with the post; resolved flags leave the queue.
     resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class WatchLevel(enum.StrEnum):
+    """How closely a user follows a thread or a space (Discourse's notification levels)."""
+
+    watching = "watching"  # a notification for every post (every new thread, for a space)
+    tracking = "tracking"  # unread counts, no notification but mentions and replies
+    normal = "normal"  # mentions and replies only
+    muted = "muted"  # nothing at all, not even mentions
+
+
+class ThreadUser(Base):
+    """One user's relation to one thread: how closely they follow it, and how far they read.
+
+    `level` None means the user never chose: the space's level applies, and posting in the
+    thread or being mentioned in it makes it `tracking` (forum.threads.reading).
+    """
+
+    __tablename__ = "thread_users"
+    __table_args__ = (UniqueConstraint("user_id", "thread_id"), Index("ix_thread_users_thread", "thread_id"))
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    level: Mapped[str | None] = mapped_column(String(10), default=None)
+    # The highest post number the user has read (0: none).
+    last_read_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SpaceWatch(Base):
+    """One user's level for every thread of a space they have no level of their own for."""
+
+    __tablename__ = "space_watches"
+    __table_args__ = (UniqueConstraint("user_id", "space_id"), Index("ix_space_watches_space", "space_id"))
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(10))

@@ -32,9 +32,10 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import streams
+from forum.accounts import handles
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
-from forum.lib import counters, markdown
+from forum.lib import counters, hooks, markdown
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
@@ -339,6 +340,9 @@ async def _store(
         if thread_id in published:
             set_committed_value(thread, "last_post_at", now)
 
+    # `@handle`s of existing users become mention links: one lookup for the whole batch.
+    candidates = set().union(*(markdown.mention_candidates(draft.body) for draft, _, _ in accepted))
+    mentionable = (await handles.ids_of(session, candidates)).keys() if candidates else ()
     rows = []
     for (draft, user, found), number, status in zip(accepted, numbers, statuses, strict=True):
         rows.append(
@@ -347,7 +351,7 @@ async def _store(
                 "number": number,
                 "author_id": user.id,
                 "body": draft.body,
-                "html": markdown.render(draft.body),
+                "html": markdown.render(draft.body, mentionable),
                 "status": status,
                 "reply_to": draft.reply_to,
                 "client_id": draft.client_id,
@@ -390,4 +394,9 @@ async def _store(
                 queue.waiting_event(queue.pending_item(post, user, found.thread, found.space), found.space.id)
             )
     events: list[Event] = await streams.append_many(session, event_drafts)
+    # Notifications, watching and read state (forum.attention), as create_post runs them.
+    for post, (_, user, found) in zip(posts, accepted, strict=True):
+        await hooks.run(
+            hooks.POST_WRITTEN, session, post=post, thread=found.thread, space=found.space, author=user
+        )
     return [PostWritten(post, True, events[at].seq) for post, at in zip(posts, own_event, strict=True)]

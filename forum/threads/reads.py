@@ -17,6 +17,7 @@ from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_INT32, Id
 from forum.spaces import services as spaces
+from forum.threads import reading
 from forum.threads.counts import visible_post_count
 from forum.threads.lookup import get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, Thread
@@ -87,10 +88,11 @@ async def list_threads(
     limit = check_limit(limit)
     space = await spaces.get_space(session, viewer, slug)
     # Each thread's post_count as this reader may see it, in the same statement.
-    query = (
-        select(Thread, User, visible_post_count(viewer, space.id))
+    query = reading.with_reader(
+        select(Thread, User, visible_post_count(viewer, space.id), reading.unread_column(viewer))
         .join(User, User.id == Thread.author_id)
-        .where(Thread.space_id == space.id)
+        .where(Thread.space_id == space.id),
+        viewer,
     )
     if not viewer.moderates(space.id):
         visible = Thread.status == "published"
@@ -116,7 +118,10 @@ async def list_threads(
             )
         )
     ).all()
-    items = [thread_out(thread, space.slug, author, count) for thread, author, count in rows[:limit]]
+    items = [
+        thread_out(thread, space.slug, author, count, unread)
+        for thread, author, count, unread in rows[:limit]
+    ]
     nxt = None
     if len(rows) > limit:
         last = rows[limit - 1][0]

@@ -57,6 +57,8 @@ class ThreadOut(msgspec.Struct):
     created_at: str
     status: str
     slow_mode_seconds: int
+    # The reader's unread posts, in lists, for threads they read or follow (forum.threads.reading).
+    unread: int | None = None
 
 
 class PostOut(msgspec.Struct):
@@ -80,7 +82,9 @@ class RevisionOut(msgspec.Struct):
     editor: AuthorOut
 
 
-def thread_out(thread: Thread, space_slug: str, author: User, post_count: int) -> ThreadOut:
+def thread_out(
+    thread: Thread, space_slug: str, author: User, post_count: int, unread: int | None = None
+) -> ThreadOut:
     """The Thread; `post_count` is what its reader may see (forum.threads.counts)."""
     return ThreadOut(
         id=thread.id,
@@ -94,6 +98,7 @@ def thread_out(thread: Thread, space_slug: str, author: User, post_count: int) -
         created_at=iso(thread.created_at) or "",
         status=thread.status,
         slow_mode_seconds=thread.slow_mode_seconds,
+        unread=unread,
     )
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import audit
+from forum.accounts import handles
 from forum.accounts.viewer import Viewer
-from forum.lib import markdown
+from forum.lib import hooks, markdown
 from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
@@ -40,6 +41,14 @@ from forum.threads.schemas import (
 
 async def _existing_by_client_id(session: AsyncSession, author_id: int, client_id: str) -> Post | None:
     return await session.scalar(select(Post).where(Post.author_id == author_id, Post.client_id == client_id))
+
+
+async def render_body(session: AsyncSession, body: str) -> str:
+    """A post's HTML, its `@handle`s of existing users made mention links (one query, only
+    when the text has an @ at all)."""
+    candidates = markdown.mention_candidates(body)
+    known = await handles.ids_of(session, candidates) if candidates else {}
+    return markdown.render(body, known.keys())
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,7 @@ async def _insert_post(
                 number=number,
                 author_id=user.id,
                 body=body,
-                html=markdown.render(body),
+                html=await render_body(session, body),
                 status=status,
                 reply_to=reply_to,
                 client_id=client_id,
@@ -161,6 +170,11 @@ async def _insert_post(
     event = await announce_post(session, "post.created", post, found.space.id, author=user)
     if status == PostStatus.pending.value:
         await queue.announce_waiting(session, post, found.space.id)
+    # Notifications, watching and read state (forum.attention), in this transaction. A
+    # writer that stores posts another way makes this same call for each post it stores.
+    await hooks.run(
+        hooks.POST_WRITTEN, session, post=post, thread=found.thread, space=found.space, author=user
+    )
     return PostWritten(post, True, event.seq)
 
 
@@ -264,7 +278,7 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
         PostRevision(post_id=post.id, body=post.body, edited_at=now, editor_id=actor.id, status=post.status)
     )
     post.body = body
-    post.html = markdown.render(body)
+    post.html = await render_body(session, body)
     post.edited_at = now
     await search_index.put(session, post_entry(post))  # search: the new text replaces the old
     if actor.id != post.author_id:

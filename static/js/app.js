@@ -6,6 +6,7 @@ import { h, mount, announce } from './dom.js';
 import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18n.js';
 import { session, loadMe, logout, onUserChange, isGlobalModerator } from './session.js';
 import { live } from './live.js';
+import { bell, followInbox } from './attention.js';
 
 const ROUTES = [
   { pattern: /^\/?$/, view: () => import('./views/spaces.js'), nav: 'spaces' },
@@ -15,6 +16,8 @@ const ROUTES = [
   { pattern: /^\/roundtable\/(\d+)$/, view: () => import('./views/roundtable.js'), nav: 'spaces' },
   { pattern: /^\/moderation$/, view: () => import('./views/moderation.js'), nav: 'moderation' },
   { pattern: /^\/search$/, view: () => import('./views/search.js'), nav: 'search' },
+  { pattern: /^\/preferences$/, view: () => import('./views/preferences.js'), nav: 'preferences' },
+  { pattern: /^\/u\/([a-z0-9_.-]+)$/, view: () => import('./views/user.js'), nav: '' },
   { pattern: /^\/login$/, view: () => import('./views/auth.js'), nav: 'login', params: ['login'] },
   { pattern: /^\/register$/, view: () => import('./views/auth.js'), nav: 'login', params: ['register'] },
 ];
@@ -111,10 +114,12 @@ function renderNav() {
   const link = (href, key, name) => h('a', { href, text: t(key), 'aria-current': currentNav === name ? 'page' : null });
   const items = [link('#/', 'nav_spaces', 'spaces'), link('#/search', 'nav_search', 'search')];
   if (session.user && (isGlobalModerator() || session.moderatesSomething)) items.push(link('#/moderation', 'nav_moderation', 'moderation'));
+  if (session.user) items.push(link('#/preferences', 'preferences', 'preferences'));
   mount(nav, items);
   const box = document.getElementById('user-box');
   if (session.user) {
     mount(box,
+      bell(),
       h('span', { class: 'small', text: t('signed_in_as', { name: session.user.display_name }) }),
       h('button', { type: 'button', class: 'link-button', text: t('sign_out'), onclick: onSignOut }));
   } else {
@@ -162,7 +167,8 @@ async function start() {
   });
   onLanguageChange(() => { renderNav(); renderConnection(live.status); });
   await loadMe();
-  onUserChange(() => renderNav());
+  followInbox();
+  onUserChange(() => { followInbox(); renderNav(); });
   live.onStatus(renderConnection);
   live.start();
   window.addEventListener('hashchange', () => render());

@@ -5,6 +5,7 @@ import { h, uid, announce } from './dom.js';
 import { t } from './i18n.js';
 import { preview } from './markdown.js';
 import { Outbox } from './outbox.js';
+import { attachMentions } from './mentions.js';
 
 const DRAFT = 'forum.draft.';
 
@@ -24,6 +25,8 @@ export function createComposer(options) {
   const orphans = new Set();
 
   const textarea = h('textarea', { id, name: 'body', rows: 4, required: true, dir: 'auto', 'aria-describedby': `${id}-status` });
+  // attention: `@` offers people to mention (its key handler goes before the send shortcut).
+  const mentionList = attachMentions(textarea);
   const status = h('p', { id: `${id}-status`, class: 'small muted', role: 'status' });
   const error = h('p', { class: 'error', role: 'alert' });
   const replying = h('p', { class: 'replying', hidden: true });
@@ -39,6 +42,7 @@ export function createComposer(options) {
     replying,
     h('label', { for: id, text: options.label || t('your_message') }),
     textarea,
+    mentionList,
     previewBox,
     h('div', { class: 'row' }, sendBtn, previewBtn, retryBtn, editBtn, h('span', { class: 'small muted', text: t('markdown_hint') })),
     status,

@@ -46,6 +46,8 @@ export function setServerHtml(el, html) {
   el.innerHTML = typeof html === 'string' ? html : '';
   // Links in posts open safely and outside the app's router.
   for (const a of el.querySelectorAll('a[href]')) {
+    // A mention (`<a class="mention" href="/u/ana">`) opens the person's page in the app.
+    if (a.classList.contains('mention')) { a.setAttribute('href', `#${a.getAttribute('href')}`); continue; }
     const href = a.getAttribute('href') || '';
     if (!href.startsWith('#')) { a.setAttribute('rel', 'noopener noreferrer nofollow'); a.setAttribute('target', '_blank'); }
   }

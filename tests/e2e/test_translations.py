@@ -47,6 +47,17 @@ def test_every_key_the_code_uses_exists() -> None:
         "flag_": ["spam", "off_topic", "abusive", "safeguards", "other"],
         "done_": ["approve", "reject", "hide", "unhide", "pin", "unpin", "lock", "unlock"],
         "log_": ["when", "actor", "action", "target", "reason"],
+        "notif_": [
+            "mention",
+            "reply",
+            "watched_post",
+            "watched_thread",
+            "post_approved",
+            "post_rejected",
+            "cafe_opened",
+            "queue_item",
+        ],
+        "level_": ["watching", "tracking", "normal", "muted"],
     }.items():
         used |= {prefix + name for name in names}
     missing = sorted(used - set(english))

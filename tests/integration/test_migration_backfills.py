@@ -179,3 +179,27 @@ async def test_restricted_and_hidden_counts_are_counted_from_the_rows(
     )
     await asyncio.to_thread(upgrade, fresh_url)
     assert ((await db.execute(threads)).all(), (await db.execute(tables)).all()) == written
+
+
+async def test_handles_are_given_to_the_users_already_there(
+    fresh: tuple[AsyncTestClient, AsyncSession], fresh_url: str
+) -> None:
+    """0008_attention: every user gets the handle their name suggests, in the order they
+    registered, with their posts and tokens pointing at them all the while."""
+    from forum.accounts.models import User
+
+    client, db = fresh
+    people = People(db)
+    admin = await people.make("admin", name="Secretariat")
+    ana = await people.make("observer", name="Ana María")
+    await people.make("observer", name="Ana Maria")
+    await people.make("observer", name="王芳")
+    await make_space(client, admin, "agora")
+    thread = await make_thread(client, ana, "agora")
+    await make_post(client, admin, thread["id"], "a post that points at its author")
+
+    await round_trip(fresh_url, "0007_search")
+    handles = (await db.scalars(select(User.handle).order_by(User.id))).all()
+    assert handles == ["secretariat", "ana.maria", "ana.maria2", "user"]
+    resp = await client.get("/api/me", headers=ana.headers)
+    assert resp.status_code == 200 and resp.json()["handle"] == "ana.maria"

@@ -8,6 +8,7 @@ import { session, canModerate, noteModerator } from '../session.js';
 import { nameOf } from '../people.js';
 import { preview } from '../markdown.js';
 import { spaceBadges } from './spaces.js';
+import { attachMentions } from '../mentions.js';
 
 export function slugOf(space) {
   if (space && typeof space === 'object') return space.slug;
@@ -19,6 +20,8 @@ function threadItem(th) {
     h('a', { href: `#/thread/${th.id}`, dir: 'auto', text: th.title }),
     th.pinned ? h('span', { class: 'badge pinned', text: t('pinned') }) : null,
     th.locked ? h('span', { class: 'badge locked', text: t('locked') }) : null,
+    // attention: the reader's unread posts of a thread they read or follow.
+    th.unread ? h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(th.unread) }) }) : null,
     h('p', { class: 'muted small' },
       t('thread_meta', {
         author: nameOf(th.author),
@@ -31,6 +34,7 @@ function threadItem(th) {
 function newThreadForm(slug) {
   const title = h('input', { type: 'text', name: 'title', required: true, maxlength: 200, dir: 'auto' });
   const body = h('textarea', { name: 'body', rows: 6, required: true, dir: 'auto' });
+  const mentionList = attachMentions(body);
   const previewBox = h('div', { class: 'preview', hidden: true, id: 'new-thread-preview', role: 'region', 'aria-label': t('preview'), dir: 'auto' });
   const previewBtn = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'new-thread-preview', text: t('preview'), onclick: () => {
     previewBox.hidden = !previewBox.hidden;
@@ -57,6 +61,7 @@ function newThreadForm(slug) {
   h('h2', { text: t('new_thread') }),
   field(t('thread_title'), title),
   field(t('first_post'), body, t('markdown_hint')),
+  mentionList,
   previewBox,
   error,
   h('div', { class: 'row' }, submit, previewBtn));

@@ -1,8 +1,8 @@
 // The home page (#/): the spaces the person may see, grouped by kind (NMA, workshop, general).
 
 import { h, mount } from '../dom.js';
-import { t } from '../i18n.js';
-import { getAll } from '../api.js';
+import { t, formatNumber } from '../i18n.js';
+import { get, getAll } from '../api.js';
 import { session, mayOpenModeration, noteModerator } from '../session.js';
 
 const KINDS = ['nma', 'workshop', 'general'];
@@ -14,8 +14,22 @@ export function spaceBadges(space) {
   ];
 }
 
+/** "New since your last visit": the unread posts of the threads one follows, by thread. */
+function sinceLastVisit(unread) {
+  if (!unread || !unread.threads.length) return null;
+  return h('section', { class: 'card', 'aria-labelledby': 'since-h' },
+    h('h2', { id: 'since-h', text: t('new_since_last_visit') }),
+    h('ul', { class: 'plain-list' }, unread.threads.map((th) => h('li', {},
+      h('a', { href: `#/thread/${th.thread_id}`, dir: 'auto', text: th.title }), ' ',
+      h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(th.unread) }) })))));
+}
+
 export async function render(main) {
-  const spaces = await getAll('/api/spaces');
+  const [spaces, unread] = await Promise.all([
+    getAll('/api/spaces'),
+    session.user ? get('/api/me/unread').catch(() => null) : null,
+  ]);
+  const unreadBySpace = new Map(((unread && unread.spaces) || []).map((s) => [s.space, s.unread]));
   noteModerator(mayOpenModeration(spaces));
   const groups = KINDS.map((kind) => ({ kind, items: spaces.filter((s) => s.kind === kind) }));
   const other = spaces.filter((s) => !KINDS.includes(s.kind));
@@ -26,11 +40,13 @@ export async function render(main) {
     h('p', { class: 'muted', text: t('spaces_intro') }),
     session.user ? null : h('p', { class: 'notice' }, t('signed_out_notice'), ' ', h('a', { href: '#/login', text: t('sign_in') })),
     spaces.length ? null : h('p', { text: t('no_spaces') }),
+    sinceLastVisit(unread),
     groups.filter((g) => g.items.length).map((g) => h('section', { 'aria-labelledby': `kind-${g.kind}` },
       h('h2', { id: `kind-${g.kind}`, text: t(`kind_${g.kind}`) }),
       h('ul', { class: 'space-list' }, g.items.map((s) => h('li', {},
         h('a', { href: `#/space/${encodeURIComponent(s.slug)}`, dir: 'auto', text: s.title || s.slug }),
         spaceBadges(s),
+        unreadBySpace.get(s.slug) ? h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(unreadBySpace.get(s.slug)) }) }) : null,
         s.description ? h('p', { class: 'muted small', dir: 'auto', text: s.description }) : null,
       ))),
     )),

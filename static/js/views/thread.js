@@ -3,13 +3,14 @@
 // the moderator's tools (approve, hide, pin, lock, move).
 
 import { h, mount, setServerHtml, announce, field } from '../dom.js';
-import { t, formatDate } from '../i18n.js';
-import { get, patch, post, del, getAll, getNumbered } from '../api.js';
+import { t, formatDate, formatNumber } from '../i18n.js';
+import { get, patch, post, put, del, getAll, getNumbered } from '../api.js';
 import { session, canModerate, userId, noteModerator } from '../session.js';
 import { live } from '../live.js';
 import { personBadge, nameOf, remember } from '../people.js';
 import { createComposer } from '../composer.js';
 import { slugOf } from './space.js';
+import { levelSelect } from './preferences.js';
 
 export async function render(main, [idText], ctx) {
   const threadId = Number(idText);
@@ -26,10 +27,23 @@ export async function render(main, [idText], ctx) {
   const header = h('div');
   const composerBox = h('div');
   const liveError = h('p', { class: 'error', role: 'alert' });
+  // attention: "n new posts ↓" while the reader is scrolled up, and their read position.
+  let unseen = [];
+  const newPostsBtn = h('button', { type: 'button', class: 'new-posts', hidden: true, onclick: showUnseen });
+  const levelBox = h('div');
+  let readTimer = null;
+  let readSent = 0;
 
   // Listen before reading, so nothing said in between is missed.
   const unsubscribe = live.subscribe(topic, onEvent);
-  const cleanup = () => { unsubscribe(); if (composer) composer.close(); };
+  const onScroll = () => { if (atBottom()) { clearUnseen(); markReadSoon(); } };
+  window.addEventListener('scroll', onScroll, { passive: true });
+  const cleanup = () => {
+    unsubscribe();
+    window.removeEventListener('scroll', onScroll);
+    if (readTimer) { clearTimeout(readTimer); readTimer = null; sendRead(); }
+    if (composer) composer.close();
+  };
 
   try {
     thread = await get(`/api/threads/${threadId}`);
@@ -47,12 +61,15 @@ export async function render(main, [idText], ctx) {
       h('a', { href: '#/', text: t('nav_spaces') }), ' › ',
       h('a', { href: `#/space/${encodeURIComponent(slugOf(thread.space))}`, text: (space && space.title) || slugOf(thread.space) })),
     header,
+    levelBox,
     liveError,
     h('section', { 'aria-labelledby': 'posts-h' }, h('h2', { id: 'posts-h', class: 'visually-hidden', text: t('posts') }), list),
     composerBox,
+    newPostsBtn,
   );
   renderHeader();
   renderComposer();
+  renderLevel();
 
   try {
     for (const p of await getNumbered(`/api/threads/${threadId}/posts`, 0)) upsert(p, { quiet: true });
@@ -61,6 +78,54 @@ export async function render(main, [idText], ctx) {
     throw err;
   }
   loaded = true;
+  // The whole thread is on screen already: it is read.
+  if (atBottom()) markReadSoon();
+
+  function atBottom() {
+    return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
+  }
+
+  function clearUnseen() {
+    unseen = [];
+    newPostsBtn.hidden = true;
+  }
+
+  function noteUnseen(el) {
+    unseen.push(el);
+    newPostsBtn.textContent = t('new_posts_below', { count: formatNumber(unseen.length) });
+    newPostsBtn.hidden = false;
+  }
+
+  function showUnseen() {
+    const first = unseen.find((el) => el.isConnected);
+    clearUnseen();
+    if (first) { first.scrollIntoView({ block: 'start' }); first.focus(); }
+    markReadSoon();
+  }
+
+  /** The reader has seen the end of the thread: tell the server, at most once a second. */
+  function markReadSoon() {
+    if (!session.user || readTimer) return;
+    readTimer = setTimeout(() => { readTimer = null; sendRead(); }, 1000);
+  }
+
+  function sendRead() {
+    const number = maxNumber();
+    if (number > readSent) {
+      readSent = number;
+      post(`/api/threads/${threadId}/read`, { number }).catch(() => { readSent = 0; });
+    }
+  }
+
+  async function renderLevel() {
+    if (!session.user) { mount(levelBox); return; }
+    try {
+      const { level } = await get(`/api/threads/${threadId}/watch`);
+      mount(levelBox, levelSelect(t('thread_level'), level, async (next, select) => {
+        try { await put(`/api/threads/${threadId}/watch`, { level: next }); announce(t('saved')); } catch (err) { liveError.textContent = err.detail || t('error_generic'); select.focus(); }
+      }));
+    } catch { mount(levelBox); }
+  }
 
   function maxNumber() {
     let max = 0;
@@ -175,7 +240,11 @@ export async function render(main, [idText], ctx) {
     list.insertBefore(el, before);
     if (!quiet && !prev) {
       el.classList.add('flash');
-      if (!isMine(merged) && merged.status !== 'deleted') announce(t('new_post_by', { name: nameOf(merged.author) }));
+      if (!isMine(merged) && merged.status !== 'deleted') {
+        announce(t('new_post_by', { name: nameOf(merged.author) }));
+        if (atBottom()) markReadSoon();
+        else noteUnseen(el);
+      }
     }
   }
 

@@ -1,0 +1,234 @@
+"""Who is notified of what, written in the transaction of the cause.
+
+Each kind of recipient is one `INSERT INTO notifications ... SELECT ... FROM users WHERE
+...` statement (`_notify`), whatever the number of recipients: the SELECT keeps only the
+users who may read the space (its visibility as SQL, the same rule as
+forum.spaces.policy), who did not mute the thread, who are not the actor, and who got no
+other notification of the same post already (a mention wins over a reply, a reply over a
+watched post). The rows come back by RETURNING and each gets an event on its recipient's
+`inbox:{id}` topic (one counter bump per recipient and one multi-row insert of events).
+Cost of a post in a thread with W watchers: one INSERT...SELECT of W rows, one counter
+upsert of W rows and one insert of W events, all in the post's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Select, exists, insert, literal, null, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum import streams
+from forum.accounts import handles
+from forum.accounts.models import User
+from forum.accounts.viewer import GLOBAL_MODERATOR_ROLES
+from forum.attention.kinds import KINDS
+from forum.attention.models import Notification
+from forum.cafes.models import Cafe
+from forum.lib import markdown
+from forum.lib.db import utcnow
+from forum.spaces.models import Space, SpaceModerator, Visibility
+from forum.threads import reading
+from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, ThreadUser, WatchLevel
+
+INBOX_PREFIX = "inbox:"
+CREATED = "notification.created"
+READ = "notification.read"
+
+
+def inbox_topic(user_id: int) -> str:
+    return f"{INBOX_PREFIX}{user_id}"
+
+
+def _moderates(space: Space) -> ColumnElement[bool]:
+    """`User` moderates `space` (forum.accounts.viewer's rule, as SQL)."""
+    named = exists().where(SpaceModerator.space_id == space.id, SpaceModerator.user_id == User.id)
+    return or_(User.role.in_(sorted(GLOBAL_MODERATOR_ROLES)), named)
+
+
+def _may_read_space(space: Space) -> ColumnElement[bool]:
+    """`User` may read `space` (forum.spaces.policy's rule, as SQL)."""
+    if space.visibility == Visibility.public.value:
+        return true()
+    return or_(User.role.in_(sorted(set(space.allowed_roles or []))), _moderates(space))
+
+
+def _may_read_thread(thread: Thread, space: Space) -> ColumnElement[bool]:
+    readable = _may_read_space(space)
+    if thread.status != "published":  # forum.threads.policy.can_see_thread
+        return readable & or_(User.id == thread.author_id, _moderates(space))
+    return readable
+
+
+def _not_muted(thread: Thread) -> ColumnElement[bool]:
+    return reading.effective_level(User.id, literal(thread.id), literal(thread.space_id)) != (
+        WatchLevel.muted.value
+    )
+
+
+def _not_yet_told(post: Post, kind: str | None = None) -> ColumnElement[bool]:
+    """`User` has no notification of this post yet (of this kind, if given)."""
+    told = exists().where(Notification.post_id == post.id, Notification.user_id == User.id)
+    return ~(told.where(Notification.kind == kind) if kind else told)
+
+
+def _ref(value: int | None) -> Any:
+    return literal(value, BigInteger) if value is not None else null()
+
+
+async def _notify(
+    session: AsyncSession,
+    kind: str,
+    recipients: ColumnElement[bool],
+    *,
+    actor_id: int | None,
+    space_id: int | None,
+    thread_id: int | None = None,
+    post_id: int | None = None,
+    cafe_id: int | None = None,
+) -> list[tuple[int, int]]:
+    """One notification of `kind` for every user matching `recipients` but the actor: one
+    INSERT ... SELECT, and one event per row on its recipient's inbox. (id, user_id) pairs."""
+    assert kind in KINDS, kind
+    where = recipients if actor_id is None else recipients & (User.id != actor_id)
+    rows: Select = select(
+        User.id,
+        literal(kind),
+        _ref(actor_id),
+        _ref(space_id),
+        _ref(thread_id),
+        _ref(post_id),
+        _ref(cafe_id),
+        literal(utcnow(), Notification.created_at.type),
+    ).where(where)
+    stmt = (
+        insert(Notification)
+        .from_select(
+            ["user_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "cafe_id", "created_at"], rows
+        )
+        .returning(Notification.id, Notification.user_id)
+    )
+    made = [(int(nid), int(uid)) for nid, uid in (await session.execute(stmt)).all()]
+    await streams.append_many(
+        session,
+        [
+            streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind})
+            for nid, uid in sorted(made, key=lambda pair: pair[1])
+        ],
+    )
+    return made
+
+
+async def notify_space_watchers(
+    session: AsyncSession, kind: str, space: Space, *, actor_id: int | None, cafe_id: int | None = None
+) -> list[tuple[int, int]]:
+    """`kind` for everyone watching `space` who may read it: a café opening, and the round
+    table's when it comes (one line in forum.attention.kinds, one call where it opens)."""
+    watching = exists().where(
+        SpaceWatch.space_id == space.id,
+        SpaceWatch.user_id == User.id,
+        SpaceWatch.level == WatchLevel.watching.value,
+    )
+    return await _notify(
+        session,
+        kind,
+        watching & _may_read_space(space),
+        actor_id=actor_id,
+        space_id=space.id,
+        cafe_id=cafe_id,
+    )
+
+
+async def mentioned_ids(session: AsyncSession, html: str) -> list[int]:
+    """The users a post's rendered HTML links as mentions."""
+    return sorted((await handles.ids_of(session, _mention_links(html))).values())
+
+
+def _mention_links(html: str) -> Iterable[str]:
+    return markdown.MENTION_LINK.findall(html)
+
+
+async def notify_about_post(
+    session: AsyncSession, post: Post, thread: Thread, space: Space, author_id: int
+) -> None:
+    """Everything a post stored (or just approved) causes: the queue's moderators hear of a
+    pending one; for a published one, the mentioned, the author of the post it answers
+    and the watchers hear of it, and the author and the mentioned track the thread."""
+    refs = {"actor_id": author_id, "space_id": space.id, "thread_id": thread.id, "post_id": post.id}
+    if post.status == PostStatus.pending.value:
+        await _notify(session, "queue_item", _moderates(space), **refs)
+        await reading.track(session, thread, [author_id], read_up_to=post.number)
+        return
+    if post.status != PostStatus.published.value:
+        return
+    readers = _may_read_thread(thread, space) & _not_muted(thread)
+    mentioned = [uid for uid in await mentioned_ids(session, post.html) if uid != author_id]
+    if mentioned:
+        await _notify(session, "mention", readers & User.id.in_(mentioned), **refs)
+    if post.reply_to is not None:
+        answered = select(Post.author_id).where(Post.id == post.reply_to).scalar_subquery()
+        await _notify(session, "reply", readers & (User.id == answered) & _not_yet_told(post), **refs)
+    watching = WatchLevel.watching.value
+    candidates = or_(
+        User.id.in_(
+            select(ThreadUser.user_id).where(ThreadUser.thread_id == thread.id, ThreadUser.level == watching)
+        ),
+        User.id.in_(
+            select(SpaceWatch.user_id).where(SpaceWatch.space_id == space.id, SpaceWatch.level == watching)
+        ),
+    )
+    watches = reading.effective_level(User.id, literal(thread.id), literal(space.id)) == watching
+    await _notify(
+        session,
+        "watched_thread" if post.number == 1 else "watched_post",
+        candidates & watches & _may_read_thread(thread, space) & _not_yet_told(post),
+        **refs,
+    )
+    await reading.track(session, thread, [author_id], read_up_to=post.number)
+    if mentioned:
+        await reading.track(session, thread, mentioned)
+
+
+# --- the hooks (forum.lib.hooks), registered by forum.attention.install ----------------
+
+
+async def on_post_written(
+    session: AsyncSession, *, post: Post, thread: Thread, space: Space, author: User
+) -> None:
+    await notify_about_post(session, post, thread, space, author.id)
+
+
+async def on_post_approved(
+    session: AsyncSession, *, post: Post, thread: Thread, space: Space, actor: User
+) -> None:
+    refs = {"space_id": space.id, "thread_id": thread.id, "post_id": post.id}
+    await _notify(session, "post_approved", User.id == post.author_id, actor_id=actor.id, **refs)
+    await notify_about_post(session, post, thread, space, post.author_id)
+
+
+async def on_post_rejected(
+    session: AsyncSession, *, post: Post, thread: Thread, space: Space, actor: User
+) -> None:
+    refs = {"space_id": space.id, "thread_id": thread.id, "post_id": post.id}
+    await _notify(session, "post_rejected", User.id == post.author_id, actor_id=actor.id, **refs)
+
+
+async def on_post_flagged(
+    session: AsyncSession, *, post: Post, thread: Thread, space: Space, actor: User
+) -> None:
+    # Who flagged is the queue's business: the notification names the post's author.
+    recipients = _moderates(space) & _not_yet_told(post, "queue_item") & (User.id != actor.id)
+    await _notify(
+        session,
+        "queue_item",
+        recipients,
+        actor_id=post.author_id,
+        space_id=space.id,
+        thread_id=thread.id,
+        post_id=post.id,
+    )
+
+
+async def on_cafe_opened(session: AsyncSession, *, cafe: Cafe, space: Space, actor: User) -> None:
+    await notify_space_watchers(session, "cafe_opened", space, actor_id=actor.id, cafe_id=cafe.id)
