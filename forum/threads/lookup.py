@@ -57,8 +57,12 @@ async def thread_view(session: AsyncSession, found: VisibleThread, viewer: Viewe
     return thread_out(found.thread, found.space.slug, author, post_count)
 
 
-async def post_view(session: AsyncSession, post: Post) -> PostOut:
-    author = await session.get(User, post.author_id)
+async def post_view(session: AsyncSession, post: Post, known: User | None = None) -> PostOut:
+    """The Post; `known`, a user already at hand (the viewer), is not read again if it
+    is the author."""
+    author = known if known is not None and known.id == post.author_id else None
+    if author is None:
+        author = await session.get(User, post.author_id)
     assert author is not None
     return post_out(post, author)
 
