@@ -70,7 +70,10 @@ async def list_posts(
     limit = check_limit(limit)
     found = await get_thread(session, viewer, thread_id)
     params = {"thread_id": thread_id, "after": after, "rows": limit + 1}
-    rows = (await session.execute(_PAGE, params | visible_posts_params(viewer, found.space.id))).all()
+    # Plain columns need no ORM: executed on the session's connection, the statement skips
+    # the ORM's compile and result steps.
+    connection = await session.connection()
+    rows = (await connection.execute(_PAGE, params | visible_posts_params(viewer, found.space.id))).all()
     items = posts_out(rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next=str(items[-1].number) if more and items else None)
