@@ -17,7 +17,7 @@ from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_INT32, Id
 from forum.spaces import services as spaces
 from forum.threads.counts import visible_post_count
-from forum.threads.lookup import get_thread, get_visible_post
+from forum.threads.lookup import get_visible_post, visible_thread_space
 from forum.threads.models import Post, PostRevision, Thread
 from forum.threads.policy import (
     VISIBLE_POSTS,
@@ -68,12 +68,12 @@ async def list_posts(
     # Past the largest number a post can have there is nothing (and the column would overflow).
     after = min(after, MAX_INT32)
     limit = check_limit(limit)
-    found = await get_thread(session, viewer, thread_id)
+    space_id = await visible_thread_space(session, viewer, thread_id)
     params = {"thread_id": thread_id, "after": after, "rows": limit + 1}
     # Plain columns need no ORM: executed on the session's connection, the statement skips
     # the ORM's compile and result steps.
     connection = await session.connection()
-    rows = (await connection.execute(_PAGE, params | visible_posts_params(viewer, found.space.id))).all()
+    rows = (await connection.execute(_PAGE, params | visible_posts_params(viewer, space_id))).all()
     items = posts_out(rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next=str(items[-1].number) if more and items else None)
