@@ -53,7 +53,8 @@ from forum.roundtables.controllers import RoundTableController
 from forum.search.api.controllers import SearchController
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
-from forum.spaces.viewers import provide_viewer
+from forum.spaces.viewer_cache import ViewerCache
+from forum.spaces.viewers import viewer_provider
 from forum.threads.controllers import ThreadController
 
 # A request body over this is refused with 413 before it is parsed.
@@ -81,15 +82,32 @@ def create_app(settings: Settings | None = None) -> Litestar:
     attention.install()
     engine = create_engine(settings)
     channels = make_channels(settings)
-    publisher = ChannelsPublisher(channels)
+
+    def viewers_trusted() -> int | None:
+        # Remembered viewers are trusted while every account signal reaches this process:
+        # the broker up and the hub listening on `access`; each change of the broker's
+        # state starts a new epoch, so nothing stored before an outage is served after it.
+        status = channels.status
+        return status.transitions if status.up and hub.listening_for_access else None
+
+    viewer_cache = ViewerCache(viewers_trusted, ttl=settings.viewer_cache_seconds)
+    # This process's own account changes are forgotten in their commit (forum.spaces.viewer_cache).
+    publisher = viewer_cache.watching(ChannelsPublisher(channels))
     db_config = sqlalchemy_config(engine, publisher)
     # Live delivery: one hub per process, started once the channels plugin runs.
     reader = create_engine(settings, autocommit=True)
-    hub = Hub(channels, make_sessionmaker(engine, publisher), settings, reader=make_sessionmaker(reader))
+    hub = Hub(
+        channels,
+        make_sessionmaker(engine, publisher),
+        settings,
+        reader=make_sessionmaker(reader),
+        viewer_cache=viewer_cache,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.hub = hub
+        app.state.viewer_cache = viewer_cache
         app.state.health = HealthChecks(engine, channels.status)
         try:
             yield
@@ -140,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db_config), channels],
         dependencies={
-            "viewer": Provide(provide_viewer),
+            "viewer": Provide(viewer_provider(viewer_cache)),
             # Handlers that write take `transaction`: it commits before the response.
             "transaction": Provide(provide_transaction),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -41,6 +41,19 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
+    if not value >= 0:  # also refuses nan
+        raise SystemExit(f"{name} must be 0 or more, got {raw!r}")
+    return value
+
+
 def _list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -108,6 +121,9 @@ class Settings:
     ws_send_per_10s: int = 20
     ws_send_per_user_per_10s: int = 40
     flag_hide_threshold: int = 3
+    # How long a process serves a token's viewer without reading it again, at most
+    # (forum.spaces.viewer_cache: every account change forgets it at once); 0 turns it off.
+    viewer_cache_seconds: float = 5.0
     ws_compression: bool = False
     # The web client: the checkout's static/, else the copy inside an installed wheel.
     static_dir: str = str(resource_dir("static"))
@@ -146,6 +162,7 @@ class Settings:
             ),
             ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},
             flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),
+            viewer_cache_seconds=_float("FORUM_VIEWER_CACHE_SECONDS", defaults.viewer_cache_seconds),
             static_dir=os.environ.get("FORUM_STATIC_DIR") or defaults.static_dir,
             log_level=os.environ.get("FORUM_LOG_LEVEL") or defaults.log_level,
             auto_migrate=os.environ.get("FORUM_AUTO_MIGRATE", "1").lower() not in {"0", "false", "no"},

@@ -246,9 +246,10 @@ async def update_user(session: AsyncSession, viewer: Viewer, user_id: int, patch
             before=before,
             after=after,
         )
-    if before["role"] != after["role"]:
-        # The role decides what a live socket may read and moderate: it re-reads it
-        # as soon as this commits.
+    if before != after:
+        # The role decides what a live socket may read and moderate: it re-reads it as
+        # soon as this commits. Every process forgets the viewer it remembers of this user
+        # (forum.spaces.viewer_cache), whose name and Party its answers show.
         signals.account_changed(session, user.id)
     return user
 
@@ -269,4 +270,7 @@ async def update_me(session: AsyncSession, viewer: Viewer, patch: MePatchIn) -> 
         await session.flush()
     except IntegrityError as exc:  # taken meanwhile by another transaction
         raise Conflict("handle: just taken by someone else", field="handle") from exc
+    # Every process forgets the viewer it remembers of this user (forum.spaces.viewer_cache):
+    # the answers it makes show their name and handle.
+    signals.account_changed(session, user.id)
     return user

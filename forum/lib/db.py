@@ -18,6 +18,7 @@ connection belong together.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
@@ -317,6 +318,24 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         raise
 
 
+# Under this key of `session.info`, what must have happened before the edge answers a
+# committed change: awaitables set by the event log's after-commit hook (forum.streams.log).
+AFTER_COMMIT_WAITS = "after_commit_waits"
+# How long the edge waits for them at most: past it the answer goes out anyway.
+AFTER_COMMIT_WAIT_SECONDS = 1.0
+
+
+async def wait_after_commit(session: AsyncSession) -> None:
+    """Wait (boundedly) for what the commit set going that must land before the answer:
+    an account's signal reaching the broker, so that every process has heard it before
+    the client can make its next request (forum.spaces.viewer_cache)."""
+    waits = session.info.pop(AFTER_COMMIT_WAITS, None)
+    if not waits:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), AFTER_COMMIT_WAIT_SECONDS)
+
+
 async def provide_transaction(db_session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """The HTTP edge's transaction: every handler that takes `transaction` runs its
     services in one transaction, committed after the handler returned and before the
@@ -325,10 +344,12 @@ async def provide_transaction(db_session: AsyncSession) -> AsyncIterator[AsyncSe
     Services never commit: one service can call another inside the same transaction, and
     a commit that fails reaches the client as an error, never as a success (the
     advanced-alchemy "autocommit" send hook would log it and send the 2xx anyway). Events
-    and signals go out after the commit (`forum.streams`).
+    and signals go out after the commit (`forum.streams`); an account's signals have
+    reached the broker before the answer leaves (`wait_after_commit`).
     """
     async with transaction(db_session):
         yield db_session
+    await wait_after_commit(db_session)
 
 
 @asynccontextmanager

@@ -39,6 +39,7 @@ from litestar.channels.subscriber import Subscriber
 from forum.lib.resilience import Backoff, describe, redis_client, redis_connection_errors
 from forum.settings import Settings
 from forum.streams import StreamEvent
+from forum.streams.signals import ACCESS_CHANNEL
 
 log = logging.getLogger("forum.realtime")
 
@@ -303,6 +304,17 @@ class ForumChannels(ChannelsPlugin):
         if emptied:
             await self._backend.unsubscribe(emptied)
 
+    async def publish_now(self, messages: list[bytes], channel: str) -> None:
+        """Send these (encoded) messages to the broker now, past the queue; never raises
+        (the queued copies are still retried)."""
+        if self._pub_queue is None:
+            return
+        try:
+            for data in messages:
+                await self._backend.publish(data, [channel])
+        except Exception as exc:
+            log.warning("sending an account signal at once failed (%s): it goes out queued", describe(exc))
+
     def publish(self, data: Any, channels: str | Iterable[str]) -> None:
         channels = [channels] if isinstance(channels, str) else list(channels)
         queue = self._pub_queue
@@ -412,14 +424,26 @@ class ChannelsPublisher:
     def __init__(self, channels: ChannelsPlugin) -> None:
         self.channels = channels
 
-    def publish(self, events: list[StreamEvent]) -> None:
+    def publish(self, events: list[StreamEvent]) -> asyncio.Task[None] | None:
+        """Queue each event for the broker. Account signals on `access` are also sent at
+        once, and the task sending them is returned: the HTTP edge answers once it is done,
+        so every process has heard of the change before the client's next request
+        (forum.spaces.viewer_cache). The queued copy is kept, since it is retried until the
+        broker takes it; hearing a signal twice forgets twice."""
+        urgent: list[bytes] = []
         for event in events:
             try:
-                self.channels.publish(_encode(event), [event.topic])
+                data = _encode(event)
+                self.channels.publish(data, [event.topic])
+                if event.seq is None and event.topic == ACCESS_CHANNEL and "user_id" in event.data:
+                    urgent.append(data)
             except Exception:
                 log.exception(
                     "handing %s #%s to the broker failed (the event log has it)", event.topic, event.seq
                 )
+        if not urgent or not isinstance(self.channels, ForumChannels) or not self.channels.status.up:
+            return None
+        return asyncio.create_task(self.channels.publish_now(urgent, ACCESS_CHANNEL))
 
 
 _encode = msgspec.json.Encoder().encode

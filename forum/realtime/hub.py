@@ -26,6 +26,10 @@ audience changed. The hub holds its subscriptions to them at once, so that nothi
 arrives after the signal is delivered, then checks each again with the rules of
 subscribing (one reader session for all of them, one check per topic and kind of reader),
 ends those that fail with `not_found` and lets the others catch up.
+
+Long because the hub is where the process's live parts meet (the broker, the tail check,
+account and access signals, the viewer cache, presence, the writers, periodic work); each
+piece is short and they share one lifecycle, which splitting would scatter.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from forum.realtime.presence import Presence
 from forum.realtime.topics import presence_payload
 from forum.roundtables.timer import run_reminders
 from forum.settings import Settings
+from forum.spaces.viewer_cache import ViewerCache
 from forum.streams.signals import (
     ACCESS_CHANGED,
     ACCESS_CHANNEL,
@@ -87,8 +92,11 @@ class Hub:
         settings: Settings,
         *,
         reader: async_sessionmaker[AsyncSession] | None = None,
+        viewer_cache: ViewerCache | None = None,
     ) -> None:
         self.channels = channels
+        # The viewers HTTP requests remember: every account signal heard forgets its user's.
+        self.viewer_cache = viewer_cache
         # Sessions that write (a `send`), and sessions that only read (authorize, replay,
         # revalidate): on SQLite the readers never wait for the write lock.
         self.sessionmaker = sessionmaker
@@ -134,6 +142,9 @@ class Hub:
                 run_reminders(self.sessionmaker, self.reader), name="hub-roundtable-reminders"
             ),
         ]
+        if self.viewer_cache is not None:
+            # Remembered viewers are trusted only once every account signal reaches us.
+            self._tasks.append(asyncio.create_task(self._listen_for_access_early(), name="hub-access"))
 
     async def stop(self) -> None:
         """Tell every socket to reconnect elsewhere (1012), then stop listening."""
@@ -200,6 +211,29 @@ class Hub:
                 raise
             self._refs[ACCESS_CHANNEL] = 1
 
+    @property
+    def listening_for_access(self) -> bool:
+        return bool(self._refs[ACCESS_CHANNEL])
+
+    async def _listen_for_access_early(self) -> None:
+        """Listen on `access` from the start, once the broker is up (subscribing while its
+        first connection is being made could land on a connection that is then replaced),
+        trying again while it refuses."""
+        delay = 0.1
+        status = self.channels.status
+        while not self.listening_for_access:
+            if not status.up:
+                await status.changed(DEGRADED_POLL_SECONDS)
+                continue
+            try:
+                await self._listen_for_access()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("listening for account signals waits for the broker (%s)", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     async def attach(self, sub: Subscription) -> None:
         """Route the topic's live events to `sub`; returns once the broker listens for it
         (and for changes of who may read it)."""
@@ -250,11 +284,13 @@ class Hub:
     # --- delivery -------------------------------------------------------------------
 
     def dispatch(self, env: Envelope) -> None:
-        if env.topic.startswith(USER_PREFIX):
-            self._dispatch_to_user(env)
-            return
-        if env.topic == ACCESS_CHANNEL:
-            self._dispatch_access(env)
+        if env.topic == ACCESS_CHANNEL or env.topic.startswith(USER_PREFIX):
+            if self.viewer_cache is not None:  # what HTTP requests remember of the account
+                self.viewer_cache.forget(env.topic, env.data)
+            if env.topic == ACCESS_CHANNEL:
+                self._dispatch_access(env)
+            else:
+                self._dispatch_to_user(env)
             return
         if env.seq is not None and env.seq > self._seen.get(env.topic, 0):
             self._seen[env.topic] = env.seq

@@ -5,6 +5,7 @@ It sits in spaces, above accounts, because the spaces know their moderators.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from litestar import Request
@@ -18,6 +19,7 @@ from forum.accounts.viewer import ANONYMOUS, Viewer
 from forum.lib.db import utcnow
 from forum.lib.http import raw_token
 from forum.spaces.models import SpaceModerator
+from forum.spaces.viewer_cache import ViewerCache
 
 
 async def load_viewer(session: AsyncSession, user: User | None, token_hash: str | None = None) -> Viewer:
@@ -53,13 +55,35 @@ async def viewer_of_token(session: AsyncSession, raw_token: str) -> tuple[Viewer
 
 
 async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
+    """The viewer of a request, read from the database each time."""
+    return await _viewer_of_request(request, db_session, None)
+
+
+def viewer_provider(cache: ViewerCache) -> Callable[[Request, AsyncSession], Awaitable[Viewer]]:
+    """`provide_viewer` that remembers each token's viewer in `cache` (forum.spaces.viewer_cache)."""
+
+    async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
+        return await _viewer_of_request(request, db_session, cache)
+
+    return provide_viewer
+
+
+async def _viewer_of_request(request: Request, db_session: AsyncSession, cache: ViewerCache | None) -> Viewer:
     token, _ = raw_token(request.headers, request.cookies)
     if token is None:
         return ANONYMOUS
-    found = await viewer_of_token(db_session, token)
-    if found is None:
-        return ANONYMOUS
-    viewer = found[0]
+    digest = accounts.token_digest(token)
+    viewer = cache.get(digest) if cache is not None else None
+    if viewer is None:
+        found = await viewer_of_token(db_session, token)
+        if found is None:
+            return ANONYMOUS
+        viewer, expires_at = found
+        if cache is not None:
+            # Shared by later requests: attached to no session, so none of them can
+            # change it, expire it or load through this request's session.
+            db_session.expunge(viewer.require_user())
+            cache.put(digest, viewer, expires_at)
     # The token works: the rate limit may count its next requests against the account.
     assert viewer.user is not None and viewer.token_hash is not None
     requesters.remember(request, viewer.token_hash, viewer.user.id)

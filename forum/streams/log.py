@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from forum.lib import counters
-from forum.lib.db import utcnow
+from forum.lib.db import AFTER_COMMIT_WAITS, utcnow
 from forum.streams.models import Event, TopicCounter
 
 log = logging.getLogger("forum")
@@ -69,7 +70,10 @@ class StreamEvent(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class Publisher(Protocol):
-    def publish(self, events: list[StreamEvent]) -> None: ...
+    def publish(self, events: list[StreamEvent]) -> Awaitable[Any] | None:
+        """Hand the events on; what it returns, if anything, is awaited by the HTTP edge
+        before it answers (forum.lib.db.wait_after_commit)."""
+        ...
 
 
 async def next_seqs(session: AsyncSession, counts: dict[str, int]) -> dict[str, int]:
@@ -219,7 +223,9 @@ def _publish_after_commit(session: Session) -> None:
     publisher = session.info.get("publisher")
     if pending and publisher is not None:
         try:
-            publisher.publish(pending)
+            sent = publisher.publish(pending)
+            if sent is not None:
+                session.info.setdefault(AFTER_COMMIT_WAITS, []).append(sent)
         except Exception:
             # Raised from here it would fail the commit's caller although the change is
             # stored; subscribers find the events in the log (the hub's tail check).

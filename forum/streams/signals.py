@@ -3,7 +3,9 @@
 
 Domains call these in the transaction of the change; they go out after its commit (a
 rolled-back change signals nothing). Each process's hub hears `user:{id}` for the users it
-has sockets of, and `access` always (`forum.realtime.hub`). They are not stored: a lost
+has sockets of, and `access` always (`forum.realtime.hub`); an account signal goes out on
+both, so that every process forgets the viewer it remembers of that user
+(`forum.spaces.viewer_cache`). They are not stored: a lost
 account signal is caught by the hub's periodic re-reading of every socket's session, and
 an event of a moved thread names its new space, which makes a socket check again before
 delivering it (`forum.realtime.connection`).
@@ -39,11 +41,19 @@ def user_channel(user_id: int) -> str:
 
 
 def account_suspended(session: AsyncSession, user_id: int) -> None:
-    streams.signal(session, user_channel(user_id), ACCOUNT_SUSPENDED, {"user_id": user_id})
+    _account_signal(session, user_id, ACCOUNT_SUSPENDED)
 
 
 def account_changed(session: AsyncSession, user_id: int) -> None:
-    streams.signal(session, user_channel(user_id), ACCOUNT_CHANGED, {"user_id": user_id})
+    _account_signal(session, user_id, ACCOUNT_CHANGED)
+
+
+def _account_signal(session: AsyncSession, user_id: int, type_: str) -> None:
+    data = {"user_id": user_id}
+    streams.signal(session, user_channel(user_id), type_, data)
+    # Also on `access`, which every process hears whether it holds this user's sockets
+    # or not: each forgets the viewers it remembers of this user (forum.spaces.viewer_cache).
+    streams.signal(session, ACCESS_CHANNEL, type_, data)
 
 
 def access_changed(session: AsyncSession, *, topics: Iterable[str] = (), space_id: int | None = None) -> None:

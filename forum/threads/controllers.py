@@ -109,7 +109,8 @@ class ThreadController(Controller):
         written = await services.create_post(
             transaction, viewer, thread_id, data.body, reply_to=data.reply_to, client_id=data.client_id
         )
-        view = await lookup.post_view(transaction, written.post)
+        # The author is the viewer: no second read of the user.
+        view = await lookup.post_view(transaction, written.post, viewer.user)
         return Response(view, status_code=HTTP_201_CREATED if written.created else HTTP_200_OK)
 
     @get(

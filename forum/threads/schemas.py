@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -118,6 +119,54 @@ def post_out(post: Post, author: User) -> PostOut:
         edited_at=iso(post.edited_at),
         moderation_reason=post.moderation_reason,
     )
+
+
+def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
+    """Posts from plain rows of (id, thread_id, number, status, body, html, reply_to,
+    client_id, created_at, edited_at, moderation_reason, author's id, display_name, role,
+    party), as `post_out` makes them: a page's fifty posts built without an ORM object,
+    and one author per person however many of the posts are theirs."""
+    authors: dict[int, AuthorOut] = {}
+    items = []
+    deleted = PostStatus.deleted.value
+    for (
+        post_id,
+        thread_id,
+        number,
+        status,
+        body,
+        html,
+        reply_to,
+        client_id,
+        created_at,
+        edited_at,
+        reason,
+        author_id,
+        name,
+        role,
+        party,
+    ) in rows:
+        author = authors.get(author_id)
+        if author is None:
+            author = authors[author_id] = AuthorOut(id=author_id, display_name=name, role=role, party=party)
+        gone = status == deleted
+        items.append(
+            PostOut(
+                id=post_id,
+                thread_id=thread_id,
+                number=number,
+                author=author,
+                body="" if gone else body,
+                html="" if gone else html,
+                status=status,
+                reply_to=reply_to,
+                client_id=client_id,
+                created_at=iso(created_at) or "",
+                edited_at=iso(edited_at),
+                moderation_reason=reason,
+            )
+        )
+    return items
 
 
 def post_data(post: Post, author: User) -> dict:

@@ -226,6 +226,12 @@ async def test_bearer_requests_need_no_csrf_token(
     )
     assert resp.status_code == 201, resp.text
     assert "csrftoken" not in client.cookies
+    # A Bearer client's read without cookies is not handed the CSRF cookie either (it is
+    # for a browser's next unsafe request); a browser's read still is.
+    read = await client.get("/api/me", headers=cast.observer.headers)
+    assert read.status_code == 200 and "csrftoken" not in read.headers.get("set-cookie", "")
+    browser = await client.get("/api/spaces")
+    assert browser.status_code == 200 and "csrftoken" in browser.headers.get("set-cookie", "")
 
 
 # Login limits

@@ -301,9 +301,12 @@ async def test_a_silenced_participant_reads_but_cannot_post(
 ) -> None:
     cafe, _ = await setup(client, cast, people, tables=1)
     table = await join(client, cafe["id"], cast.observer)
-    user = (await fetch(db, select(User).where(User.id == cast.observer.id)))[0]
-    user.silenced_until = datetime.now(UTC) + timedelta(hours=1)
-    await db.commit()
+    silenced = await client.post(
+        f"/api/users/{cast.observer.id}/silence",
+        json={"reason": "cool down", "duration_seconds": 3600},
+        headers=cast.moderator.headers,
+    )
+    assert silenced.status_code == 200, silenced.text
     assert (await say(client, table, cast.observer, "hello")).status_code == 403
     assert (
         await client.get(f"/api/tables/{table}/messages", headers=cast.observer.headers)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.accounts.services import create_user
-from tests.conftest import Cast, People
-from tests.helpers import assert_problem
+from tests.conftest import Cast, People, make_space, make_thread
+from tests.helpers import assert_problem, make_post
 
 PASSWORD = "a long enough password"
 
@@ -84,3 +84,20 @@ async def test_the_autocomplete(client: AsyncTestClient, people: People) -> None
     assert_problem(
         await client.get("/api/users?prefix=" + "a" * 40, headers=ana.headers), 400, names="prefix"
     )
+
+
+async def test_a_new_name_shows_on_the_next_request(client: AsyncTestClient, cast: Cast) -> None:
+    """The process remembers a token's viewer (forum.spaces.viewer_cache): changing one's own
+    name or handle must make it forget, so the next answer shows the new ones."""
+    await client.get("/api/me", headers=cast.observer.headers)  # remembered now
+    resp = await client.patch(
+        "/api/me", json={"display_name": "Fatima A.", "handle": "fatima.a"}, headers=cast.observer.headers
+    )
+    assert resp.status_code == 200, resp.text
+    me = (await client.get("/api/me", headers=cast.observer.headers)).json()
+    assert (me["display_name"], me["handle"]) == ("Fatima A.", "fatima.a")
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.observer, "agora")
+    assert (thread.get("author") or {}).get("display_name", "Fatima A.") == "Fatima A."
+    post = await make_post(client, cast.observer, thread["id"], "Under my new name")
+    assert post["author"]["display_name"] == "Fatima A.", post

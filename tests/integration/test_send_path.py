@@ -10,15 +10,12 @@ and no seq, and events reach the publisher only after commit.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum import streams
-from forum.accounts.models import User
 from forum.cafes import messages, views
 from forum.cafes.models import CafeTable, TableMessage
 from forum.lib.errors import Forbidden, NotFound
@@ -82,12 +79,12 @@ async def test_a_repeat_is_answered_where_a_new_message_would_be_refused(
     repeat = await say(client, a, cast.observer, "said in round one", client_id="r1")
     assert repeat.status_code == 200 and repeat.json()["id"] == stored["id"]
     # Silenced: refused before anything else, as for any write.
-    await db.execute(
-        update(User)
-        .where(User.id == cast.observer.id)
-        .values(silenced_until=datetime.now(UTC) + timedelta(hours=1))
+    silenced = await client.post(
+        f"/api/users/{cast.observer.id}/silence",
+        json={"reason": "cool down", "duration_seconds": 3600},
+        headers=cast.moderator.headers,
     )
-    await db.commit()
+    assert silenced.status_code == 200, silenced.text
     assert (await say(client, a, cast.observer, "said in round one", client_id="r1")).status_code == 403
     assert [m.client_id for m in await messages_at(db, a)] == ["r1"]
     assert await messages_at(db, b) == []

@@ -8,13 +8,24 @@ Each reader's figure is checked against what the same reader's list returns.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.settings import Settings
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import create_cafe, events, join, make_post, say, setup
 from tests.queries import count_app_queries
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Every request reads its viewer (no viewer remembered from an earlier request), so the
+    # statement lists below do not depend on how fast the test runs.
+    return replace(settings, viewer_cache_seconds=0.0)
 
 
 async def visible_posts(client: AsyncTestClient, thread_id: int, who: Persona | None) -> list[dict]:

@@ -118,3 +118,64 @@ async def test_a_users_send_allowance_is_shared_by_their_sockets_in_every_proces
         await third.send(op="send", topic=topic, body="one too many", client_id="third")
         err = await third.expect("error")
         assert err["code"] == "rate_limited" and err["ref"] == "third"
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not (REDIS_URL and PG_URL), reason="needs FORUM_TEST_REDIS_URL and FORUM_TEST_DATABASE_URL"
+)
+async def test_an_account_change_on_one_process_takes_effect_on_the_next_request_to_the_other(
+    database_url: str, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each process remembers a token's viewer (forum.spaces.viewer_cache); a change made on
+    the first process is seen by the very next request to the second. The remembered viewer
+    would otherwise last ten minutes here: only the signals can make these pass."""
+    monkeypatch.setenv("FORUM_VIEWER_CACHE_SECONDS", "600")
+    async with two_processes(database_url, REDIS_URL) as (one, two):
+        await make_space(one.http, cast.admin, "remembered")
+        thread = await make_thread(one.http, cast.focal_point, "remembered")
+        posts = f"/api/threads/{thread['id']}/posts"
+
+        async def me_on_two(who: Persona) -> httpx.Response:
+            return await two.http.get("/api/me", headers=who.headers)
+
+        # The second process sees (and remembers) each token working.
+        for who in (cast.observer, cast.other_observer, cast.lcipp):
+            assert (await me_on_two(who)).status_code == 200
+        assert (
+            await two.http.post(posts, json={"body": "hello"}, headers=cast.observer.headers)
+        ).status_code == 201
+
+        # A role change.
+        changed = await one.http.patch(
+            f"/api/users/{cast.observer.id}", json={"role": "lcipp"}, headers=cast.admin.headers
+        )
+        assert changed.status_code == 200, changed.text
+        assert (await me_on_two(cast.observer)).json()["role"] == "lcipp"
+
+        # A silence: the next post on the other process is refused.
+        silenced = await one.http.post(
+            f"/api/users/{cast.observer.id}/silence",
+            json={"reason": "cool down", "duration_seconds": 3600},
+            headers=cast.admin.headers,
+        )
+        assert silenced.status_code == 200, silenced.text
+        refused = await two.http.post(posts, json={"body": "still here?"}, headers=cast.observer.headers)
+        assert refused.status_code == 403, refused.text
+
+        # A suspension: the token stops working on the other process at once.
+        suspended = await one.http.post(
+            f"/api/users/{cast.other_observer.id}/suspend",
+            json={"reason": "spam", "duration_seconds": 3600},
+            headers=cast.admin.headers,
+        )
+        assert suspended.status_code == 200, suspended.text
+        assert (await me_on_two(cast.other_observer)).status_code == 401
+
+        # Signing out on one process ends the token on the other.
+        out = await one.http.post("/api/auth/logout", headers=cast.lcipp.headers)
+        assert out.status_code == 204, out.text
+        import asyncio as _a
+
+        await _a.sleep(1)
+        assert (await me_on_two(cast.lcipp)).status_code == 401
