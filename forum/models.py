@@ -7,7 +7,7 @@ from forum.lib.db import Base
 from forum.ops.models import HealthProbe
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
-from forum.threads.models import Flag, Post, PostRevision, Thread
+from forum.threads.models import Flag, Post, PostRevision, QueueEntry, Thread
 
 metadata = Base.metadata
 
@@ -23,6 +23,7 @@ __all__ = [
     "HealthProbe",
     "Post",
     "PostRevision",
+    "QueueEntry",
     "Space",
     "SpaceModerator",
     "TableMessage",

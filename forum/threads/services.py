@@ -157,6 +157,7 @@ async def _insert_post(
         set_committed_value(found.thread, "last_post_at", now)
     event = await announce_post(session, "post.created", post, found.space.id, author=user)
     if status == PostStatus.pending.value:
+        await queue.refresh(session, post.id)
         await queue.announce_waiting(session, post, found.space.id)
     return PostWritten(post, True, event.seq)
 
@@ -274,6 +275,8 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
     post.body = ""
     post.html = ""
     await session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
+    # A deleted post waits for no one (it may have been pending, or flagged).
+    await queue.refresh(session, post.id)
     if actor.id != post.author_id:
         await audit.record(
             session,

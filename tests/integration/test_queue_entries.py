@@ -1,0 +1,148 @@
+"""`queue_entries` stays true on every write path, in the writer's transaction.
+
+The moderation queue reads its pages from `queue_entries` (forum.threads.queue), so each
+write that changes what waits must change it too: a post written pending, approved,
+rejected, hidden, unhidden, deleted, flagged (and hidden by flags), its flags dismissed,
+its thread moved to another space. After each step the table is compared with what the
+posts, flags and threads say (`computed_entries`) and with what the step must leave."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.threads.models import Flag, QueueEntry
+from forum.threads.queue import computed_entries
+from tests.conftest import Cast, People, Persona, make_space, make_thread
+from tests.helpers import make_post
+
+Entry = tuple[int, int, str]
+
+
+async def entries(db: AsyncSession) -> set[Entry]:
+    """What the table holds, after checking it against the posts, flags and threads."""
+    await db.rollback()  # a fresh read of what the requests committed
+    rows = (
+        await db.execute(select(QueueEntry.post_id, QueueEntry.space_id, QueueEntry.kind, QueueEntry.since))
+    ).all()
+    truth = (await db.execute(computed_entries())).all()
+    held = {(r[0], r[1], r[2], _utc(r[3])) for r in rows}
+    assert held == {(r[0], r[1], r[2], _utc(r[3])) for r in truth}
+    assert len(rows) == len(held)
+    return {(r[0], r[1], r[2]) for r in rows}
+
+
+def _utc(value: datetime | str) -> datetime:
+    # computed_entries' MIN() over a date comes back as SQLite's stored text.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value.replace(tzinfo=None)
+
+
+async def since_of(db: AsyncSession, post_id: int) -> datetime:
+    since = await db.scalar(select(QueueEntry.since).where(QueueEntry.post_id == post_id))
+    assert since is not None
+    return since
+
+
+async def ok(resp, status: int = 200) -> dict:
+    assert resp.status_code == status, resp.text
+    return resp.json() if resp.content else {}
+
+
+async def flag(client: AsyncTestClient, who: Persona, post_id: int) -> None:
+    await ok(
+        await client.post(f"/api/posts/{post_id}/flags", json={"reason": "spam"}, headers=who.headers), 201
+    )
+
+
+async def test_pending_posts_enter_and_leave_with_their_thread_s_space(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
+) -> None:
+    pre = await make_space(client, cast.admin, "pre", moderation="pre")
+    other = await make_space(client, cast.admin, "pre-two", moderation="pre")
+    assert await entries(db) == set()
+    # A thread opened by an observer waits with its first post.
+    opened = await make_thread(client, cast.observer, "pre")
+    first = (
+        await ok(await client.get(f"/api/threads/{opened['id']}/posts", headers=cast.moderator.headers))
+    )["items"][0]["id"]
+    assert await entries(db) == {(first, pre["id"], "pending")}
+    await ok(await client.post(f"/api/posts/{first}/approve", headers=cast.moderator.headers))
+    assert await entries(db) == set()
+
+    thread = await make_thread(client, cast.focal_point, "pre")
+    posts = [(await make_post(client, cast.observer, thread["id"], f"p{n}"))["id"] for n in range(4)]
+    assert await entries(db) == {(p, pre["id"], "pending") for p in posts}
+    await ok(await client.post(f"/api/posts/{posts[0]}/approve", headers=cast.moderator.headers))
+    await ok(
+        await client.post(
+            f"/api/posts/{posts[1]}/reject", json={"reason": "off topic"}, headers=cast.moderator.headers
+        )
+    )
+    await ok(await client.delete(f"/api/posts/{posts[2]}", headers=cast.observer.headers), 204)
+    assert await entries(db) == {(posts[3], pre["id"], "pending")}
+
+    # The thread moves: its waiting post goes with it, to the other space's moderators.
+    await ok(
+        await client.patch(
+            f"/api/threads/{thread['id']}", json={"space": "pre-two"}, headers=cast.moderator.headers
+        )
+    )
+    assert await entries(db) == {(posts[3], other["id"], "pending")}
+    mod = await people.make("lcipp")
+    await ok(
+        await client.put(
+            "/api/spaces/pre-two/moderators", json={"user_ids": [mod.id]}, headers=cast.admin.headers
+        )
+    )
+    queue = await ok(await client.get("/api/moderation/queue", headers=mod.headers))
+    assert [(i["post"]["id"], i["space"]) for i in queue["items"]] == [(posts[3], "pre-two")]
+
+
+async def test_flagged_posts_enter_and_leave_as_their_flags_open_and_close(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
+) -> None:
+    space = await make_space(client, cast.admin, "open", moderation="post")
+    sid = space["id"]
+    thread = await make_thread(client, cast.focal_point, "open")
+    a, b, c = [(await make_post(client, cast.observer, thread["id"], f"p{n}"))["id"] for n in range(3)]
+    assert await entries(db) == set()
+
+    # Flagged: it waits since its oldest open flag, which a second flag leaves alone.
+    await flag(client, cast.other_observer, a)
+    assert await entries(db) == {(a, sid, "flagged")}
+    oldest = await db.scalar(select(Flag.created_at).where(Flag.post_id == a))
+    assert await since_of(db, a) == oldest
+    await flag(client, cast.lcipp, a)
+    assert await since_of(db, a) == oldest
+
+    # Dismissed: out; flagged again: back, since the new flag; hidden by a moderator: out.
+    await ok(await client.post(f"/api/posts/{a}/flags/dismiss", json={}, headers=cast.moderator.headers))
+    assert await entries(db) == set()
+    await flag(client, cast.admin, a)
+    assert await entries(db) == {(a, sid, "flagged")}
+    assert await since_of(db, a) > oldest
+    await ok(
+        await client.post(f"/api/posts/{a}/hide", json={"reason": "spam"}, headers=cast.moderator.headers)
+    )
+    assert await entries(db) == set()
+    await ok(await client.post(f"/api/posts/{a}/unhide", json={}, headers=cast.moderator.headers))
+    assert await entries(db) == set()
+
+    # Hidden by its flags: it still waits; dismissing them publishes it and takes it out.
+    flaggers = [cast.other_observer, cast.lcipp, await people.make("observer")]
+    for who in flaggers:
+        await flag(client, who, b)
+    post_b = await ok(await client.get(f"/api/threads/{thread['id']}/posts", headers=cast.moderator.headers))
+    assert {p["id"]: p["status"] for p in post_b["items"]}[b] == "hidden"
+    assert await entries(db) == {(b, sid, "flagged")}
+    await ok(await client.post(f"/api/posts/{b}/flags/dismiss", json={}, headers=cast.moderator.headers))
+    assert await entries(db) == set()
+
+    # Deleted by its author while flagged: it waits for no one.
+    await flag(client, cast.other_observer, c)
+    assert await entries(db) == {(c, sid, "flagged")}
+    await ok(await client.delete(f"/api/posts/{c}", headers=cast.observer.headers), 204)
+    assert await entries(db) == set()
