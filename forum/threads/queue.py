@@ -131,6 +131,11 @@ async def refresh(session: AsyncSession, *post_ids: int) -> None:
     called wherever a post's status or its open flags change."""
     await session.flush()
     ids = list(post_ids)
+    # Two writers of one post (two people flagging it at once) take turns here: the second
+    # waits for the first to commit, then reads its flags and replaces its entry, instead of
+    # computing from an older snapshot and colliding on the entry's unique post_id.
+    # (PostgreSQL; SQLite has one writer at a time and leaves FOR UPDATE out.)
+    await session.execute(select(Post.id).where(Post.id.in_(ids)).with_for_update())
     await session.execute(
         delete(QueueEntry).where(QueueEntry.post_id.in_(ids)).execution_options(synchronize_session=False)
     )

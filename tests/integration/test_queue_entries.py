@@ -3,17 +3,22 @@
 The moderation queue reads its pages from `queue_entries` (forum.threads.queue), so each
 write that changes what waits must change it too: a post written pending, approved,
 rejected, hidden, unhidden, deleted, flagged (and hidden by flags), its flags dismissed,
-its thread moved to another space. After each step the table is compared with what the
+its thread moved to another space; and people flagging one post at once. After each step the table is compared with what the
 posts, flags and threads say (`computed_entries`) and with what the step must leave."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
+import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.lib.db import create_engine, make_sessionmaker
+from forum.settings import Settings
+from forum.threads import queue
 from forum.threads.models import Flag, QueueEntry
 from forum.threads.queue import computed_entries
 from tests.conftest import Cast, People, Persona, make_space, make_thread
@@ -146,3 +151,65 @@ async def test_flagged_posts_enter_and_leave_as_their_flags_open_and_close(
     assert await entries(db) == {(c, sid, "flagged")}
     await ok(await client.delete(f"/api/posts/{c}", headers=cast.observer.headers), 204)
     assert await entries(db) == set()
+
+
+async def test_people_flagging_one_post_at_once_leave_one_true_entry(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
+) -> None:
+    space = await make_space(client, cast.admin, "busy", moderation="post")
+    thread = await make_thread(client, cast.focal_point, "busy")
+    posts = [(await make_post(client, cast.observer, thread["id"], f"contested {n}"))["id"] for n in range(5)]
+    # Two flags a post, below the auto-hide threshold (a hidden post is out of the flaggers' sight).
+    flaggers = [await people.make("observer") for _ in range(2)]
+    results = await asyncio.gather(
+        *(
+            client.post(f"/api/posts/{post}/flags", json={"reason": "spam"}, headers=who.headers)
+            for post in posts
+            for who in flaggers
+        )
+    )
+    assert [r.status_code for r in results] == [201] * 10, [r.text for r in results]
+    assert await entries(db) == {(post, space["id"], "flagged") for post in posts}
+    for post in posts:
+        oldest = await db.scalar(select(func.min(Flag.created_at)).where(Flag.post_id == post))
+        assert await since_of(db, post) == oldest
+
+
+async def test_two_writers_of_one_post_take_turns(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession, settings: Settings
+) -> None:
+    # Deterministic: the second writer refreshes while the first has not committed yet.
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time")
+    space = await make_space(client, cast.admin, "turns", moderation="post")
+    thread = await make_thread(client, cast.focal_point, "turns")
+    post = (await make_post(client, cast.observer, thread["id"], "contested"))["id"]
+    first, second = cast.other_observer, cast.lcipp
+    engine = create_engine(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as a, sessions() as b, sessions() as watcher:
+            a.add(Flag(post_id=post, user_id=first.id, reason="spam"))
+            await queue.refresh(a, post)
+            b.add(Flag(post_id=post, user_id=second.id, reason="spam"))
+            waiting = asyncio.create_task(queue.refresh(b, post))
+            # Until the second writer waits for the first one's lock (or fails).
+            while not waiting.done():
+                blocked = await watcher.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database()"
+                    )
+                )
+                await watcher.rollback()
+                if blocked:
+                    break
+                await asyncio.sleep(0.01)
+            await a.commit()
+            await waiting  # without its turn it would collide on the entry's post_id
+            await b.commit()
+    finally:
+        await engine.dispose()
+    assert await entries(db) == {(post, space["id"], "flagged")}
+    oldest = await db.scalar(select(func.min(Flag.created_at)).where(Flag.post_id == post))
+    assert await since_of(db, post) == oldest
