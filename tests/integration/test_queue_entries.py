@@ -213,3 +213,22 @@ async def test_two_writers_of_one_post_take_turns(
     assert await entries(db) == {(post, space["id"], "flagged")}
     oldest = await db.scalar(select(func.min(Flag.created_at)).where(Flag.post_id == post))
     assert await since_of(db, post) == oldest
+
+
+async def test_a_moderator_of_many_spaces_reads_one_range_per_kind(
+    client: AsyncTestClient, cast: Cast, db: AsyncSession
+) -> None:
+    # Past MAX_SPACE_RANGES spaces the ranges are one per kind, filtered: the same items.
+    pre = await make_space(client, cast.admin, "pre", moderation="pre")
+    thread = await make_thread(client, cast.focal_point, "pre")
+    waiting = [(await make_post(client, cast.observer, thread["id"], f"p{n}"))["id"] for n in range(3)]
+    await db.rollback()
+    few = frozenset({pre["id"]})
+    many = few | frozenset(range(10_000, 10_001 + queue.MAX_SPACE_RANGES))
+    for spaces in (few, many):
+        items = await queue.queue_items(db, space_ids=spaces, limit=10)
+        assert [i.post.id for i in items] == waiting
+        after = (datetime.fromisoformat(items[0].since), items[0].post.id)
+        later = await queue.queue_items(db, space_ids=spaces, after=after, limit=1)
+        assert [i.post.id for i in later] == waiting[1:2]
+    assert await queue.queue_items(db, space_ids=many - few, limit=10) == []
