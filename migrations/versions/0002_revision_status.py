@@ -87,9 +87,7 @@ def _backfill(bind: sa.engine.Connection) -> None:
 
 def upgrade() -> None:
     with op.batch_alter_table("post_revisions", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("status", sa.String(length=12), nullable=False, server_default="published")
-        )
+        batch_op.add_column(sa.Column("status", sa.String(length=12), nullable=False, server_default="published"))
     _backfill(op.get_bind())
 
 
