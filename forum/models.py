@@ -12,7 +12,7 @@ from forum.roundtables.models import FloorRequest, Intervention, RoundTable
 from forum.search.models import DOCUMENT_INDEX, FTS_TABLE, SearchEntry
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
-from forum.threads.models import Flag, Post, PostRevision, SpaceWatch, Thread, ThreadUser
+from forum.threads.models import Flag, Post, PostRevision, QueueEntry, SpaceWatch, Thread, ThreadUser
 
 metadata = Base.metadata
 
@@ -42,6 +42,7 @@ __all__ = [
     "Notification",
     "Post",
     "PostRevision",
+    "QueueEntry",
     "RoundTable",
     "SearchEntry",
     "Space",

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from tests.queries import SELECT, kind_of
 
 # The tables that grow with the posts: a plan must never read one of them whole, nor sort it.
-BIG_TABLES = ("posts", "threads", "events", "audit_log", "flags", "post_revisions")
+BIG_TABLES = ("posts", "threads", "events", "audit_log", "flags", "post_revisions", "queue_entries")
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,36 @@ def postgres_problems(plan: list[str], *, big: int = 1000, many: int = 2000) -> 
         sorted_many = bool(sort and int(sort.group(1) or sort.group(2) or 0) > big)
         if scanned or walked or sorted_many:
             problems.append(step.strip())
+    return problems
+
+
+# How the moderation queue may read the big tables: a range of one of queue_entries' indexes
+# (per kind, or per space and kind), then rows by primary key, and the page's open flags by
+# post id. Nothing else: no walk of the pending posts or of the open flags.
+_QUEUE_RANGE = re.compile(
+    r"^SEARCH queue_entries USING COVERING INDEX ix_queue_entries_(?:space_)?kind_since "
+    r"\((?:space_id=\? AND )?kind=\?( AND \(since,post_id\)>\(\?,\?\))?\)$"
+)
+_BY_KEY = re.compile(
+    r"^SEARCH (\w+) USING (?:INTEGER PRIMARY KEY \(rowid=\?\)|INDEX ix_flags_post_id \(post_id=\?\))"
+)
+
+
+def queue_problems(plan: list[str], *, deep: bool) -> list[str]:
+    """Steps of a moderation queue read (EXPLAIN QUERY PLAN) that read more than a page's
+    rows of a big table: anything but a range of queue_entries' indexes (past the cursor,
+    with `deep`) and reads by key."""
+    problems = []
+    for step in plan:
+        named = re.search(r"\b(?:SCAN|SEARCH) (\w+)", step)
+        if not named or named.group(1) not in BIG_TABLES:
+            continue
+        queue_range = _QUEUE_RANGE.match(step)
+        if queue_range:
+            if deep and not queue_range.group(1):
+                problems.append(step)
+        elif not _BY_KEY.match(step):
+            problems.append(step)
     return problems
 
 

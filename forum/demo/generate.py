@@ -42,7 +42,7 @@ from forum.demo.texts import LANGUAGE_WEIGHTS, LANGUAGES, Body, body_pool, title
 
 USER_COLUMNS = (
     "id", "email", "password_hash", "display_name", "role", "party", "organisation", "created_at",
-    "silenced_until", "silence_reason", "suspended_until", "suspend_reason",
+    "silenced_until", "silence_reason", "suspended_until", "suspend_reason", "handle",
 )  # fmt: skip
 SPACE_COLUMNS = (
     "id", "slug", "title", "description", "kind", "moderation", "visibility", "allowed_roles", "created_at",
@@ -63,13 +63,15 @@ EVENT_COLUMNS = (
     "public_data", "created_at",
 )  # fmt: skip
 COUNTER_COLUMNS = ("id", "topic", "seq")
+# What waits for a moderator (forum.threads.models.QueueEntry): pending posts, open flags.
+QUEUE_COLUMNS = ("id", "post_id", "space_id", "kind", "since")
 AUDIT_COLUMNS = (
     "id", "actor_id", "action", "target_type", "target_id", "space_id", "reason", "before", "after", "at",
 )  # fmt: skip
 
 TABLES = (
     "users", "spaces", "space_moderators", "threads", "posts", "post_revisions", "flags", "events",
-    "topic_counters", "audit_log",
+    "topic_counters", "audit_log", "queue_entries",
 )  # fmt: skip
 
 # Shares, per post, of what happens to it (realistic orders of magnitude for a moderated forum).
@@ -235,6 +237,7 @@ class Generator:
             ("posts", POST_COLUMNS),
             ("post_revisions", REVISION_COLUMNS),
             ("flags", FLAG_COLUMNS),
+            ("queue_entries", QUEUE_COLUMNS),
             ("events", EVENT_COLUMNS),
             ("topic_counters", COUNTER_COLUMNS),
         ):
@@ -322,6 +325,7 @@ class Generator:
                     None,
                     None,
                     None,
+                    f"gen{self.seed}.{i}",  # unique, and of the shape forum.accounts.handles takes
                 )
             )
             self.people.append(Person(uid, role, name, party))
@@ -664,6 +668,9 @@ class Generator:
                     )  # fmt: skip
             if pending:
                 self.summary.pending += 1
+                self.buffers["queue_entries"].append(
+                    (self._next_id("queue_entries"), pid, space.id, "pending", at)
+                )
         if pin:
             self._audit(
                 created + timedelta(minutes=5), rng.choice(space.moderators), "thread.pin", "thread", tid, space.id,
@@ -751,6 +758,10 @@ class Generator:
             )
         self._queue_item(first, pid, tid, thread_title, space, post, first, flags_out[:1])
         if still_open:
+            # Still waiting, since its first flag (the earliest of the open ones).
+            self.buffers["queue_entries"].append(
+                (self._next_id("queue_entries"), pid, space.id, "flagged", first)
+            )
             return len(flaggers)
         action = "hide" if hidden else "dismiss_flags"
         self._resolved(acted_at, pid, space, action, "hidden" if hidden else "published", moderator)

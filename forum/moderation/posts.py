@@ -78,6 +78,7 @@ async def _settle(
     if publish_thread:
         await events.announce_thread(session, found)
     resolved = await _resolve_flags(session, post.id, actor.id)
+    await queue.refresh(session, post.id)
     after = _state(post) | {"flags_resolved": resolved} | (extra_after or {})
     await audit.record(
         session,
@@ -208,6 +209,7 @@ async def dismiss_flags(
             session, actor, post, found, action="dismiss_flags", status=status, reason=reason
         )
     resolved = await _resolve_flags(session, post.id, actor.id)
+    await queue.refresh(session, post.id)
     await audit.record(
         session,
         actor_id=actor.id,
@@ -266,6 +268,7 @@ async def flag_post(
             after=_state(post) | {"flag_count": count},
         )
         await events.announce_post(session, "post.hidden", post, found.space.id)
+    await queue.refresh(session, post.id)
     await queue.announce_waiting(session, post, found.space.id)
     if count == 1:
         # Its first open flag puts the post in the queue: its moderators hear of it (forum.attention).

@@ -47,8 +47,8 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("thread_id", "number"),
         UniqueConstraint("author_id", "client_id"),
-        # Posts of one status in time order: the pending ones, oldest first, are the
-        # moderation queue's first part (forum.threads.queue), read as a keyset range.
+        # Posts of one status in time order: the pending ones, oldest first, as a keyset
+        # range (the moderation queue itself reads QueueEntry).
         Index("ix_posts_status_created", "status", "created_at", "id"),
         # One reader's own posts in a thread: the restricted ones a thread list counts for
         # them (forum.threads.counts), their latest one for slow mode.
@@ -96,12 +96,9 @@ class FlagReason(enum.StrEnum):
 
 class Flag(Base):
     __tablename__ = "flags"
-    # The open flags (resolved_at NULL) feed the moderation queue: read through this index,
-    # never by reading every flag ever raised.
-    __table_args__ = (
-        UniqueConstraint("post_id", "user_id"),
-        Index("ix_flags_open", "resolved_at", "created_at"),
-    )
+    # The moderation queue reads the open flags of a page's posts by post_id; what waits is
+    # in QueueEntry, so no index over all open flags is needed.
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -148,3 +145,26 @@ class SpaceWatch(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     level: Mapped[str] = mapped_column(String(10))
+
+
+class QueueEntry(Base):
+    """A post waiting for a moderator, kept beside it so that the moderation queue reads
+    one page of rows whatever the forum's size (forum.threads.queue).
+
+    A pending post waits since it was written; a flagged one (not pending, not deleted,
+    with open flags) since its oldest open flag. `space_id` is its thread's space, kept
+    when the thread moves. Every write that changes a post's status, its open flags or its
+    thread's space refreshes it in the same transaction (forum.threads.queue.refresh)."""
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (
+        # The queue's order within one kind, for a global moderator; then within one space.
+        Index("ix_queue_entries_kind_since", "kind", "since", "post_id"),
+        Index("ix_queue_entries_space_kind_since", "space_id", "kind", "since", "post_id"),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    # "pending" or "flagged".
+    kind: Mapped[str] = mapped_column(String(12))
+    since: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

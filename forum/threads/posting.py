@@ -394,6 +394,10 @@ async def _store(
                 queue.waiting_event(queue.pending_item(post, user, found.thread, found.space), found.space.id)
             )
     events: list[Event] = await streams.append_many(session, event_drafts)
+    # The pending posts wait in the moderation queue (its entries, forum.threads.queue).
+    waiting = [post.id for post in posts if post.status == PostStatus.pending.value]
+    if waiting:
+        await queue.refresh(session, *waiting)
     # Notifications, watching and read state (forum.attention), as create_post runs them.
     for post, (_, user, found) in zip(posts, accepted, strict=True):
         await hooks.run(

@@ -169,6 +169,7 @@ async def _insert_post(
     await search_index.put(session, post_entry(post))  # search: the new text, in this transaction
     event = await announce_post(session, "post.created", post, found.space.id, author=user)
     if status == PostStatus.pending.value:
+        await queue.refresh(session, post.id)
         await queue.announce_waiting(session, post, found.space.id)
     # Notifications, watching and read state (forum.attention), in this transaction. A
     # writer that stores posts another way makes this same call for each post it stores.
@@ -309,6 +310,8 @@ async def delete_post(session: AsyncSession, viewer: Viewer, post_id: int) -> No
     post.html = ""
     await session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
     await search_index.remove(session, EntryKind.post, post.id)  # search: the text is gone
+    # A deleted post waits for no one (it may have been pending, or flagged).
+    await queue.refresh(session, post.id)
     if actor.id != post.author_id:
         await audit.record(
             session,

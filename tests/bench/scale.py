@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.bench.scale                       # both databases, 1 M and 10 k posts, writes docs
     .venv/bin/python -m tests.bench.scale --backends sqlite --posts 100000 --threads 1000 --no-write
+    .venv/bin/python -m tests.bench.scale --backends sqlite --only queue --no-write   # some lines only
     .venv/bin/python -m tests.bench.scale --help
 
 For each database and each size (the large one, default 1,000,000 posts in 10,000
@@ -315,6 +316,8 @@ async def measure(backend: str, urls: dict[int, str], opts) -> tuple[list[Measur
         for size, url in sorted(urls.items()):
             settings = bench_settings(url)
             requests, readers = await plan_requests(url, settings)
+            if opts.only:
+                requests = [req for req in requests if opts.only in req.name]
             client = await stack.enter_async_context(
                 AsyncTestClient(app=create_app(settings), base_url="http://bench.local")
             )
@@ -478,6 +481,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--regenerate", action="store_true", help="generate the databases again")
     p.add_argument("--plans", default=None, help="write every plan to this file")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    p.add_argument(
+        "--only", default=None, help="measure only the lines whose name holds this text (e.g. queue)"
+    )
     opts = p.parse_args(argv)
     opts.command = "python -m tests.bench.scale " + " ".join(argv if argv is not None else sys.argv[1:])
     opts.backends = [b.strip() for b in opts.backends.split(",") if b.strip()]

@@ -22,7 +22,14 @@ from litestar.testing import AsyncTestClient
 from forum.app import create_app
 from forum.demo.generate import generate
 from tests.bench.scale import bench_settings, plan_requests, resolve_cursors
-from tests.plans import capture_selects, explain_sqlite, postgres_problems, sqlite_path, sqlite_problems
+from tests.plans import (
+    capture_selects,
+    explain_sqlite,
+    postgres_problems,
+    queue_problems,
+    sqlite_path,
+    sqlite_problems,
+)
 
 
 async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None:
@@ -34,6 +41,7 @@ async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None
     requests, readers = await plan_requests(database_url, settings)
     found: list[str] = []
     explained = 0
+    queue_reads = 0
     async with AsyncTestClient(app=create_app(settings), base_url="http://plans.local") as client:
         await resolve_cursors(client, requests, readers)
         assert all(
@@ -51,11 +59,17 @@ async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None
                     problems = sqlite_problems(
                         plan, stmt.sql, ordered_walks=req.ordered_walks, bounded_sorts=req.bounded_sorts
                     )
+                    if "queue" in req.name:
+                        # The queue reads one page's rows: a range of queue_entries (past
+                        # the cursor on the last page), then rows by key.
+                        problems += queue_problems(plan, deep="last page" in req.name)
+                        queue_reads += "queue_entries" in stmt.sql
                     if problems:
                         found.append(
                             f"{req.name} as {reader}: {problems}\n{stmt.sql}\n  " + "\n  ".join(plan)
                         )
     assert explained > len(requests)
+    assert queue_reads == 4  # two queue requests, each for two moderators
     assert not found, "\n\n".join(found)
 
 
@@ -72,6 +86,29 @@ def test_the_guard_sees_a_scan_and_a_sort() -> None:
         sqlite_problems(
             ["SEARCH flags USING INDEX ix_flags_post_id (post_id=?)", "USE TEMP B-TREE FOR ORDER BY"],
             "SELECT * FROM flags WHERE flags.post_id IN (?, ?, ?) ORDER BY flags.id",
+        )
+        == []
+    )
+
+
+def test_the_queue_guard_sees_a_walk_of_what_waits() -> None:
+    # The reads the queue did before queue_entries: the pending posts and the open flags.
+    assert queue_problems(
+        ["SEARCH posts USING INDEX ix_posts_status_created (status=? AND (created_at,id)>(?,?))"], deep=True
+    )
+    assert queue_problems(["SEARCH flags USING INDEX ix_flags_open (resolved_at=?)"], deep=False)
+    assert queue_problems(["SCAN queue_entries"], deep=False)
+    entries = (
+        "SEARCH queue_entries USING COVERING INDEX ix_queue_entries_space_kind_since (space_id=? AND kind=?)"
+    )
+    assert queue_problems([entries], deep=True) == [entries]
+    assert queue_problems([entries, "SEARCH posts USING INTEGER PRIMARY KEY (rowid=?)"], deep=False) == []
+    assert (
+        queue_problems(
+            [
+                "SEARCH queue_entries USING COVERING INDEX ix_queue_entries_kind_since (kind=? AND (since,post_id)>(?,?))"
+            ],
+            deep=True,
         )
         == []
     )
