@@ -5,6 +5,7 @@ from forum.attention.models import Notification
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
+from forum.mail.models import MailOutbox, MailPreference
 from forum.ops.models import HealthProbe
 from forum.spaces.models import Space, SpaceModerator
 from forum.streams.models import Event, TopicCounter
@@ -22,6 +23,8 @@ __all__ = [
     "Event",
     "Flag",
     "HealthProbe",
+    "MailOutbox",
+    "MailPreference",
     "Notification",
     "Post",
     "PostRevision",
