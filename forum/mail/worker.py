@@ -23,7 +23,7 @@ import random
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select, update
@@ -45,6 +45,8 @@ from forum.threads.models import Post
 log = logging.getLogger("forum.mail")
 
 MAX_BACKOFF_SECONDS = 6 * 3600
+# Digests are looked for at most this often (two statements), not at every pass.
+DIGEST_CHECK_SECONDS = 60
 
 
 def unsubscribe_url(settings: Settings, user_id: int) -> str:
@@ -79,6 +81,7 @@ class MailWorker:
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.retry_base_seconds = retry_base_seconds
+        self._digests_checked: datetime | None = None
 
     async def run_forever(self) -> None:
         while True:
@@ -94,8 +97,13 @@ class MailWorker:
 
     async def run_once(self) -> int:
         """One pass; how many rows it handled."""
-        async with self.sessionmaker() as session, session.begin():
-            await digest.queue_due(session, self.settings, utcnow())
+        now = utcnow()
+        if self._digests_checked is None or now - self._digests_checked >= timedelta(
+            seconds=DIGEST_CHECK_SECONDS
+        ):
+            async with self.sessionmaker() as session, session.begin():
+                await digest.queue_due(session, self.settings, now)
+            self._digests_checked = now
         async with self.sessionmaker() as session, session.begin():
             ids = await outbox.claim(session, self.name, limit=self.batch, lease_seconds=self.lease_seconds)
         for row_id in ids:
