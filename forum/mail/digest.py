@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, cast, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
@@ -43,8 +41,7 @@ def period_key(digest: str, now: datetime) -> str:
 
 async def queue_due(session: AsyncSession, settings: Settings, now: datetime) -> None:
     """One digest row per user and period, for everyone with a digest (two statements)."""
-    dialect = session.get_bind().dialect.name
-    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    make_insert = outbox.dialect_insert(session)
     domain = outbox.message_id_domain(settings.mail_from)
     for digest, length in PERIODS.items():
         key = period_key(digest, now)

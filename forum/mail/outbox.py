@@ -19,8 +19,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
-from sqlalchemy import String, and_, cast, insert, literal, or_, select, update
+from sqlalchemy import String, and_, cast, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.attention.models import Notification
@@ -45,6 +48,11 @@ class MailState:
 
 
 STATE = MailState()
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT of the session's database, which knows ON CONFLICT DO NOTHING."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def message_id_domain(mail_from: str) -> str:
@@ -85,7 +93,13 @@ async def queue_for_post(session: AsyncSession, post: Post) -> None:
         "message_id",
         "created_at",
     ]
-    await session.execute(insert(MailOutbox).from_select(columns, rows))
+    # A post's notifications are queued once; should a hook run twice for one post, the
+    # second insert does nothing rather than fail the post's transaction.
+    await session.execute(
+        dialect_insert(session)(MailOutbox)
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
 
 
 async def on_post_written(session: AsyncSession, *, post: Post, **_: object) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.lib.db import create_engine, make_sessionmaker
+from forum.mail import outbox as mail_outbox
 from forum.mail.models import MailOutbox, MailPreference
 from forum.mail.worker import MailWorker
 from forum.settings import Settings
@@ -79,6 +80,13 @@ def settings(settings: Settings, smtp: tuple[Inbox, int]) -> Settings:
         mail_max_attempts=3,
         mail_worker=False,
     )
+
+
+@pytest.fixture(autouse=True)
+def mail_off_afterwards() -> Iterator[None]:
+    """The hooks read module state set by create_app; leave it as a mail-less app would."""
+    yield
+    mail_outbox.STATE.enabled = False
 
 
 @pytest.fixture
