@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +29,9 @@ from forum.mail import outbox as mail_outbox
 from forum.mail.models import MailOutbox, MailPreference
 from forum.mail.worker import MailWorker
 from forum.settings import Settings
-from tests.conftest import Cast, Persona, make_space, make_thread
+from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import assert_problem, make_post
+from tests.queries import count_app_queries
 
 PUBLIC = "https://forum.example"
 
@@ -387,3 +389,28 @@ async def test_mail_off_without_an_smtp_url_queues_nothing(
         prefs = (await plain.get("/api/me/mail", headers=cast.observer.headers)).json()
     assert prefs["mail_enabled"] is False
     assert await outbox(db) == []
+
+
+async def test_mail_costs_a_plain_post_nothing_and_a_mention_one_insert_for_any_number(
+    client: AsyncTestClient, app: Litestar, db: AsyncSession, cast: Cast, people: People
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.lcipp, "agora")
+
+    async def counted(body: str) -> list[str]:
+        with count_app_queries(app) as queries:
+            resp = await client.post(
+                f"/api/threads/{thread['id']}/posts", json={"body": body}, headers=cast.lcipp.headers
+            )
+        assert resp.status_code == 201, resp.text
+        return queries.labels()
+
+    plain = await counted("nothing for anyone")
+    assert "insert mail_outbox" not in plain and await outbox(db) == []
+    logs = []
+    for n in (1, 10):
+        crowd = [await people.make("observer") for _ in range(n)]
+        handles = (await db.scalars(select(User.handle).where(User.id.in_([p.id for p in crowd])))).all()
+        logs.append(await counted(" ".join(f"@{h}" for h in handles)))
+    assert logs[0] == logs[1] and logs[0].count("insert mail_outbox") == 1, logs[0]
+    assert len(await outbox(db)) == 11
