@@ -12,6 +12,7 @@ import email
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.lib.db import create_engine, make_sessionmaker
+from forum.mail import digest
 from forum.mail import outbox as mail_outbox
 from forum.mail.models import MailOutbox, MailPreference
 from forum.mail.worker import MailWorker
@@ -414,3 +416,22 @@ async def test_mail_costs_a_plain_post_nothing_and_a_mention_one_insert_for_any_
         logs.append(await counted(" ".join(f"@{h}" for h in handles)))
     assert logs[0] == logs[1] and logs[0].count("insert mail_outbox") == 1, logs[0]
     assert len(await outbox(db)) == 11
+
+
+async def test_a_digest_row_per_user_and_period_however_often_it_is_looked_for(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, worker: MailWorker, settings: Settings
+) -> None:
+    await set_mail(client, cast.observer, digest="daily")
+    await set_mail(client, cast.lcipp, digest="weekly")
+    monday = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    for now in (monday, monday + timedelta(hours=3), monday + timedelta(days=1), monday + timedelta(days=2)):
+        for _ in range(2):
+            async with worker.sessionmaker() as session, session.begin():
+                await digest.queue_due(session, settings, now)
+    keys = sorted(r.dedupe_key for r in await outbox(db))
+    assert keys == [
+        f"digest:{cast.lcipp.id}:2026-W49",
+        f"digest:{cast.observer.id}:2026-11-30",
+        f"digest:{cast.observer.id}:2026-12-01",
+        f"digest:{cast.observer.id}:2026-12-02",
+    ]
