@@ -78,6 +78,8 @@ export async function render(main, [idText], ctx) {
     throw err;
   }
   loaded = true;
+  // The whole thread is on screen already: it is read.
+  if (atBottom()) markReadSoon();
 
   function atBottom() {
     return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
