@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
@@ -22,7 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from forum import __version__, attention
+from forum import __version__, attention, mail
 from forum.accounts.controllers import AccountController
 from forum.accounts.passwords import configure_hashing
 from forum.accounts.requesters import rate_limit_identity
@@ -43,6 +44,7 @@ from forum.lib.rate_limit import RateLimits
 from forum.lib.raw_input import StrictRequest, check_raw_input
 from forum.lib.security_headers import add_security_headers
 from forum.lib.stores import FallbackStore
+from forum.mail.controllers import UNSUBSCRIBE_PATH, MailController
 from forum.moderation.controllers import ModerationController
 from forum.ops.controllers import health, ready
 from forum.ops.health import HealthChecks
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     # Posts, approvals and cafés notify in their own transactions (forum.lib.hooks).
     attention.install()
+    # Then the mail outbox, which reads the notifications attention just wrote.
+    mail.install(settings)
     engine = create_engine(settings)
     channels = make_channels(settings)
 
@@ -109,9 +113,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.hub = hub
         app.state.viewer_cache = viewer_cache
         app.state.health = HealthChecks(engine, channels.status)
+        mailer = mail.start_worker(make_sessionmaker(engine), settings)
         try:
             yield
         finally:
+            if mailer is not None:
+                mailer.cancel()
+                with suppress(asyncio.CancelledError):
+                    await mailer
             # Sockets hear 1012 (reconnect) before the database goes away.
             await hub.stop()
             await engine.dispose()
@@ -127,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         SpaceController,
         ThreadController,
         AttentionController,
+        MailController,
         CafeController,
         RoundTableController,  # round tables
         ModerationController,
@@ -144,7 +154,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
 
     configure_hashing(settings.password_hashes_at_once, settings.password_hash_queue)
-    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure, exclude=["/ws"])
+    csrf = CSRFConfig(
+        secret=settings.secret_key, cookie_secure=settings.cookie_secure, exclude=["/ws", UNSUBSCRIBE_PATH]
+    )
     # Signed-in people count per account, anonymous traffic and sign-in per address
     # (forum.accounts.requesters); counted atomically across processes (forum.lib.rate_limit).
     rate_limit = RateLimits(

@@ -5,6 +5,7 @@ from forum.attention.models import Notification
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
 from forum.lib.db import Base
+from forum.mail.models import MailOutbox, MailPreference
 from forum.ops.models import HealthProbe
 
 # Round tables (forum.roundtables).
@@ -39,6 +40,8 @@ __all__ = [
     "FloorRequest",
     "HealthProbe",
     "Intervention",
+    "MailOutbox",
+    "MailPreference",
     "Notification",
     "Post",
     "PostRevision",

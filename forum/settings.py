@@ -129,6 +129,17 @@ class Settings:
     static_dir: str = str(resource_dir("static"))
     log_level: str = "INFO"
     auto_migrate: bool = True
+    # Mail (docs/email.md): off unless smtp_url is set (smtp://user:pass@host:port, or
+    # smtps:// for TLS from the first byte). public_url is where links in mails point.
+    smtp_url: str | None = None
+    mail_from: str = "forum@localhost"
+    public_url: str = "http://localhost:8000"
+    # Mentions and replies wait this long; one the user read on the site meanwhile is not mailed.
+    mail_delay_seconds: int = 300
+    mail_max_attempts: int = 6
+    mail_poll_seconds: int = 5
+    # Whether this process runs the sender (queueing happens in every process regardless).
+    mail_worker: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -166,6 +177,13 @@ class Settings:
             static_dir=os.environ.get("FORUM_STATIC_DIR") or defaults.static_dir,
             log_level=os.environ.get("FORUM_LOG_LEVEL") or defaults.log_level,
             auto_migrate=os.environ.get("FORUM_AUTO_MIGRATE", "1").lower() not in {"0", "false", "no"},
+            smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
+            mail_from=os.environ.get("FORUM_MAIL_FROM") or defaults.mail_from,
+            public_url=(os.environ.get("FORUM_PUBLIC_URL") or defaults.public_url).rstrip("/"),
+            mail_delay_seconds=_int("FORUM_MAIL_DELAY_SECONDS", defaults.mail_delay_seconds),
+            mail_max_attempts=_int("FORUM_MAIL_MAX_ATTEMPTS", defaults.mail_max_attempts),
+            mail_poll_seconds=_int("FORUM_MAIL_POLL_SECONDS", defaults.mail_poll_seconds),
+            mail_worker=os.environ.get("FORUM_MAIL_WORKER", "1").lower() not in {"0", "false", "no"},
         )
 
     @property

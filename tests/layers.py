@@ -68,10 +68,11 @@ LAYERS: tuple[Layer, ...] = (
     # Round tables sit beside the cafés: neither imports the other.
     Layer(7, ("forum.cafes", "forum.roundtables")),
     Layer(8, ("forum.moderation", "forum.search.api", "forum.attention")),
-    Layer(9, ("forum.realtime",)),
-    Layer(10, ("forum.ops", "forum.demo")),
+    Layer(9, ("forum.mail",)),
+    Layer(10, ("forum.realtime",)),
+    Layer(11, ("forum.ops", "forum.demo")),
     Layer(
-        11,
+        12,
         ("forum.models", "forum.app", "forum.cli", "forum.__main__"),
         independent=False,
     ),

@@ -1,6 +1,6 @@
-// Preferences (#/preferences): your handle and name, the language, how closely you follow
-// each space and each thread you chose a level for. Email and digest settings wait for the
-// email notifications, which do not exist yet: they are shown disabled, and say so.
+// Preferences (#/preferences): your handle and name, the language, your mail settings
+// (mails' language, mail for mentions and replies, the digest: PUT /api/me/mail, saved on
+// change), how closely you follow each space and each thread you chose a level for.
 
 import { h, mount, field, announce } from '../dom.js';
 import { t, lang, setLanguage, LANGUAGES } from '../i18n.js';
@@ -19,7 +19,7 @@ export function levelSelect(label, level, onChange) {
 
 export async function render(main, _params, ctx) {
   if (!session.user) { ctx.requireSignIn(); return; }
-  const [spaces, watching] = await Promise.all([getAll('/api/spaces'), get('/api/me/watching')]);
+  const [spaces, watching, mail] = await Promise.all([getAll('/api/spaces'), get('/api/me/watching'), get('/api/me/mail')]);
   const spaceLevels = new Map(watching.items.filter((w) => w.kind === 'space').map((w) => [w.space, w.level]));
   const threads = watching.items.filter((w) => w.kind === 'thread');
 
@@ -48,6 +48,16 @@ export async function render(main, _params, ctx) {
     render(main, _params, ctx);
   } }, LANGUAGES.map((code) => h('option', { value: code, lang: code, selected: code === lang(), text: NATIVE[code] })));
 
+  const saveMail = async (body, select) => {
+    try { await put('/api/me/mail', body); announce(t('saved')); } catch (err) { announce(err.detail || t('error_generic')); select.focus(); }
+  };
+  const mailLanguage = h('select', { name: 'mail_language', onchange: () => saveMail({ language: mailLanguage.value }, mailLanguage) },
+    LANGUAGES.map((code) => h('option', { value: code, lang: code, selected: code === mail.language, text: NATIVE[code] })));
+  const immediate = h('select', { name: 'immediate', onchange: () => saveMail({ immediate: immediate.value === 'on' }, immediate) },
+    [['on', 'email_on'], ['off', 'email_off']].map(([v, key]) => h('option', { value: v, selected: (v === 'on') === mail.immediate, text: t(key) })));
+  const digest = h('select', { name: 'digest', onchange: () => saveMail({ digest: digest.value }, digest) },
+    [['off', 'email_off'], ['daily', 'digest_daily'], ['weekly', 'digest_weekly']].map(([v, key]) => h('option', { value: v, selected: v === mail.digest, text: t(key) })));
+
   const saveLevel = async (path, level, select) => {
     try { await put(path, { level }); announce(t('saved')); } catch (err) { announce(err.detail || t('error_generic')); select.focus(); }
   };
@@ -60,9 +70,10 @@ export async function render(main, _params, ctx) {
       field(t('language'), langSelect)),
     h('section', { class: 'card stack', 'aria-labelledby': 'pref-email' },
       h('h2', { id: 'pref-email', text: t('email_notifications') }),
-      h('p', { class: 'muted', text: t('email_coming') }),
-      field(t('email_on_notification'), h('select', { disabled: true }, h('option', { text: t('email_off') }))),
-      field(t('digest'), h('select', { disabled: true }, h('option', { text: t('email_off') })))),
+      mail.mail_enabled ? null : h('p', { class: 'muted', text: t('email_coming') }),
+      field(t('mail_language'), mailLanguage),
+      field(t('email_on_notification'), immediate),
+      field(t('digest'), digest)),
     h('section', { class: 'card stack', 'aria-labelledby': 'pref-spaces' },
       h('h2', { id: 'pref-spaces', text: t('watching_spaces') }),
       h('p', { class: 'muted small', text: t('watching_spaces_hint') }),
