@@ -3,8 +3,10 @@ who may do what, bad input, events, and the archive thread."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
@@ -12,10 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.audit.models import AuditEntry
 from forum.roundtables.models import RoundTable
+from forum.settings import Settings
 from forum.threads.models import Post, Thread
 from tests.conftest import Cast, People, Persona, make_space
 from tests.helpers import WORKSHOP, assert_gap_free, assert_problem, events, fetch, workshop
 from tests.queries import count_app_queries
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Every request reads its viewer (no viewer remembered by the process,
+    # forum.spaces.viewer_cache), so that two requests compared here cost alike whichever
+    # token was used before.
+    return replace(settings, viewer_cache_seconds=0)
 
 
 async def open_rt(client: AsyncTestClient, who: Persona, *, slug: str = WORKSHOP, **body: object) -> dict:
