@@ -27,6 +27,7 @@ from forum.accounts.controllers import AccountController
 from forum.accounts.passwords import configure_hashing
 from forum.accounts.requesters import rate_limit_identity
 from forum.cafes.controllers import CafeController
+from forum.feedback.controllers import PollController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
     ReadIntentMiddleware,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ThreadController,
         CafeController,
         RoundTableController,  # round tables
+        PollController,  # participants' feedback
         ModerationController,
         live_socket,
         health,

@@ -3,6 +3,7 @@
 from forum.accounts.models import AuthToken, User
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
+from forum.feedback.models import Poll, PollResponse
 from forum.lib.db import Base
 from forum.ops.models import HealthProbe
 
@@ -26,6 +27,8 @@ __all__ = [
     "FloorRequest",
     "HealthProbe",
     "Intervention",
+    "Poll",
+    "PollResponse",
     "Post",
     "PostRevision",
     "RoundTable",

@@ -63,8 +63,8 @@ LAYERS: tuple[Layer, ...] = (
     Layer(4, ("forum.accounts",)),
     Layer(5, ("forum.spaces",)),
     Layer(6, ("forum.threads",)),
-    # Round tables sit beside the cafés: neither imports the other.
-    Layer(7, ("forum.cafes", "forum.roundtables")),
+    # Round tables and feedback sit beside the cafés: none imports another.
+    Layer(7, ("forum.cafes", "forum.roundtables", "forum.feedback")),
     Layer(8, ("forum.moderation",)),
     Layer(9, ("forum.realtime",)),
     Layer(10, ("forum.ops", "forum.demo")),
