@@ -49,6 +49,7 @@ from forum.ops.health import HealthChecks
 from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
+from forum.reports.controllers import ReportController
 from forum.roundtables.controllers import RoundTableController
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CafeController,
         RoundTableController,  # round tables
         PollController,  # participants' feedback
+        ReportController,  # the workshop report
         ModerationController,
         live_socket,
         health,

@@ -6,6 +6,7 @@ from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessag
 from forum.feedback.models import Poll, PollResponse
 from forum.lib.db import Base
 from forum.ops.models import HealthProbe
+from forum.reports.models import Report, ReportRevision
 
 # Round tables (forum.roundtables).
 from forum.roundtables.models import FloorRequest, Intervention, RoundTable
@@ -31,6 +32,8 @@ __all__ = [
     "PollResponse",
     "Post",
     "PostRevision",
+    "Report",
+    "ReportRevision",
     "RoundTable",
     "Space",
     "SpaceModerator",
