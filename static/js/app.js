@@ -1,5 +1,5 @@
 // Start-up and the hash router: language, who is signed in, the header, the connection
-// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/roundtable/…, #/moderation, #/login.
+// banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/roundtable/…, #/poll/…, #/report/…, #/moderation, #/login.
 
 import { h, mount, announce } from './dom.js';
 import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18n.js';
@@ -12,6 +12,8 @@ const ROUTES = [
   { pattern: /^\/thread\/(\d+)$/, view: () => import('./views/thread.js'), nav: 'spaces' },
   { pattern: /^\/cafe\/(\d+)$/, view: () => import('./views/cafe.js'), nav: 'spaces' },
   { pattern: /^\/roundtable\/(\d+)$/, view: () => import('./views/roundtable.js'), nav: 'spaces' },
+  { pattern: /^\/poll\/(\d+)$/, view: () => import('./views/poll.js'), nav: 'spaces' },
+  { pattern: /^\/report\/([^/]+)$/, view: () => import('./views/report.js'), nav: 'spaces' },
   { pattern: /^\/moderation$/, view: () => import('./views/moderation.js'), nav: 'moderation' },
   { pattern: /^\/login$/, view: () => import('./views/auth.js'), nav: 'login', params: ['login'] },
   { pattern: /^\/register$/, view: () => import('./views/auth.js'), nav: 'login', params: ['register'] },
