@@ -29,6 +29,7 @@ from forum.accounts.passwords import configure_hashing
 from forum.accounts.requesters import rate_limit_identity
 from forum.attention.controllers import AttentionController
 from forum.cafes.controllers import CafeController
+from forum.feedback.controllers import PollController
 from forum.lib.csrf import SessionCSRFMiddleware
 from forum.lib.db import (
     ReadIntentMiddleware,
@@ -51,6 +52,7 @@ from forum.ops.health import HealthChecks
 from forum.realtime.bus import ChannelsPublisher, make_channels
 from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
+from forum.reports.controllers import ReportController
 from forum.roundtables.controllers import RoundTableController
 from forum.search.api.controllers import SearchController
 from forum.settings import Settings
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         MailController,
         CafeController,
         RoundTableController,  # round tables
+        PollController,  # participants' feedback
+        ReportController,  # the workshop report
         ModerationController,
         SearchController,  # search: GET /api/search
         live_socket,

@@ -4,9 +4,11 @@ from forum.accounts.models import AuthToken, User
 from forum.attention.models import Notification
 from forum.audit.models import AuditEntry
 from forum.cafes.models import Cafe, CafeSeat, CafeTable, CafeVisit, TableMessage
+from forum.feedback.models import Poll, PollResponse
 from forum.lib.db import Base
 from forum.mail.models import MailOutbox, MailPreference
 from forum.ops.models import HealthProbe
+from forum.reports.models import Report, ReportRevision
 
 # Round tables (forum.roundtables).
 from forum.roundtables.models import FloorRequest, Intervention, RoundTable
@@ -43,9 +45,13 @@ __all__ = [
     "MailOutbox",
     "MailPreference",
     "Notification",
+    "Poll",
+    "PollResponse",
     "Post",
     "PostRevision",
     "QueueEntry",
+    "Report",
+    "ReportRevision",
     "RoundTable",
     "SearchEntry",
     "Space",

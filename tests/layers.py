@@ -65,10 +65,12 @@ LAYERS: tuple[Layer, ...] = (
     Layer(4, ("forum.accounts",)),
     Layer(5, ("forum.spaces",)),
     Layer(6, ("forum.threads",)),
-    # Round tables sit beside the cafés: neither imports the other.
-    Layer(7, ("forum.cafes", "forum.roundtables")),
+    # Round tables and feedback sit beside the cafés: none imports another.
+    Layer(7, ("forum.cafes", "forum.roundtables", "forum.feedback")),
     Layer(8, ("forum.moderation", "forum.search.api", "forum.attention")),
-    Layer(9, ("forum.mail",)),
+    # Mail reads notifications; the report reads threads, cafés, round tables and
+    # feedback. Nothing below reads either, and neither reads the other.
+    Layer(9, ("forum.mail", "forum.reports")),
     Layer(10, ("forum.realtime",)),
     Layer(11, ("forum.ops", "forum.demo")),
     Layer(

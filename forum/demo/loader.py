@@ -31,6 +31,7 @@ from forum.demo.content import (
     PENDING_POST,
     DemoThread,
 )
+from forum.demo.feedback import load_feedback
 from forum.roundtables import archive as roundtable_archive
 from forum.roundtables import floor as roundtable_floor
 from forum.roundtables import lifecycle as roundtable_lifecycle
@@ -54,13 +55,14 @@ class DemoSummary:
     posts: int = 0
     cafe: str = "not loaded"
     roundtable: str = "not loaded"
+    feedback: str = "not loaded"
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
             f"demo loaded: {self.users} new users, {self.spaces} new spaces, "
             f"{self.threads} new threads, {self.posts} new posts; café: {self.cafe}; "
-            f"round table: {self.roundtable}",
+            f"round table: {self.roundtable}; feedback: {self.feedback}",
             f"demo users sign in with the password {DEMO_PASSWORD!r}:",
             *(f"  {u.email:28} {u.role}{f' ({u.party})' if u.party else ''}" for u in DEMO_USERS),
             *self.notes,
@@ -250,6 +252,7 @@ class DemoLoader:
         await self.threads()
         await self.cafe()
         await self.roundtable()
+        self.summary.feedback = await load_feedback(self.session, self.viewer)
         return self.summary
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from forum.accounts.viewer import Viewer
 from forum.cafes import access
 from forum.cafes.writer import TableWriter
+from forum.feedback.polls import find_poll
 from forum.lib.errors import BadRequest, Forbidden, NotFound
 from forum.lib.raw_input import MAX_ID
 from forum.roundtables.access import find_roundtable
@@ -119,6 +120,15 @@ async def _roundtable(session: AsyncSession, viewer: Viewer, roundtable_id: int 
     return space.id
 
 
+# --- polls --------------------------------------------------------------------------
+
+
+async def _poll(session: AsyncSession, viewer: Viewer, poll_id: int | None) -> int | None:
+    # Moderators of the space get the results with each answer; others, only the count.
+    _poll, space = await find_poll(session, viewer, poll_id or 0)
+    return space.id
+
+
 # --- moderation -----------------------------------------------------------------------
 
 
@@ -149,6 +159,8 @@ TOPICS: dict[str, TopicRule] = {
     "cafe": TopicRule(_cafe),
     # Round tables: actions over HTTP, events here (forum.roundtables.events).
     "roundtable": TopicRule(_roundtable),
+    # Polls: answers over HTTP, results here (forum.feedback.answers).
+    "poll": TopicRule(_poll),
     "moderation": TopicRule(_moderation, has_id=False),
     "inbox": TopicRule(_inbox),
 }

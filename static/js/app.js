@@ -1,6 +1,6 @@
 // Start-up and the hash router: language, who is signed in, the header, the connection
 // banner, and which view fills <main> for #/, #/space/…, #/thread/…, #/cafe/…, #/roundtable/…,
-// #/moderation, #/search?q=…, #/login.
+// #/poll/…, #/report/…, #/moderation, #/search?q=…, #/login.
 
 import { h, mount, announce } from './dom.js';
 import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18n.js';
@@ -14,6 +14,8 @@ const ROUTES = [
   { pattern: /^\/thread\/(\d+)$/, view: () => import('./views/thread.js'), nav: 'spaces' },
   { pattern: /^\/cafe\/(\d+)$/, view: () => import('./views/cafe.js'), nav: 'spaces' },
   { pattern: /^\/roundtable\/(\d+)$/, view: () => import('./views/roundtable.js'), nav: 'spaces' },
+  { pattern: /^\/poll\/(\d+)$/, view: () => import('./views/poll.js'), nav: 'spaces' },
+  { pattern: /^\/report\/([^/]+)$/, view: () => import('./views/report.js'), nav: 'spaces' },
   { pattern: /^\/moderation$/, view: () => import('./views/moderation.js'), nav: 'moderation' },
   { pattern: /^\/search$/, view: () => import('./views/search.js'), nav: 'search' },
   { pattern: /^\/preferences$/, view: () => import('./views/preferences.js'), nav: 'preferences' },

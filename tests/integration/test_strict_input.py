@@ -140,6 +140,7 @@ def _request_body_handlers(app: Litestar) -> Iterator[tuple[str, str]]:
                 "entry_id",
                 "roundtable_id",
                 "intervention_id",
+                "poll_id",
             ):
                 path = path.replace(f"{{{name}:int}}", "1")
             for method in handler.http_methods:

@@ -129,6 +129,19 @@ async function roundtableSection(slug, space) {
     form);
 }
 
+async function feedbackSection(slug, space) {
+  let polls = [];
+  try { polls = itemsOf(await get(`/api/spaces/${encodeURIComponent(slug)}/polls`)); } catch { polls = []; }
+  return h('section', { 'aria-labelledby': 'polls-h', class: 'card' },
+    h('h2', { id: 'polls-h', text: t('polls_title') }),
+    polls.length
+      ? h('ul', { class: 'plain-list' }, polls.map((p) => h('li', {},
+        h('a', { href: `#/poll/${p.id}`, dir: 'auto', text: p.title }), ' ',
+        h('span', { class: 'badge', text: t(`poll_state_${p.state}`) }))))
+      : h('p', { class: 'muted', text: t('no_polls') }),
+    canModerate(space) ? h('p', {}, h('a', { href: `#/report/${encodeURIComponent(slug)}`, text: t('report_link') })) : null);
+}
+
 export async function render(main, [slug]) {
   const [space, threads] = await Promise.all([
     get(`/api/spaces/${encodeURIComponent(slug)}`),
@@ -139,6 +152,7 @@ export async function render(main, [slug]) {
   const ordered = [...threads.filter((x) => x.pinned), ...threads.filter((x) => !x.pinned)];
   const cafes = space.kind === 'workshop' ? await cafeSection(slug, space) : null;
   const roundtables = space.kind === 'workshop' ? await roundtableSection(slug, space) : null;
+  const feedback = space.kind === 'workshop' ? await feedbackSection(slug, space) : null;
 
   mount(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ', h('span', { text: t(`kind_${space.kind}`) })),
@@ -147,6 +161,7 @@ export async function render(main, [slug]) {
     space.moderation === 'pre' ? h('p', { class: 'muted small', text: t('premoderated_explain') }) : null,
     cafes,
     roundtables,
+    feedback,
     h('section', { 'aria-labelledby': 'threads-h' },
       h('h2', { id: 'threads-h', text: t('threads_title') }),
       ordered.length ? h('ul', { class: 'thread-list' }, ordered.map(threadItem)) : h('p', { class: 'muted', text: t('no_threads') })),

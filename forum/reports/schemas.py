@@ -1,0 +1,54 @@
+"""Request and response shapes of the report API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from forum.lib.raw_input import NOT_BLANK, Id
+
+# A workshop report runs to a few dozen paragraphs; the bound keeps one request's work finite.
+MAX_REPORT_CHARS = 200_000
+MAX_PRESENTATIONS = 100
+
+Language = Literal["en", "fr", "es", "ar", "ru", "zh"]
+
+
+class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Build (or build again) the draft from the record; the settings are kept for next time.
+
+    Left out, `introduction` and `presentation_thread_ids` keep the values of the last build."""
+
+    language: Language = "en"
+    introduction: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+    presentation_thread_ids: Annotated[list[Id], msgspec.Meta(max_length=MAX_PRESENTATIONS)] | None = None
+
+
+class ReportEditIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REPORT_CHARS, pattern=NOT_BLANK)]
+
+
+class ReportOut(msgspec.Struct):
+    id: int
+    space_id: int
+    language: str
+    introduction: str
+    presentation_thread_ids: list[int]
+    body: str
+    revision: int
+    published_thread_id: int | None
+    updated_at: datetime
+
+
+class ReportRevisionOut(msgspec.Struct):
+    number: int
+    body: str
+    editor_id: int
+    source: str
+    created_at: datetime
+
+
+class PublishOut(msgspec.Struct):
+    thread_id: int
