@@ -26,11 +26,12 @@ The rules:
    round, the rotation is a Latin-square schedule: each table's group moves on together,
    everyone meets every table before any table twice, and the sizes stay within 1 of
    each other in every round, not only the next one.
-6. **Presence** (when the caller knows who is connected): only participants who are
-   there move; an absent one keeps their seat (they find it when they come back). The
-   tables in play are those whose host is there, so a participant is never sent to sit
-   alone at a table whose host never came while a hosted table is free; rules 3 to 5
-   apply among those tables. When no host is there at all, every table is in play.
+6. **Presence** (when the caller knows who is connected): the tables in play are those
+   whose host is there, so a participant is never sent to sit alone at a table whose
+   host never came while a hosted table is free; rules 3 to 5 apply among those tables,
+   and the balance of rule 4 counts only who is connected. Someone not connected still
+   moves, to the rotation's table among those in play (rule 5), and finds a host there
+   on coming back. When no host is there at all, every table is in play.
 
 What this guarantees, and what the tests check (tests/unit/test_seating.py):
 
@@ -267,9 +268,9 @@ def plan_round(
     `seating` maps every user seated now (hosts included or not) to their table;
     `visits[user][table]` counts the rounds the user sat at that table, the current
     round included. Hosts are always at their own table. `present` (who is connected,
-    None: everyone) applies rule 6: absent participants keep their seat, and the others
-    move among the tables whose host is present (all tables when no host is), so nobody
-    is sent to sit alone at an empty table while a hosted one is free.
+    None: everyone) applies rule 6: everyone moves among the tables whose host is present
+    (all tables when no host is), balanced over who is connected, so nobody is sent to
+    sit alone at an empty table while a hosted one is free.
     """
     if not tables:
         raise ValueError("a café has at least one table")
@@ -278,10 +279,11 @@ def plan_round(
     circle = [t.id for t in ordered]
     host_table = {t.host_id: t.id for t in ordered}
     participants = sorted(uid for uid in seating if uid not in host_table)
-    kept: dict[int, int] = {}
+    absent: list[int] = []
     if present is not None:
-        # Rule 6: only who is connected moves, and only to tables whose host is there.
-        kept = {uid: seating[uid] for uid in participants if uid not in present}
+        # Rule 6: everyone moves, only to tables whose host is there; only who is connected
+        # counts for the balance.
+        absent = [uid for uid in participants if uid not in present]
         participants = [uid for uid in participants if uid in present]
         hosted = [t for t in ordered if t.host_id in present]
         if hosted:
@@ -289,7 +291,7 @@ def plan_round(
     ring = [t.id for t in ordered]
     choices: list[list[int]] = []
     preferred: list[int] = []
-    for uid in participants:
+    for uid in participants + absent:
         current = seating[uid]
         counts = dict(visits.get(uid, {}))
         counts[current] = max(counts.get(current, 0), 1)
@@ -304,8 +306,10 @@ def plan_round(
                 if circle[(start + step) % len(circle)] in allowed
             )
         )
-    assignment = balanced_assignment(choices, ring, preferred)
+    moving = len(participants)
+    assignment = balanced_assignment(choices[:moving], ring, preferred[:moving])
     plan = dict(host_table)
-    plan.update(kept)
     plan.update(zip(participants, assignment, strict=True))
+    # Someone away takes the rotation's table: they find a host there when they come back.
+    plan.update(zip(absent, preferred[moving:], strict=True))
     return plan

@@ -44,6 +44,10 @@ async def test_table_chat_rounds_and_announcements_arrive_live(
     assert (await outsider.expect("error"))["code"] == "not_found"
     await outsider.send(op="send", topic=f"table:{a}", body="me too", client_id="c-2")
     assert (await outsider.expect("error", ref="c-2"))["code"] == "not_found"
+    # Everyone is connected at their table (rotation moves who is there, seating rule 6).
+    await outsider.subscribe(f"table:{b}")
+    host_b = await live.peer(hosts[1])
+    await host_b.subscribe(f"table:{b}")
     # A round starts: every listener of the café hears where everyone sits now.
     resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
     assert resp.status_code == 200
@@ -66,5 +70,39 @@ async def test_table_chat_rounds_and_announcements_arrive_live(
     await outsider.subscribe(f"table:{a}", after=0)
     replay = await outsider.expect("event", topic=f"table:{a}", type="message.created")
     assert replay["seq"] == 1 and replay["data"]["body"] == "Hello *table*"
-    for peer in (listener, speaker, outsider):
+    for peer in (listener, speaker, outsider, host_b):
+        await peer.close()
+
+
+async def test_a_round_moves_who_is_connected_and_only_to_hosted_tables(
+    live: Live, cast: Cast, people: People
+) -> None:
+    """Issue 13: a participant was sent to sit alone at a table whose host never came.
+    With three tables and the third host away, the two connected participants at table a
+    both go to table b; one who is not connected moves to a hosted table too."""
+    await make_space(live.http, cast.admin, SLUG, kind="workshop")
+    hosts = [await people.make("focal_point") for _ in range(3)]
+    cafe = await create_cafe(live.http, cast.moderator, hosts, round_seconds=600, slug=SLUG)
+    a, b, c = (t["id"] for t in cafe["tables"])
+    ana, bo, cy = cast.observer, cast.other_observer, await people.make("observer")
+    seats = {}
+    for who in (ana, bo, cy):
+        resp = await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=who.headers)
+        seats[who.id] = resp.json()["table_id"]
+    assert seats == {ana.id: a, bo.id: b, cy.id: c}
+    peers = []
+    for who, table in ((hosts[0], a), (hosts[1], b), (ana, a), (bo, b)):
+        peer = await live.peer(who)
+        await peer.subscribe(f"table:{table}")
+        peers.append(peer)
+    resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
+    assert resp.status_code == 200, resp.text
+    by_table = {t["id"]: t for t in resp.json()["tables"]}
+    # ana and bo swap between the two hosted tables; cy, not connected, takes the next
+    # hosted table after c (a), and table c, whose host never came, is left empty.
+    assert by_table[a]["participant_ids"] == sorted([bo.id, cy.id])
+    assert by_table[b]["participant_ids"] == [ana.id]
+    assert by_table[c]["participant_ids"] == []
+    assert [t["seated_count"] for t in resp.json()["tables"]] == [3, 2, 1]
+    for peer in peers:
         await peer.close()
