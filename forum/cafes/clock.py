@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum import streams
@@ -93,7 +93,16 @@ async def tick_due(
     pending = (Cafe.state == CafeState.running.value, Cafe.round_notice < ROUND_ENDED)
     async with reader() as session:
         due = (
-            await session.scalars(select(Cafe.id).where(*pending, Cafe.round_ends_at <= now + WARNING))
+            await session.scalars(
+                select(Cafe.id).where(
+                    *pending,
+                    # Only what is due costs a write: a warned round is looked at again at its end.
+                    or_(
+                        Cafe.round_ends_at <= now,
+                        and_(Cafe.round_notice < ROUND_WARNED, Cafe.round_ends_at <= now + WARNING),
+                    ),
+                )
+            )
         ).all()
         await session.rollback()
     for cafe_id in due:
