@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.cafes.models import Cafe
+from forum.lib.db import utcnow
 from tests.conftest import Cast, People, make_space
 from tests.helpers import create_cafe
 from tests.realtime import conftest as realtime
@@ -104,5 +111,54 @@ async def test_a_round_moves_who_is_connected_and_only_to_hosted_tables(
     assert by_table[b]["participant_ids"] == [ana.id]
     assert by_table[c]["participant_ids"] == []
     assert [t["seated_count"] for t in resp.json()["tables"]] == [3, 2, 1]
+    for peer in peers:
+        await peer.close()
+
+
+async def test_the_clock_ends_a_round_and_rotates_who_is_connected(
+    live: Live, cast: Cast, people: People, db: AsyncSession
+) -> None:
+    """With `auto_rotate`, the hub's round clock says the end and starts the next round,
+    asking the hub who is connected: nobody is sent to table c, whose host never came,
+    although it is the only table the two participants have not sat at."""
+    await make_space(live.http, cast.admin, SLUG, kind="workshop")
+    hosts = [await people.make("focal_point") for _ in range(3)]
+    resp = await live.http.post(
+        f"/api/spaces/{SLUG}/cafes",
+        json={
+            "title": "Rotating",
+            "round_seconds": 600,
+            "auto_rotate": True,
+            "tables": [{"topic": f"T{i}", "host_id": h.id} for i, h in enumerate(hosts)],
+        },
+        headers=cast.moderator.headers,
+    )
+    assert resp.status_code == 201, resp.text
+    cafe = resp.json()
+    a, b, _c = (t["id"] for t in cafe["tables"])
+    ana, bo = cast.observer, cast.other_observer
+    for who in (ana, bo):
+        assert (await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=who.headers)).status_code == 200
+    peers = []
+    for who, table in ((hosts[0], a), (hosts[1], b), (ana, a), (bo, b)):
+        peer = await live.peer(who)
+        await peer.subscribe(f"table:{table}")
+        peers.append(peer)
+    listener = peers[0]
+    await listener.subscribe(f"cafe:{cafe['id']}")
+    resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
+    assert resp.status_code == 200, resp.text
+    first = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_started")
+    assert first["data"]["seating"][str(ana.id)] == b and first["data"]["seating"][str(bo.id)] == a
+    # The round's end passes (as stored); the clock, polling, says so and rotates.
+    await db.execute(
+        update(Cafe).where(Cafe.id == cafe["id"]).values(round_ends_at=utcnow() - timedelta(seconds=1))
+    )
+    await db.commit()
+    ended = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_ended")
+    assert ended["data"]["round"] == 1 and ended["data"]["auto_rotate"] is True
+    second = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_started")
+    assert second["data"]["round"] == 2 and second["data"]["auto"] is True
+    assert second["data"]["seating"][str(ana.id)] == a and second["data"]["seating"][str(bo.id)] == b
     for peer in peers:
         await peer.close()
