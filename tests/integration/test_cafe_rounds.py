@@ -16,6 +16,7 @@ from forum.cafes.models import Cafe
 from forum.lib.db import create_engine, make_sessionmaker, utcnow
 from tests.conftest import Cast, People
 from tests.helpers import WORKSHOP, assert_problem, events, fetch, join, setup, workshop
+from tests.queries import INSERT, SELECT, UPDATE, count_queries
 
 
 async def start(client: AsyncTestClient, cast: Cast, cafe_id: int) -> dict:
@@ -169,3 +170,25 @@ async def test_seat_counts_include_the_host(client: AsyncTestClient, cast: Cast,
     got = (await client.get(f"/api/cafes/{cafe['id']}")).json()
     assert [t["seated_count"] for t in got["tables"]] == [2, 1]
     assert [len(t["participant_ids"]) for t in got["tables"]] == [1, 0]
+
+
+async def test_a_warned_round_costs_no_write_until_its_end(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession, settings
+) -> None:
+    """The clock looks every two seconds: between the warning and the end a look reads,
+    and writes nothing (on SQLite a write transaction would take the database's lock)."""
+    cafe, _ = await setup(client, cast, people, tables=2)
+    await start(client, cast, cafe["id"])
+    engine = create_engine(settings)
+    try:
+        clock = make_sessionmaker(engine)
+        await ends_in(db, cafe["id"], 30)
+        await tick_due(clock)
+        assert (await clock_types(db, cafe["id"]))[-1] == "cafe.round_warning"
+        with count_queries(engine) as queries:
+            await tick_due(clock)
+            await tick_due(clock)
+        assert queries.count(UPDATE, INSERT) == 0, queries
+        assert queries.count(SELECT) > 0, queries
+    finally:
+        await engine.dispose()
