@@ -166,6 +166,12 @@ def test_a_facilitator_runs_two_rounds_with_their_ends_and_moves(
     screenshot(facilitator, "cafe-console")
     assert_accessible(facilitator, "the facilitator's console in round 2")
 
+    # The facilitator looks at a table from the console: it opens below, focused.
+    console.get_by_role("button", name=f"View the table on {FINANCE}").click()
+    expect(facilitator.locator("#table-h")).to_have_text(FINANCE)
+    expect(facilitator.locator("#table-h")).to_be_focused()
+    expect(facilitator.locator("#cafe-console")).to_be_visible()
+
     # Closing is apart from the round controls and asks first.
     facilitator.get_by_role("button", name="Close the café").click()
     for page in (alice, bob):

@@ -199,7 +199,7 @@ export async function render(main, [idText], ctx) {
         h('p', { class: 'small' }, t('host'), ': ', personBadge(tb.host)),
         h('p', { class: 'small', text: `${t('n_seated', { n: formatNumber(seatedCount(tb)) })} · ${t('n_messages', { n: formatNumber(tb.message_count ?? 0) })}` }),
         h('ul', { class: 'plain-list small seated-names', 'aria-label': t('seated_here') }, names.map((id) => h('li', {}, personBadge(id)))),
-        h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: () => enterTable(tb.id) }));
+        h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: async () => { await enterTable(tb.id); tablePanel.querySelector('#table-h')?.focus(); } }));
     });
     learn((cafe.tables || []).flatMap((tb) => tb.participant_ids || []).map(Number)).then((learnt) => { if (learnt) renderConsole(); });
     mount(consoleEl,
@@ -348,6 +348,7 @@ export async function render(main, [idText], ctx) {
     unsubTable = live.subscribe(topic, onTableEvent);
     renderTablePanel();
     renderTables();
+    renderConsole(); // a facilitator looking at a table: the table panel shows under the console
     await loadMessages();
   }
 
