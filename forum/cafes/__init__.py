@@ -3,13 +3,16 @@
 A café belongs to a workshop space and is run by that space's moderators. Its writes are
 named functions that run in the caller's transaction and append their events to the
 event log (forum.streams) in it: `cafe:{id}` hears `cafe.updated`, `cafe.round_started`,
-`cafe.announcement` and `cafe.closed`; `table:{id}` hears `message.created`,
+`cafe.round_warning`, `cafe.round_ended`, `cafe.round_extended`, `cafe.announcement` and
+`cafe.closed`; `table:{id}` hears `message.created`,
 `message.hidden`, `message.updated` and `table.harvest`. Presence is a passing signal the
 websocket layer sends (`access.presence_data`).
 
 - `access`: finding cafés and tables for a viewer, the row locks, the topics;
 - `views`: what clients see of them;
-- `lifecycle`: opening, joining (seating, `seating` is the pure plan), rounds, announcements;
+- `lifecycle`: opening, joining (seating, `seating` is the pure plan), rounds, extending
+  a round, announcements;
+- `clock`: a round's one-minute warning and end (once across processes), auto-rotation;
 - `messages`: the write path of table messages (batched by `writer`), harvests, hiding;
 - `archive`: closing a café into a thread of its space.
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -17,6 +18,7 @@ from forum.cafes.schemas import (
     CafeIn,
     CafeOut,
     CloseOut,
+    ExtendIn,
     HarvestIn,
     JoinOut,
     MessageIn,
@@ -31,6 +33,21 @@ from forum.lib.pagination import Cursor, Limit
 REPEATED_MESSAGE = ResponseSpec(
     MessageOut, description="A message sent earlier with this client_id: nothing new was stored"
 )
+
+
+async def _present(
+    request: Request, session: AsyncSession, viewer: Viewer, cafe_id: int
+) -> Collection[int] | None:
+    """Who is connected to the café's tables (None: nobody, or no live layer: unknown).
+
+    Asked only of someone who may run the café, after the same check the service makes."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        return None
+    _, space = await access.find_cafe(session, viewer, cafe_id)
+    access.require_runner(viewer, space, "start a round")
+    present = await hub.present_at([t.id for t in await access.tables_of(session, cafe_id)])
+    return present or None
 
 
 class CafeController(Controller):
@@ -88,9 +105,35 @@ class CafeController(Controller):
         status_code=HTTP_200_OK,
         summary="Start the next round (moderators)",
         security=SIGNED_IN,
+        description=(
+            "Participants connected to a table move; those not connected keep their seat; tables"
+            " whose host is not connected get nobody (docs/cafes.md, seating rule 6). When nobody"
+            " is connected, everyone moves."
+        ),
     )
-    async def start_round(self, cafe_id: int, transaction: AsyncSession, viewer: Viewer) -> CafeOut:
-        cafe = await lifecycle.start_round(transaction, viewer, cafe_id)
+    async def start_round(
+        self, cafe_id: int, request: Request, transaction: AsyncSession, viewer: Viewer
+    ) -> CafeOut:
+        present = await _present(request, transaction, viewer, cafe_id)
+        cafe = await lifecycle.start_round(transaction, viewer, cafe_id, present)
+        return await views.cafe_view(transaction, cafe, viewer)
+
+    @post(
+        "/api/cafes/{cafe_id:int}/rounds/extend",
+        status_code=HTTP_200_OK,
+        summary="More minutes for the round under way (moderators)",
+        security=SIGNED_IN,
+        operation_id="extend_cafe_round",
+        description=(
+            "Adds `minutes` (1 to 60) to the round's end, or to now once the end has passed;"
+            " every table hears `cafe.round_extended`, and the one-minute warning and the end"
+            " are said again as the new end comes. 409 when no round was started."
+        ),
+    )
+    async def extend_round(
+        self, cafe_id: int, data: ExtendIn, transaction: AsyncSession, viewer: Viewer
+    ) -> CafeOut:
+        cafe = await lifecycle.extend_round(transaction, viewer, cafe_id, data.minutes)
         return await views.cafe_view(transaction, cafe, viewer)
 
     @post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from datetime import timedelta
 
 import msgspec
@@ -23,16 +24,21 @@ from forum.cafes.access import (
     seat_of,
     tables_of,
 )
-from forum.cafes.models import Cafe, CafeSeat, CafeState, CafeTable, CafeVisit
-from forum.cafes.schemas import (
-    CafeIn,
-    CafeOut,
+from forum.cafes.models import (
+    ROUND_QUIET,
+    ROUND_WARNED,
+    Cafe,
+    CafeSeat,
+    CafeState,
+    CafeTable,
+    CafeVisit,
 )
+from forum.cafes.schemas import WARNING_SECONDS, CafeIn, CafeOut
 from forum.cafes.seating import TableSlot, choose_table_for_join, plan_round
 from forum.cafes.views import cafe_view, cafe_views
 from forum.lib import hooks
 from forum.lib.db import race_savepoint, utcnow
-from forum.lib.errors import Invalid
+from forum.lib.errors import Conflict, Invalid
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import Id
 from forum.spaces import services as spaces
@@ -77,6 +83,7 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
         state=CafeState.open.value,
         round=0,
         round_seconds=data.round_seconds,
+        auto_rotate=data.auto_rotate,
         created_by=actor.id,
     )
     session.add(cafe)
@@ -97,7 +104,12 @@ async def create_cafe(session: AsyncSession, viewer: Viewer, slug: str, data: Ca
         target_type="cafe",
         target_id=cafe.id,
         space_id=space.id,
-        after={"title": cafe.title, "tables": len(tables), "round_seconds": cafe.round_seconds},
+        after={
+            "title": cafe.title,
+            "tables": len(tables),
+            "round_seconds": cafe.round_seconds,
+            "auto_rotate": cafe.auto_rotate,
+        },
     )
     # Watchers of the space hear of it (forum.attention).
     await hooks.run(hooks.CAFE_OPENED, session, cafe=cafe, space=space, actor=actor)
@@ -167,13 +179,26 @@ async def join_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe
     return next(t for t in tables if t.id == table_id)
 
 
-async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Cafe:
-    """The next round: every participant moves (forum.cafes.seating.plan_round), the clock restarts."""
+async def start_round(
+    session: AsyncSession, viewer: Viewer, cafe_id: int, present: Collection[int] | None = None
+) -> Cafe:
+    """The next round: every participant moves (forum.cafes.seating.plan_round), the clock
+    restarts. `present` is who is connected now (None: unknown, everyone moves)."""
     actor = viewer.require_user()
     _, space = await find_cafe(session, viewer, cafe_id)
     require_runner(viewer, space, "start a round")
     cafe = await lock_cafe(session, cafe_id)
     require_open(cafe)
+    await rotate(session, cafe, actor.id, present)
+    return cafe
+
+
+async def rotate(
+    session: AsyncSession, cafe: Cafe, actor_id: int, present: Collection[int] | None, *, auto: bool = False
+) -> None:
+    """Move everyone to the next round's tables and restart the clock, on a café already
+    locked and open; the event `cafe.round_started` and the audit entry (`auto`: started
+    by the round clock at the end of the last round, on the facilitator's setting)."""
     tables = await tables_of(session, cafe.id)
     seats = list((await session.scalars(select(CafeSeat).where(CafeSeat.cafe_id == cafe.id))).all())
     visits: dict[int, Counter[int]] = defaultdict(Counter)
@@ -184,12 +209,14 @@ async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Ca
     ).tuples():
         visits[user_id][table_id] += 1
     slots = [TableSlot(id=t.id, position=t.position, host_id=t.host_id) for t in tables]
-    plan = plan_round(slots, {s.user_id: s.table_id for s in seats}, visits)
+    plan = plan_round(slots, {s.user_id: s.table_id for s in seats}, visits, present)
     now = utcnow()
     cafe.round += 1
     cafe.state = CafeState.running.value
     # The server's clock is the only clock: every client counts down to this instant.
     cafe.round_ends_at = now + timedelta(seconds=cafe.round_seconds)
+    # A round of a minute or less has no one-minute warning: only its end is said.
+    cafe.round_notice = ROUND_WARNED if cafe.round_seconds <= WARNING_SECONDS else ROUND_QUIET
     for seat in seats:
         seat.table_id = plan[seat.user_id]
         seat.joined_at = now
@@ -209,17 +236,56 @@ async def start_round(session: AsyncSession, viewer: Viewer, cafe_id: int) -> Ca
             "round_seconds": cafe.round_seconds,
             "seating": {str(uid): tid for uid, tid in sorted(plan.items())},
             "tables": msgspec.to_builtins(view.tables),
+            "auto": auto,
         },
+        space_id=cafe.space_id,
+    )
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="cafe.round",
+        target_type="cafe",
+        target_id=cafe.id,
+        space_id=cafe.space_id,
+        after={"round": cafe.round, "auto": auto, "present": None if present is None else len(present)},
+    )
+
+
+async def extend_round(session: AsyncSession, viewer: Viewer, cafe_id: int, minutes: int) -> Cafe:
+    """More time for the round under way (event `cafe.round_extended`, audit `cafe.extend`).
+
+    The minutes are added to the end, or to now once the end has passed (a round that
+    ended gets `minutes` from now). The round clock speaks again as the new end comes."""
+    actor = viewer.require_user()
+    _, space = await find_cafe(session, viewer, cafe_id)
+    require_runner(viewer, space, "extend a round")
+    cafe = await lock_cafe(session, cafe_id)
+    require_open(cafe)
+    if cafe.round_ends_at is None:
+        raise Conflict("no round is under way: start one first")
+    before = iso(cafe.round_ends_at)
+    now = utcnow()
+    cafe.round_ends_at = max(cafe.round_ends_at, now) + timedelta(minutes=minutes)
+    # The warning is due again only if the new end is more than a minute away.
+    left = (cafe.round_ends_at - now).total_seconds()
+    cafe.round_notice = ROUND_QUIET if left > WARNING_SECONDS else ROUND_WARNED
+    await session.flush()
+    await streams.append(
+        session,
+        cafe_topic(cafe.id),
+        "cafe.round_extended",
+        {"cafe_id": cafe.id, "round": cafe.round, "ends_at": iso(cafe.round_ends_at), "minutes": minutes},
         space_id=space.id,
     )
     await audit.record(
         session,
         actor_id=actor.id,
-        action="cafe.round",
+        action="cafe.extend",
         target_type="cafe",
         target_id=cafe.id,
         space_id=space.id,
-        after={"round": cafe.round},
+        before={"ends_at": before},
+        after={"ends_at": iso(cafe.round_ends_at), "minutes": minutes, "round": cafe.round},
     )
     return cafe
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, utcnow
@@ -17,8 +17,14 @@ class CafeState(enum.StrEnum):
     closed = "closed"
 
 
+# Cafe.round_notice: what the round clock has said of the round under way.
+ROUND_QUIET, ROUND_WARNED, ROUND_ENDED = 0, 1, 2
+
+
 class Cafe(Base):
     __tablename__ = "cafes"
+    # The round clock (forum.cafes.clock) looks for rounds whose warning or end is due.
+    __table_args__ = (Index("ix_cafes_round_due", "round_notice", "round_ends_at"),)
 
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -26,6 +32,11 @@ class Cafe(Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     round_seconds: Mapped[int] = mapped_column(Integer)
     round_ends_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # What the round clock has said of the round under way: 0 nothing, 1 the one-minute
+    # warning, 2 the end. A conditional UPDATE on it decides which process says it.
+    round_notice: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # At the end of a round the next one starts by itself (the clock rotates).
+    auto_rotate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     archive_thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)

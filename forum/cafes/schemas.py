@@ -23,6 +23,11 @@ MAX_MESSAGE_CHARS = 5_000
 MAX_HARVEST_CHARS = 20_000
 MAX_ANNOUNCEMENT_CHARS = 2_000
 MAX_CLIENT_ID_CHARS = 100
+# Every table hears that its round ends this many seconds before the end (as Zoom's
+# breakout rooms warn a minute before they close).
+WARNING_SECONDS = 60
+# A facilitator extends a round by 1 to 60 minutes at a time.
+MAX_EXTEND_MINUTES = 60
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
 Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NOT_BLANK)]
@@ -39,6 +44,12 @@ class CafeIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     round_seconds: Annotated[int, msgspec.Meta(ge=MIN_ROUND_SECONDS, le=MAX_ROUND_SECONDS)]
     tables: Annotated[list[TableIn], msgspec.Meta(min_length=1, max_length=MAX_TABLES)]
+    # At the end of a round the next starts by itself (the round clock rotates).
+    auto_rotate: bool = False
+
+
+class ExtendIn(msgspec.Struct, forbid_unknown_fields=True):
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=MAX_EXTEND_MINUTES)]
 
 
 class AnnounceIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,6 +84,8 @@ class TableOut(msgspec.Struct):
     participant_ids: list[int]
     harvest: str
     message_count: int
+    # Who sits at the table now, the host included (participant_ids plus one).
+    seated_count: int = 0
 
 
 class CafeOut(msgspec.Struct):
@@ -88,6 +101,9 @@ class CafeOut(msgspec.Struct):
     created_at: str
     # The archive thread, once the café is closed.
     thread_id: int | None
+    auto_rotate: bool = False
+    # The round's time is up (`cafe.round_ended` went out) and no new round started yet.
+    round_over: bool = False
 
 
 class MessageOut(msgspec.Struct):

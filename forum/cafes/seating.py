@@ -26,6 +26,12 @@ The rules:
    round, the rotation is a Latin-square schedule: each table's group moves on together,
    everyone meets every table before any table twice, and the sizes stay within 1 of
    each other in every round, not only the next one.
+6. **Presence** (when the caller knows who is connected): the tables in play are those
+   whose host is there, so a participant is never sent to sit alone at a table whose
+   host never came while a hosted table is free; rules 3 to 5 apply among those tables,
+   and the balance of rule 4 counts only who is connected. Someone not connected still
+   moves, to the rotation's table among those in play (rule 5), and finds a host there
+   on coming back. When no host is there at all, every table is in play.
 
 What this guarantees, and what the tests check (tests/unit/test_seating.py):
 
@@ -45,7 +51,7 @@ everybody, say); the plan is then as balanced as the history allows, never less.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -255,37 +261,55 @@ def plan_round(
     tables: Sequence[TableSlot],
     seating: Mapping[int, int],
     visits: Mapping[int, Mapping[int, int]],
+    present: Collection[int] | None = None,
 ) -> dict[int, int]:
-    """The seating of the next round (rules 1, 3 and 4): {user_id: table_id} for everyone.
+    """The seating of the next round (rules 1, 3, 4 and 6): {user_id: table_id} for everyone.
 
     `seating` maps every user seated now (hosts included or not) to their table;
     `visits[user][table]` counts the rounds the user sat at that table, the current
-    round included. Hosts are always at their own table.
+    round included. Hosts are always at their own table. `present` (who is connected,
+    None: everyone) applies rule 6: everyone moves among the tables whose host is present
+    (all tables when no host is), balanced over who is connected, so nobody is sent to
+    sit alone at an empty table while a hosted one is free.
     """
     if not tables:
         raise ValueError("a café has at least one table")
     ordered = _ordered(tables)
+    # The rotation walks every table in position order, those out of play included.
+    circle = [t.id for t in ordered]
     host_table = {t.host_id: t.id for t in ordered}
     participants = sorted(uid for uid in seating if uid not in host_table)
+    absent: list[int] = []
+    if present is not None:
+        # Rule 6: everyone moves, only to tables whose host is there; only who is connected
+        # counts for the balance.
+        absent = [uid for uid in participants if uid not in present]
+        participants = [uid for uid in participants if uid in present]
+        hosted = [t for t in ordered if t.host_id in present]
+        if hosted:
+            ordered = hosted
     ring = [t.id for t in ordered]
     choices: list[list[int]] = []
     preferred: list[int] = []
-    for uid in participants:
+    for uid in participants + absent:
         current = seating[uid]
         counts = dict(visits.get(uid, {}))
         counts[current] = max(counts.get(current, 0), 1)
         allowed = allowed_tables(ordered, current, counts)
         choices.append(allowed)
         # The rotation: the first allowed table after the current one, in position order.
-        start = ring.index(current)
+        start = circle.index(current)
         preferred.append(
             next(
-                ring[(start + step) % len(ring)]
-                for step in range(1, len(ring) + 1)
-                if ring[(start + step) % len(ring)] in allowed
+                circle[(start + step) % len(circle)]
+                for step in range(1, len(circle) + 1)
+                if circle[(start + step) % len(circle)] in allowed
             )
         )
-    assignment = balanced_assignment(choices, ring, preferred)
+    moving = len(participants)
+    assignment = balanced_assignment(choices[:moving], ring, preferred[:moving])
     plan = dict(host_table)
     plan.update(zip(participants, assignment, strict=True))
+    # Someone away takes the rotation's table: they find a host there when they come back.
+    plan.update(zip(absent, preferred[moving:], strict=True))
     return plan

@@ -16,7 +16,7 @@ from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
 from forum.cafes import policy
-from forum.cafes.models import Cafe, CafeSeat, CafeTable, TableMessage
+from forum.cafes.models import ROUND_ENDED, Cafe, CafeSeat, CafeTable, TableMessage
 from forum.cafes.schemas import (
     CafeOut,
     MessageOut,
@@ -103,6 +103,8 @@ async def cafe_views(session: AsyncSession, cafes: list[Cafe], viewer: Viewer | 
             created_by=c.created_by,
             created_at=iso(c.created_at) or "",
             thread_id=c.archive_thread_id,
+            auto_rotate=c.auto_rotate,
+            round_over=c.round_notice >= ROUND_ENDED,
         )
         for c in cafes
     ]
@@ -114,15 +116,17 @@ async def cafe_view(session: AsyncSession, cafe: Cafe, viewer: Viewer | None) ->
 
 def table_out(table: CafeTable, host: User, seated: list[int], message_count: int) -> TableOut:
     """The Table; `message_count` is what its reader may see (see the module's docstring)."""
+    participants = [uid for uid in seated if uid != table.host_id]
     return TableOut(
         id=table.id,
         cafe_id=table.cafe_id,
         position=table.position,
         topic=table.topic,
         host=author_out(host),
-        participant_ids=[uid for uid in seated if uid != table.host_id],
+        participant_ids=participants,
         harvest=table.harvest,
         message_count=message_count,
+        seated_count=len(participants) + 1,
     )
 
 

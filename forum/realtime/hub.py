@@ -45,6 +45,8 @@ from litestar.channels.subscriber import Subscriber
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum import streams
+from forum.cafes.access import table_topic
+from forum.cafes.clock import run_round_clock
 from forum.cafes.writer import TableWriter
 from forum.lib.db import database_unavailable
 from forum.lib.errors import NotFound
@@ -140,6 +142,10 @@ class Hub:
             # Round tables: a turn's time is up (once, whichever process sees it first).
             asyncio.create_task(
                 run_reminders(self.sessionmaker, self.reader), name="hub-roundtable-reminders"
+            ),
+            # Cafés: a round's one-minute warning and its end (once, whichever process first).
+            asyncio.create_task(
+                run_round_clock(self.sessionmaker, self.reader, self.present_at), name="hub-cafe-round-clock"
             ),
         ]
         if self.viewer_cache is not None:
@@ -258,6 +264,13 @@ class Hub:
             if await self.presence.leave(sub.topic, user_id):
                 await self._announce_presence(sub.topic)
         await self._release(sub.topic)
+
+    async def present_at(self, table_ids: list[int]) -> set[int]:
+        """Who is connected to any of these café tables now, across processes."""
+        present: set[int] = set()
+        for table_id in table_ids:
+            present.update(await self.presence.members(table_topic(table_id)))
+        return present
 
     async def _announce_presence(self, topic: str) -> None:
         users = await self.presence.members(topic)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.cafes.models import Cafe
+from forum.lib.db import utcnow
 from tests.conftest import Cast, People, make_space
 from tests.helpers import create_cafe
 from tests.realtime import conftest as realtime
@@ -44,6 +51,10 @@ async def test_table_chat_rounds_and_announcements_arrive_live(
     assert (await outsider.expect("error"))["code"] == "not_found"
     await outsider.send(op="send", topic=f"table:{a}", body="me too", client_id="c-2")
     assert (await outsider.expect("error", ref="c-2"))["code"] == "not_found"
+    # Everyone is connected at their table (rotation moves who is there, seating rule 6).
+    await outsider.subscribe(f"table:{b}")
+    host_b = await live.peer(hosts[1])
+    await host_b.subscribe(f"table:{b}")
     # A round starts: every listener of the café hears where everyone sits now.
     resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
     assert resp.status_code == 200
@@ -66,5 +77,88 @@ async def test_table_chat_rounds_and_announcements_arrive_live(
     await outsider.subscribe(f"table:{a}", after=0)
     replay = await outsider.expect("event", topic=f"table:{a}", type="message.created")
     assert replay["seq"] == 1 and replay["data"]["body"] == "Hello *table*"
-    for peer in (listener, speaker, outsider):
+    for peer in (listener, speaker, outsider, host_b):
+        await peer.close()
+
+
+async def test_a_round_moves_who_is_connected_and_only_to_hosted_tables(
+    live: Live, cast: Cast, people: People
+) -> None:
+    """Issue 13: a participant was sent to sit alone at a table whose host never came.
+    With three tables and the third host away, the two connected participants at table a
+    both go to table b; one who is not connected moves to a hosted table too."""
+    await make_space(live.http, cast.admin, SLUG, kind="workshop")
+    hosts = [await people.make("focal_point") for _ in range(3)]
+    cafe = await create_cafe(live.http, cast.moderator, hosts, round_seconds=600, slug=SLUG)
+    a, b, c = (t["id"] for t in cafe["tables"])
+    ana, bo, cy = cast.observer, cast.other_observer, await people.make("observer")
+    seats = {}
+    for who in (ana, bo, cy):
+        resp = await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=who.headers)
+        seats[who.id] = resp.json()["table_id"]
+    assert seats == {ana.id: a, bo.id: b, cy.id: c}
+    peers = []
+    for who, table in ((hosts[0], a), (hosts[1], b), (ana, a), (bo, b)):
+        peer = await live.peer(who)
+        await peer.subscribe(f"table:{table}")
+        peers.append(peer)
+    resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
+    assert resp.status_code == 200, resp.text
+    by_table = {t["id"]: t for t in resp.json()["tables"]}
+    # ana and bo swap between the two hosted tables; cy, not connected, takes the next
+    # hosted table after c (a), and table c, whose host never came, is left empty.
+    assert by_table[a]["participant_ids"] == sorted([bo.id, cy.id])
+    assert by_table[b]["participant_ids"] == [ana.id]
+    assert by_table[c]["participant_ids"] == []
+    assert [t["seated_count"] for t in resp.json()["tables"]] == [3, 2, 1]
+    for peer in peers:
+        await peer.close()
+
+
+async def test_the_clock_ends_a_round_and_rotates_who_is_connected(
+    live: Live, cast: Cast, people: People, db: AsyncSession
+) -> None:
+    """With `auto_rotate`, the hub's round clock says the end and starts the next round,
+    asking the hub who is connected: nobody is sent to table c, whose host never came,
+    although it is the only table the two participants have not sat at."""
+    await make_space(live.http, cast.admin, SLUG, kind="workshop")
+    hosts = [await people.make("focal_point") for _ in range(3)]
+    resp = await live.http.post(
+        f"/api/spaces/{SLUG}/cafes",
+        json={
+            "title": "Rotating",
+            "round_seconds": 600,
+            "auto_rotate": True,
+            "tables": [{"topic": f"T{i}", "host_id": h.id} for i, h in enumerate(hosts)],
+        },
+        headers=cast.moderator.headers,
+    )
+    assert resp.status_code == 201, resp.text
+    cafe = resp.json()
+    a, b, _c = (t["id"] for t in cafe["tables"])
+    ana, bo = cast.observer, cast.other_observer
+    for who in (ana, bo):
+        assert (await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=who.headers)).status_code == 200
+    peers = []
+    for who, table in ((hosts[0], a), (hosts[1], b), (ana, a), (bo, b)):
+        peer = await live.peer(who)
+        await peer.subscribe(f"table:{table}")
+        peers.append(peer)
+    listener = peers[0]
+    await listener.subscribe(f"cafe:{cafe['id']}")
+    resp = await live.http.post(f"/api/cafes/{cafe['id']}/rounds", headers=cast.moderator.headers)
+    assert resp.status_code == 200, resp.text
+    first = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_started")
+    assert first["data"]["seating"][str(ana.id)] == b and first["data"]["seating"][str(bo.id)] == a
+    # The round's end passes (as stored); the clock, polling, says so and rotates.
+    await db.execute(
+        update(Cafe).where(Cafe.id == cafe["id"]).values(round_ends_at=utcnow() - timedelta(seconds=1))
+    )
+    await db.commit()
+    ended = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_ended")
+    assert ended["data"]["round"] == 1 and ended["data"]["auto_rotate"] is True
+    second = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_started")
+    assert second["data"]["round"] == 2 and second["data"]["auto"] is True
+    assert second["data"]["seating"][str(ana.id)] == a and second["data"]["seating"][str(bo.id)] == b
+    for peer in peers:
         await peer.close()

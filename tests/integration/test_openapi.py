@@ -63,6 +63,7 @@ OPERATION_IDS = {
     ("POST", "/api/cafes/{cafe_id}/rounds"): "start_round",
     ("POST", "/api/cafes/{cafe_id}/announce"): "announce",
     ("POST", "/api/cafes/{cafe_id}/close"): "close_cafe",
+    ("POST", "/api/cafes/{cafe_id}/rounds/extend"): "extend_cafe_round",
     ("GET", "/api/tables/{table_id}"): "get_table",
     ("POST", "/api/tables/{table_id}/messages"): "post_message",
     ("GET", "/api/tables/{table_id}/messages"): "list_messages",

@@ -204,3 +204,71 @@ def test_two_tables_swap_even_when_unbalanced() -> None:
     seating = {1: a, 2: a, 3: a, 4: b} | {t.host_id: t.id for t in tables}
     plan = plan_round(tables, seating, {})
     assert [plan[u] for u in (1, 2, 3, 4)] == [b, b, b, a]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    table_count=st.integers(1, 8),
+    people=st.integers(0, 30),
+    rounds=st.integers(1, 8),
+    data=st.data(),
+)
+def test_presence_rounds_never_seat_anyone_alone_at_an_unhosted_table(
+    table_count: int, people: int, rounds: int, data: st.DataObject
+) -> None:
+    """Rule 6, with who is connected drawn afresh each round: every participant goes only
+    to tables whose host is there (when one is), so the connected ones always have company, move off their table when another hosted one exists, never
+    return to a hosted table while an unvisited hosted one exists, and the hosted tables'
+    sizes, counting who is connected, are as balanced as rule 3 allows."""
+    cafe = Cafe(table_count)
+    for uid in range(1, people + 1):
+        cafe.join(uid)
+    hosts = {t.host_id: t.id for t in cafe.tables}
+    everyone = sorted(cafe.seating)
+    for _ in range(rounds):
+        present = set(data.draw(st.lists(st.sampled_from(everyone), unique=True)))
+        before = dict(cafe.seating)
+        plan = plan_round(cafe.tables, before, cafe.visits, present)
+        assert sorted(plan) == everyone
+        hosted = [t.id for t in cafe.tables if t.host_id in present] or [t.id for t in cafe.tables]
+        for uid, tid in plan.items():
+            if uid in hosts:
+                assert tid == hosts[uid]
+            else:
+                assert tid in hosted
+                others = [t for t in hosted if t != before[uid]]
+                if others:
+                    assert tid != before[uid]
+                    unvisited = [t for t in others if cafe.visits[uid][t] == 0]
+                    if unvisited:
+                        assert tid in unvisited
+        moving = [uid for uid in plan if uid in present and uid not in hosts]
+        choices = []
+        for uid in moving:
+            counts = dict(cafe.visits[uid])
+            counts[before[uid]] = max(counts.get(before[uid], 0), 1)
+            slots = [t for t in cafe.tables if t.id in hosted]
+            choices.append(allowed_tables(slots, before[uid], counts))
+        if moving:
+            best = balanced_assignment(choices, hosted)
+            got, optimal = Counter(plan[uid] for uid in moving), Counter(best)
+            assert spread({t: got[t] for t in hosted}) <= spread({t: optimal[t] for t in hosted})
+        cafe.seating = plan
+        # As the server does: every seat is a visit of the round, kept seats included.
+        for uid, tid in plan.items():
+            cafe.visits[uid][tid] += 1
+
+
+def test_presence_sends_nobody_to_a_table_whose_host_never_came() -> None:
+    """The case issue 13 saw: three tables, the third host absent; two participants
+    present at table 1 go to table 2 (hosted), not one of them alone at table 3."""
+    tables = make_tables(3)
+    a, b, c = (t.id for t in tables)
+    seating = {t.host_id: t.id for t in tables} | {1: a, 2: a}
+    visits = {1: Counter({a: 1}), 2: Counter({a: 1})}
+    present = {HOST_BASE, HOST_BASE + 1, 1, 2}
+    plan = plan_round(tables, seating, visits, present)
+    assert plan[1] == b and plan[2] == b
+    # Without presence the rotation would split them (one alone at the unhosted table).
+    everyone = plan_round(tables, seating, visits)
+    assert sorted((everyone[1], everyone[2])) == sorted([b, c])

@@ -1,6 +1,9 @@
 // A world café (#/cafe/{id}): join, one's table (topic, host, who is here, chat, harvest),
-// the round's countdown, announcements, moving to a new table when a round starts, and the
-// moderator's controls (next round, announce, close).
+// the round's countdown and its end (a warning a minute before, "time's up" at 0),
+// announcements, the banner naming the new table and its host when a round moves someone,
+// and, for facilitators, the console: every table with its host, who sits there, message
+// counts, the round with its countdown and the controls (next round, extend, announce,
+// close, each consequential one confirmed).
 
 import { h, mount, setServerHtml, announce, field } from '../dom.js';
 import { t, formatDate, formatDuration, formatNumber } from '../i18n.js';
@@ -39,7 +42,6 @@ export async function render(main, [idText], ctx) {
   let unsubTable = null;
   let composer = null;
   let timer = null;
-  let warned = false;
   const messages = new Map();
   const announcements = [];
   let present = [];
@@ -50,6 +52,7 @@ export async function render(main, [idText], ctx) {
     if (unsubTable) unsubTable();
     if (composer) composer.close();
     clearInterval(timer);
+    clearInterval(consoleTimer);
   };
 
   try {
@@ -67,20 +70,29 @@ export async function render(main, [idText], ctx) {
   const annList = h('ul', { class: 'announcements' });
   const tablesList = h('ul', { class: 'plain-list tables' });
   const error = h('p', { class: 'error', role: 'alert' });
+  // The round's end and a move, shown plainly to everyone (not only to screen readers).
+  const roundBanner = h('p', { class: 'banner round-banner', id: 'round-banner', role: 'status', hidden: true });
+  const moveBanner = h('div', { class: 'banner move-banner', id: 'move-banner', role: 'region', 'aria-labelledby': 'move-banner-text', tabindex: '-1', hidden: true });
+  const consoleEl = h('section', { class: 'card console', id: 'cafe-console', 'aria-labelledby': 'cafe-mod-h', hidden: true });
+  const grid = h('div', { class: 'cafe-grid' });
 
   mount(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ',
       h('a', { href: `#/space/${encodeURIComponent(slugOf(cafe.space))}`, text: (space && space.title) || slugOf(cafe.space) })),
     h('h1', { tabindex: '-1', dir: 'auto', text: cafe.title || t('cafe_n', { id: cafeId }) }),
     statusLine,
+    roundBanner,
+    moveBanner,
     error,
-    h('div', { class: 'cafe-grid' },
-      tablePanel,
-      h('div', {},
-        h('section', { class: 'card', 'aria-labelledby': 'ann-h' }, h('h2', { id: 'ann-h', text: t('announcements') }), annList),
-        h('section', { class: 'card', 'aria-labelledby': 'tables-h' }, h('h2', { id: 'tables-h', text: t('tables') }), tablesList),
-        sidePanel)),
+    consoleEl,
+    grid,
   );
+  mount(grid,
+    tablePanel,
+    h('div', {},
+      h('section', { class: 'card', 'aria-labelledby': 'ann-h' }, h('h2', { id: 'ann-h', text: t('announcements') }), annList),
+      h('section', { class: 'card', 'aria-labelledby': 'tables-h' }, h('h2', { id: 'tables-h', text: t('tables') }), tablesList),
+      sidePanel));
 
   function myId() { return userId(); }
   function tableById(id) { return (cafe.tables || []).find((tb) => Number(tb.id) === Number(id)) || null; }
@@ -101,19 +113,46 @@ export async function render(main, [idText], ctx) {
   }
 
   function tick() {
-    if (!cafe.round_ends_at) { countdown.textContent = ''; return; }
-    const left = Date.parse(cafe.round_ends_at) - (Date.now() + clockOffset);
-    countdown.textContent = formatDuration(left);
-    if (left <= 60000 && left > 0 && !warned) { warned = true; announce(t('one_minute_left')); }
+    for (const el of [countdown, consoleCountdown]) {
+      if (!cafe.round_ends_at) { el.textContent = ''; continue; }
+      const left = Date.parse(cafe.round_ends_at) - (Date.now() + clockOffset);
+      // At 0 the round has its end in words, not a clock stuck at 00:00.
+      el.textContent = left <= 0 || cafe.round_over ? t('times_up') : formatDuration(left);
+      el.classList.toggle('over', left <= 0 || Boolean(cafe.round_over));
+    }
   }
+  const consoleCountdown = h('span', { class: 'countdown', id: 'console-countdown', role: 'timer', 'aria-label': t('time_left') });
   timer = setInterval(tick, 1000);
+  // Table messages are heard on each table's topic, not the café's: the console reads the
+  // counts again now and then rather than listening to every table.
+  let consoleTimer = null;
+
+  function showRoundBanner(text) {
+    if (!text) { roundBanner.hidden = true; roundBanner.textContent = ''; return; }
+    roundBanner.textContent = text;
+    roundBanner.hidden = false;
+  }
+
+  function showMove(tb) {
+    const text = t('moved_banner', { n: formatNumber(cafe.round), position: formatNumber(tb.position), topic: tb.topic, host: nameOf(tb.host) });
+    mount(moveBanner,
+      h('p', { id: 'move-banner-text', dir: 'auto', text }),
+      h('button', { type: 'button', class: 'secondary small', text: t('got_it'), onclick: () => {
+        moveBanner.hidden = true;
+        // Back to what the person was doing: the message box keeps its draft.
+        const box = composer && composer.el.querySelector('textarea');
+        if (box) box.focus();
+      } }));
+    moveBanner.hidden = false;
+    moveBanner.focus();
+  }
 
   function renderTables() {
     mount(tablesList, (cafe.tables || []).map((tb) => {
       const current = Number(tb.id) === Number(tableId);
       return h('li', { 'aria-current': current ? 'true' : null },
         h('span', { dir: 'auto', text: tb.topic }), ' — ', h('span', { class: 'muted small', text: t('hosted_by', { name: nameOf(tb.host) }) }),
-        ' ', h('span', { class: 'muted small', text: t('n_seated', { n: formatNumber((tb.participant_ids || []).length) }) }),
+        ' ', h('span', { class: 'muted small', text: t('n_seated', { n: formatNumber(seatedCount(tb)) }) }),
         current ? h('span', { class: 'badge', text: mySeat === tb.id ? t('your_table') : t('viewing') }) : null,
         canModerate(space || {}) && !current ? [' ', h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: () => enterTable(tb.id) })] : null);
     }));
@@ -125,29 +164,73 @@ export async function render(main, [idText], ctx) {
       : h('li', { class: 'muted none-yet', text: t('no_announcements') }));
   }
 
-  function renderSide() {
-    if (!canModerate(space || {})) { sidePanel.replaceChildren(); return; }
+  function seatedCount(tb) {
+    // The host sits at the table too (issue 13: "0 seated" where two people talked).
+    return tb.seated_count ?? ((tb.participant_ids || []).length + 1);
+  }
+
+  function renderConsole() {
+    const facilitator = canModerate(space || {});
+    consoleEl.hidden = !facilitator;
+    // The console takes the width; the join card is not a facilitator's business.
+    tablePanel.hidden = facilitator && tableId === null;
+    grid.classList.toggle('single', facilitator && tableId === null);
+    sidePanel.replaceChildren();
+    if (!facilitator) { consoleEl.replaceChildren(); return; }
     const text = h('textarea', { rows: 2, dir: 'auto', name: 'announcement' });
     const modError = h('p', { class: 'error', role: 'alert' });
     const act = async (fn) => { modError.textContent = ''; try { await fn(); } catch (err) { modError.textContent = err.detail || t('error_generic'); } };
-    mount(sidePanel, h('section', { class: 'card', 'aria-labelledby': 'cafe-mod-h' },
-      h('h2', { id: 'cafe-mod-h', text: t('moderator_tools') }),
-      cafe.state !== 'closed' ? h('div', { class: 'row' },
-        h('button', { type: 'button', text: t('start_round'), onclick: () => act(async () => { cafe = { ...cafe, ...(await post(`/api/cafes/${cafeId}/rounds`)) }; renderAll(); announce(t('round_n', { n: cafe.round })); }) }),
-        h('button', { type: 'button', class: 'danger', text: t('close_cafe'), onclick: () => act(async () => {
-          if (!window.confirm(t('confirm_close_cafe'))) return;
-          const res = await post(`/api/cafes/${cafeId}/close`);
-          cafe = { ...cafe, state: 'closed', thread_id: res && res.thread_id };
-          renderAll();
-        }) })) : null,
-      cafe.state !== 'closed' ? h('form', { class: 'stack', onsubmit: (e) => { e.preventDefault(); act(async () => {
+    const open = cafe.state !== 'closed';
+    const nextRound = () => act(async () => {
+      if (cafe.round && !window.confirm(t('confirm_next_round', { n: formatNumber(cafe.round + 1) }))) return;
+      cafe = { ...cafe, ...(await post(`/api/cafes/${cafeId}/rounds`)) };
+      renderAll();
+      announce(t('round_n', { n: cafe.round }));
+    });
+    const extend = (minutes) => act(async () => {
+      cafe = { ...cafe, ...(await post(`/api/cafes/${cafeId}/rounds/extend`, { minutes })) };
+      // The banner is the event's to change (cafe.round_extended), which may come first.
+      renderAll();
+    });
+    const cards = (cafe.tables || []).map((tb) => {
+      const names = [Number(idOf(tb.host)), ...(tb.participant_ids || []).map(Number)];
+      return h('li', { class: 'card console-table', dataset: { tableId: String(tb.id) } },
+        h('h3', { dir: 'auto' }, h('span', { class: 'muted small', text: `${t('table_n', { n: formatNumber(tb.position) })} · ` }), tb.topic),
+        h('p', { class: 'small' }, t('host'), ': ', personBadge(tb.host)),
+        h('p', { class: 'small', text: `${t('n_seated', { n: formatNumber(seatedCount(tb)) })} · ${t('n_messages', { n: formatNumber(tb.message_count ?? 0) })}` }),
+        h('ul', { class: 'plain-list small seated-names', 'aria-label': t('seated_here') }, names.map((id) => h('li', {}, personBadge(id)))),
+        h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: async () => { await enterTable(tb.id); tablePanel.querySelector('#table-h')?.focus(); } }));
+    });
+    learn((cafe.tables || []).flatMap((tb) => tb.participant_ids || []).map(Number)).then((learnt) => { if (learnt) renderConsole(); });
+    mount(consoleEl,
+      h('h2', { id: 'cafe-mod-h', text: t('cafe_console') }),
+      h('p', { class: 'row' },
+        cafe.round ? h('span', { text: t('round_n', { n: formatNumber(cafe.round) }) }) : h('span', { text: t('no_round_yet') }),
+        cafe.round_ends_at && open ? [h('span', { text: t('time_left') }), consoleCountdown] : null,
+        cafe.auto_rotate ? h('span', { class: 'badge', text: t('auto_rotate_on') }) : null),
+      open ? h('div', { class: 'row console-controls' },
+        h('button', { type: 'button', id: 'next-round', text: cafe.round ? t('start_next_round') : t('start_first_round'), onclick: nextRound }),
+        cafe.round ? h('button', { type: 'button', class: 'secondary', id: 'extend-1', text: t('extend_n', { n: formatNumber(1) }), onclick: () => extend(1) }) : null,
+        cafe.round ? h('button', { type: 'button', class: 'secondary', id: 'extend-5', text: t('extend_n', { n: formatNumber(5) }), onclick: () => extend(5) }) : null) : null,
+      h('ul', { class: 'plain-list console-tables' }, cards),
+      open ? h('form', { class: 'stack', onsubmit: (e) => { e.preventDefault(); act(async () => {
         if (!text.value.trim()) return;
         await post(`/api/cafes/${cafeId}/announce`, { text: text.value.trim() });
         text.value = '';
         announce(t('announcement_sent'));
       }); } }, field(t('announce_label'), text), h('div', {}, h('button', { type: 'submit', class: 'secondary', text: t('announce') }))) : null,
-      modError));
+      // Closing is kept apart from the round controls, and asks first.
+      open ? h('div', { class: 'row console-close' }, h('button', { type: 'button', class: 'danger', id: 'close-cafe', text: t('close_cafe'), onclick: () => act(async () => {
+        if (!window.confirm(t('confirm_close_cafe'))) return;
+        const res = await post(`/api/cafes/${cafeId}/close`);
+        cafe = { ...cafe, state: 'closed', thread_id: res && res.thread_id };
+        renderAll();
+      }) })) : null,
+      modError);
+    tick();
   }
+
+  function renderSide() { renderConsole(); }
 
   function renderTablePanel() {
     // Re-rendering must not take the keyboard away from someone typing.
@@ -265,6 +348,7 @@ export async function render(main, [idText], ctx) {
     unsubTable = live.subscribe(topic, onTableEvent);
     renderTablePanel();
     renderTables();
+    renderConsole(); // a facilitator looking at a table: the table panel shows under the console
     await loadMessages();
   }
 
@@ -324,12 +408,35 @@ export async function render(main, [idText], ctx) {
           for (const tb of cafe.tables) remember(tb.host);
           renderStatus();
           renderTables();
+          renderSide();
           if (tableId !== null) renderPresence();
         }
         break;
+      case 'cafe.round_warning':
+        if (Number(data.round) === Number(cafe.round)) {
+          showRoundBanner(t('one_minute_left'));
+          announce(t('one_minute_left'));
+        }
+        break;
+      case 'cafe.round_ended':
+        if (Number(data.round) === Number(cafe.round)) {
+          cafe = { ...cafe, round_over: true };
+          showRoundBanner(data.auto_rotate ? t('times_up_rotating', { n: formatNumber(cafe.round) }) : t('times_up_banner', { n: formatNumber(cafe.round) }));
+          announce(t('times_up_banner', { n: formatNumber(cafe.round) }));
+          renderStatus();
+          renderSide();
+        }
+        break;
+      case 'cafe.round_extended':
+        cafe = { ...cafe, round_over: false, round_ends_at: data.ends_at ?? cafe.round_ends_at };
+        showRoundBanner(t('round_extended', { n: formatNumber(data.minutes ?? 0) }));
+        announce(t('round_extended', { n: formatNumber(data.minutes ?? 0) }));
+        renderStatus();
+        renderSide();
+        break;
       case 'cafe.round_started': {
-        cafe = { ...cafe, state: 'running', round: data.round ?? cafe.round, round_ends_at: data.ends_at ?? data.round_ends_at ?? cafe.round_ends_at };
-        warned = false;
+        cafe = { ...cafe, state: 'running', round_over: false, round: data.round ?? cafe.round, round_ends_at: data.ends_at ?? data.round_ends_at ?? cafe.round_ends_at };
+        showRoundBanner('');
         let seat = seatOf(data.seating || data.seats || data.tables_by_user, myId());
         if (Array.isArray(data.tables)) cafe = { ...cafe, tables: data.tables };
         else await refreshCafe();
@@ -342,6 +449,7 @@ export async function render(main, [idText], ctx) {
           await enterTable(mySeat);
           const tb = tableById(mySeat);
           announce(moved ? t('moved_to_table', { n: cafe.round, topic: tb ? tb.topic : '' }) : t('round_n', { n: cafe.round }));
+          if (moved && tb) showMove(tb);
         } else {
           renderTables();
           announce(t('round_n', { n: cafe.round }));
@@ -391,6 +499,14 @@ export async function render(main, [idText], ctx) {
     renderAnnouncements();
     renderSide();
     renderTablePanel();
+  }
+
+  if (canModerate(space || {})) {
+    consoleTimer = setInterval(async () => {
+      if (document.hidden || cafe.state === 'closed') return;
+      await refreshCafe();
+      renderConsole();
+    }, 15000);
   }
 
   // Already seated (a host, or back after a reload)? Go straight to the table.
