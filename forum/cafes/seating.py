@@ -27,11 +27,15 @@ The rules:
    everyone meets every table before any table twice, and the sizes stay within 1 of
    each other in every round, not only the next one.
 6. **Presence** (when the caller knows who is connected): the tables in play are those
-   whose host is there, so a participant is never sent to sit alone at a table whose
-   host never came while a hosted table is free; rules 3 to 5 apply among those tables,
-   and the balance of rule 4 counts only who is connected. Someone not connected still
-   moves, to the rotation's table among those in play (rule 5), and finds a host there
-   on coming back. When no host is there at all, every table is in play.
+   whose host is there, so a participant is not sent to sit alone at a table whose host
+   never came while a hosted table is free. Rule 3 comes first, as the public contract
+   says (a participant moves to a table they have not sat at): among a participant's
+   unvisited tables, the hosted ones are allowed, and only when none of them is hosted
+   are the unvisited ones without a host allowed. Once a participant has sat at every
+   table, rule 3's least-visited choice is made among the hosted tables. The balance of
+   rule 4 counts only who is connected. Someone not connected still moves, to the
+   rotation's table among those allowed (rule 5), and finds a host there on coming back.
+   When no host is there at all, every table is in play.
 
 What this guarantees, and what the tests check (tests/unit/test_seating.py):
 
@@ -89,6 +93,22 @@ def choose_table_for_join(tables: Sequence[TableSlot], seating: Mapping[int, int
         return seating[user_id]
     sizes = table_sizes(tables, seating)
     return min(_ordered(tables), key=lambda t: (sizes[t.id], t.position, t.id)).id
+
+
+def allowed_with_presence(
+    tables: Sequence[TableSlot], in_play: Collection[int], current: int, visits: Mapping[int, int]
+) -> list[int]:
+    """Rules 3 and 6: the tables a participant at `current` may move to when only the
+    tables `in_play` (whose host is connected) should receive people.
+
+    Never a table already sat at while an unvisited one exists (rule 3, the contract):
+    the unvisited tables in play if there are any, else every unvisited table. A
+    participant who has sat at every table moves among the tables in play by rule 3."""
+    unvisited = [tid for tid in allowed_tables(tables, current, visits) if visits.get(tid, 0) == 0]
+    if unvisited:
+        return [tid for tid in unvisited if tid in in_play] or unvisited
+    playing = [t for t in tables if t.id in in_play or t.id == current]
+    return allowed_tables(playing, current, visits)
 
 
 def allowed_tables(
@@ -280,22 +300,20 @@ def plan_round(
     host_table = {t.host_id: t.id for t in ordered}
     participants = sorted(uid for uid in seating if uid not in host_table)
     absent: list[int] = []
+    in_play = set(circle)
     if present is not None:
-        # Rule 6: everyone moves, only to tables whose host is there; only who is connected
-        # counts for the balance.
+        # Rule 6: everyone moves, to tables whose host is there where rule 3 allows one;
+        # only who is connected counts for the balance.
         absent = [uid for uid in participants if uid not in present]
         participants = [uid for uid in participants if uid in present]
-        hosted = [t for t in ordered if t.host_id in present]
-        if hosted:
-            ordered = hosted
-    ring = [t.id for t in ordered]
+        in_play = {t.id for t in ordered if t.host_id in present} or in_play
     choices: list[list[int]] = []
     preferred: list[int] = []
     for uid in participants + absent:
         current = seating[uid]
         counts = dict(visits.get(uid, {}))
         counts[current] = max(counts.get(current, 0), 1)
-        allowed = allowed_tables(ordered, current, counts)
+        allowed = allowed_with_presence(ordered, in_play, current, counts)
         choices.append(allowed)
         # The rotation: the first allowed table after the current one, in position order.
         start = circle.index(current)
@@ -307,6 +325,9 @@ def plan_round(
             )
         )
     moving = len(participants)
+    # The tables balanced: those in play, and any other that rule 3 leaves someone.
+    chosen = {tid for allowed in choices[:moving] for tid in allowed}
+    ring = [tid for tid in circle if tid in in_play or tid in chosen]
     assignment = balanced_assignment(choices[:moving], ring, preferred[:moving])
     plan = dict(host_table)
     plan.update(zip(participants, assignment, strict=True))

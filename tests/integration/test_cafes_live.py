@@ -119,8 +119,10 @@ async def test_the_clock_ends_a_round_and_rotates_who_is_connected(
     live: Live, cast: Cast, people: People, db: AsyncSession
 ) -> None:
     """With `auto_rotate`, the hub's round clock says the end and starts the next round,
-    asking the hub who is connected: nobody is sent to table c, whose host never came,
-    although it is the only table the two participants have not sat at."""
+    asking the hub who is connected. In round 1 both participants go to a hosted table
+    they have not sat at, not to table c, whose host never came; in round 2 table c is
+    the only one either has not sat at, and the contract's no-repeat rule comes first:
+    they go there together, never back (docs/cafes.md, rule 6)."""
     await make_space(live.http, cast.admin, SLUG, kind="workshop")
     hosts = [await people.make("focal_point") for _ in range(3)]
     resp = await live.http.post(
@@ -135,7 +137,7 @@ async def test_the_clock_ends_a_round_and_rotates_who_is_connected(
     )
     assert resp.status_code == 201, resp.text
     cafe = resp.json()
-    a, b, _c = (t["id"] for t in cafe["tables"])
+    a, b, c = (t["id"] for t in cafe["tables"])
     ana, bo = cast.observer, cast.other_observer
     for who in (ana, bo):
         assert (await live.http.post(f"/api/cafes/{cafe['id']}/join", headers=who.headers)).status_code == 200
@@ -159,6 +161,6 @@ async def test_the_clock_ends_a_round_and_rotates_who_is_connected(
     assert ended["data"]["round"] == 1 and ended["data"]["auto_rotate"] is True
     second = await listener.expect("event", topic=f"cafe:{cafe['id']}", type="cafe.round_started")
     assert second["data"]["round"] == 2 and second["data"]["auto"] is True
-    assert second["data"]["seating"][str(ana.id)] == a and second["data"]["seating"][str(bo.id)] == b
+    assert second["data"]["seating"][str(ana.id)] == c and second["data"]["seating"][str(bo.id)] == c
     for peer in peers:
         await peer.close()

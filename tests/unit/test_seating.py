@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from forum.cafes.seating import (
     TableSlot,
     allowed_tables,
+    allowed_with_presence,
     balanced_assignment,
     choose_table_for_join,
     plan_round,
@@ -213,13 +214,14 @@ def test_two_tables_swap_even_when_unbalanced() -> None:
     rounds=st.integers(1, 8),
     data=st.data(),
 )
-def test_presence_rounds_never_seat_anyone_alone_at_an_unhosted_table(
+def test_presence_rounds_keep_the_no_repeat_rule_and_prefer_hosted_tables(
     table_count: int, people: int, rounds: int, data: st.DataObject
 ) -> None:
-    """Rule 6, with who is connected drawn afresh each round: every participant goes only
-    to tables whose host is there (when one is), so the connected ones always have company, move off their table when another hosted one exists, never
-    return to a hosted table while an unvisited hosted one exists, and the hosted tables'
-    sizes, counting who is connected, are as balanced as rule 3 allows."""
+    """Rule 6, with who is connected drawn afresh each round. The contract's no-repeat
+    rule comes first: nobody returns to a table while an unvisited one exists. Among the
+    unvisited tables a participant goes to one whose host is there whenever there is one;
+    someone who has sat everywhere moves among the hosted tables; and the sizes, counting
+    who is connected, are as balanced as those rules allow."""
     cafe = Cafe(table_count)
     for uid in range(1, people + 1):
         cafe.join(uid)
@@ -234,25 +236,28 @@ def test_presence_rounds_never_seat_anyone_alone_at_an_unhosted_table(
         for uid, tid in plan.items():
             if uid in hosts:
                 assert tid == hosts[uid]
+                continue
+            others = [t.id for t in cafe.tables if t.id != before[uid]]
+            unvisited = [t for t in others if cafe.visits[uid][t] == 0]
+            if unvisited:
+                assert tid in unvisited  # the contract: a table not sat at yet
+                if any(t in hosted for t in unvisited):
+                    assert tid in hosted  # and one with its host there, if any is
             else:
-                assert tid in hosted
-                others = [t for t in hosted if t != before[uid]]
-                if others:
+                assert tid in hosted or tid == before[uid]
+                if [t for t in hosted if t != before[uid]]:
                     assert tid != before[uid]
-                    unvisited = [t for t in others if cafe.visits[uid][t] == 0]
-                    if unvisited:
-                        assert tid in unvisited
         moving = [uid for uid in plan if uid in present and uid not in hosts]
         choices = []
         for uid in moving:
             counts = dict(cafe.visits[uid])
             counts[before[uid]] = max(counts.get(before[uid], 0), 1)
-            slots = [t for t in cafe.tables if t.id in hosted]
-            choices.append(allowed_tables(slots, before[uid], counts))
+            choices.append(allowed_with_presence(cafe.tables, set(hosted), before[uid], counts))
         if moving:
-            best = balanced_assignment(choices, hosted)
+            ring = [t.id for t in cafe.tables if t.id in hosted or any(t.id in c for c in choices)]
+            best = balanced_assignment(choices, ring)
             got, optimal = Counter(plan[uid] for uid in moving), Counter(best)
-            assert spread({t: got[t] for t in hosted}) <= spread({t: optimal[t] for t in hosted})
+            assert spread({t: got[t] for t in ring}) <= spread({t: optimal[t] for t in ring})
         cafe.seating = plan
         # As the server does: every seat is a visit of the round, kept seats included.
         for uid, tid in plan.items():
@@ -272,3 +277,16 @@ def test_presence_sends_nobody_to_a_table_whose_host_never_came() -> None:
     # Without presence the rotation would split them (one alone at the unhosted table).
     everyone = plan_round(tables, seating, visits)
     assert sorted((everyone[1], everyone[2])) == sorted([b, c])
+
+
+def test_presence_never_breaks_the_no_repeat_rule() -> None:
+    """The public contract: a round moves every participant to a table they have not sat
+    at. When a participant's only unvisited table has no host connected, they go there
+    rather than back to a hosted table they have sat at."""
+    tables = make_tables(3)
+    a, b, c = (t.id for t in tables)
+    seating = {t.host_id: t.id for t in tables} | {1: a}
+    visits = {1: Counter({a: 1, b: 1})}  # sat at a and b; c's host is not connected
+    present = {HOST_BASE, HOST_BASE + 1, 1}
+    plan = plan_round(tables, seating, visits, present)
+    assert plan[1] == c
