@@ -54,7 +54,7 @@ from forum.realtime.controllers import live_socket
 from forum.realtime.hub import Hub
 from forum.reports.controllers import ReportController
 from forum.roundtables.controllers import RoundTableController
-from forum.search.api.controllers import SearchController
+from forum.searching.controllers import SearchController
 from forum.settings import Settings
 from forum.spaces.controllers import SpaceController
 from forum.spaces.viewer_cache import ViewerCache

@@ -60,14 +60,14 @@ LAYERS: tuple[Layer, ...] = (
     Layer(1, ("forum.settings",)),
     Layer(2, ("forum.lib",)),
     # The search index (forum.search) sits beside the logs, below every domain that writes
-    # text; its reads (forum.search.api) need the visibility rules of them all.
+    # text; its reads (forum.searching) need the visibility rules of them all.
     Layer(3, ("forum.streams", "forum.audit", "forum.search")),
     Layer(4, ("forum.accounts",)),
     Layer(5, ("forum.spaces",)),
     Layer(6, ("forum.threads",)),
     # Round tables and feedback sit beside the cafés: none imports another.
     Layer(7, ("forum.cafes", "forum.roundtables", "forum.feedback")),
-    Layer(8, ("forum.moderation", "forum.search.api", "forum.attention")),
+    Layer(8, ("forum.moderation", "forum.searching", "forum.attention")),
     # Mail reads notifications; the report reads threads, cafés, round tables and
     # feedback. Nothing below reads either, and neither reads the other.
     Layer(9, ("forum.mail", "forum.reports")),

@@ -1,4 +1,4 @@
-"""Search: the index below every domain (terms, its table, writing it) and, in `forum.search.api`,
+"""Search: the index below every domain (terms, its table, writing it) and, in `forum.searching`,
 the reads that find hits the caller may see.
 
 The index sits low (beside the event and audit logs) for the same reason they do: every domain

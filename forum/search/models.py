@@ -3,7 +3,7 @@ message, a table's harvest).
 
 The row says what the text is (`kind`, `ref_id`) and where it lives (`thread_id` or
 `table_id`), never who may read it: that is decided when searching, by joining the hits to
-their posts, threads, tables and spaces (`forum.search.api.reads`). Its terms are in
+their posts, threads, tables and spaces (`forum.searching.reads`). Its terms are in
 `document`: a tsvector with a GIN index on PostgreSQL; on SQLite the text of the two
 columns of the FTS5 table `search_fts` (a tab between them), which the table's triggers
 copy into it, the entry's id as its rowid (the FTS5 table and the triggers are made by

@@ -10,7 +10,7 @@ restricted; 3% pending and 2% hidden), written in bulk, then builds the search i
 the same code as `forum search reindex`, and runs ANALYZE. The pools are small, so every
 "word" of the mix is common (a few percent to a fifth of the texts): the hard case. Without `--fill` the database is used as it is.
 
-Each query of the mix runs `--repeats` times through `forum.search.api.reads.search` (the
+Each query of the mix runs `--repeats` times through `forum.searching.reads.search` (the
 SQL with the visibility rule, the snippets; not HTTP), as a signed-in observer, one after
 another, after one warm-up run; the naive scan is `lower(posts.body) LIKE '%word%'` on the
 same connection, newest first, 20 rows, as a list endpoint would do it without an index.
@@ -34,8 +34,8 @@ from sqlalchemy import func, insert, select, text
 from forum.accounts.models import User
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.migrate import upgrade
-from forum.search.api import reads
 from forum.search.rebuild import rebuild_sync
+from forum.searching import reads
 from forum.settings import Settings
 from forum.spaces.models import Space
 from forum.spaces.viewers import load_viewer

@@ -41,7 +41,9 @@ from forum.cafes.policy import VISIBLE_MESSAGE_STATUSES
 from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_ID, Id
-from forum.search.api.schemas import (
+from forum.search.models import FTS_TABLE, EntryKind, SearchEntry
+from forum.search.query import MAX_QUERY_CHARS, Query, parse
+from forum.searching.schemas import (
     SearchHit,
     SearchKind,
     SearchOrder,
@@ -49,9 +51,7 @@ from forum.search.api.schemas import (
     SearchTableRef,
     SearchThreadRef,
 )
-from forum.search.api.snippets import snippet
-from forum.search.models import FTS_TABLE, EntryKind, SearchEntry
-from forum.search.query import MAX_QUERY_CHARS, Query, parse
+from forum.searching.snippets import snippet
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space_of
 from forum.threads.models import Post, PostStatus, Thread

@@ -14,9 +14,9 @@ from forum.lib.http import ListOut
 from forum.lib.openapi import ANYONE
 from forum.lib.pagination import Cursor, Limit
 from forum.lib.raw_input import MAX_ID
-from forum.search.api import reads
-from forum.search.api.schemas import SearchHit, SearchKind, SearchOrder
 from forum.search.query import MAX_QUERY_CHARS
+from forum.searching import reads
+from forum.searching.schemas import SearchHit, SearchKind, SearchOrder
 
 DESCRIPTION = (
     "Thread titles, posts, world-café table messages and harvests the caller may read, in the"
