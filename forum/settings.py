@@ -120,6 +120,10 @@ class Settings:
     # user over all of their connections (in every process, through the store).
     ws_send_per_10s: int = 20
     ws_send_per_user_per_10s: int = 40
+    # Subscribes per 10 seconds on one connection: each reads the database. A client
+    # resubscribing everything after a reconnect stays far below (a socket holds at most
+    # 200 topics, a page a handful).
+    ws_subscribe_per_10s: int = 200
     flag_hide_threshold: int = 3
     # How long a process serves a token's viewer without reading it again, at most
     # (forum.spaces.viewer_cache: every account change forgets it at once); 0 turns it off.
@@ -171,6 +175,7 @@ class Settings:
             ws_send_per_user_per_10s=_int(
                 "FORUM_WS_SEND_PER_USER_PER_10S", defaults.ws_send_per_user_per_10s
             ),
+            ws_subscribe_per_10s=_int("FORUM_WS_SUBSCRIBE_PER_10S", defaults.ws_subscribe_per_10s),
             ws_compression=os.environ.get("FORUM_WS_COMPRESSION", "").lower() in {"1", "true", "yes"},
             flag_hide_threshold=_int("FORUM_FLAG_HIDE_THRESHOLD", defaults.flag_hide_threshold),
             viewer_cache_seconds=_float("FORUM_VIEWER_CACHE_SECONDS", defaults.viewer_cache_seconds),

@@ -45,6 +45,7 @@ from forum.lib import tallies
 from forum.lib.db import database_unavailable, utcnow
 from forum.lib.errors import BadRequest, ForumError, NotFound, RateLimited, Unauthorized, Unavailable
 from forum.lib.resilience import Backoff
+from forum.lib.window import SlidingWindow
 from forum.realtime import frames, replay, topics, wire
 from forum.realtime.envelope import Envelope
 from forum.realtime.frames import BadFrame, Outgoing
@@ -73,7 +74,8 @@ REVALIDATE_SECONDS = 120.0
 CLOSE_TIMEOUT_SECONDS = 10.0
 # Posts and table messages one socket may have being stored at once; reading waits beyond this.
 MAX_SENDS_UNDER_WAY = 32
-# The window of the `send` limits (settings.ws_send_per_10s, ws_send_per_user_per_10s).
+# The window of the `send` and `subscribe` limits (settings.ws_send_per_10s,
+# ws_send_per_user_per_10s, ws_subscribe_per_10s).
 SEND_WINDOW_SECONDS = 10.0
 # A catch-up that finds the database away tries again after this, doubling up to the cap.
 CATCH_UP_RETRY_FIRST_SECONDS = 0.5
@@ -346,6 +348,7 @@ class Connection:
         "_rereads",
         "_sending",
         "_sends",
+        "_subscribes",
         "_write_now",
         "_writer",
         "hub",
@@ -385,7 +388,8 @@ class Connection:
         self._close_code: int | None = None
         self._close_reason = ""
         self._flush = False
-        self._sends: deque[float] | None = None
+        self._sends: SlidingWindow | None = None
+        self._subscribes: SlidingWindow | None = None
         # Pipelined sends being stored (TopicRule.pipelined).
         self._sending: set[asyncio.Task[None]] | None = None
         self.listening_as: int | None = None
@@ -619,6 +623,7 @@ class Connection:
 
     async def subscribe(self, name: str, after: int | None) -> None:
         topic = topics.parse(name)
+        self._check_subscribe_rate()
         if topic.name not in self.subs and len(self.subs) >= MAX_SUBSCRIPTIONS:
             raise BadRequest(f"one socket may hold at most {MAX_SUBSCRIPTIONS} topics: unsubscribe one first")
         # Authorize with the session as it is now: a re-read under way finishes first.
@@ -662,16 +667,13 @@ class Connection:
     async def _check_send_rate(self, user_id: int) -> None:
         """Refuse a send past the socket's limit, or past its user's over all their sockets."""
         settings = self.hub.settings
-        limit = settings.ws_send_per_10s
-        now = time.monotonic()
         if self._sends is None:
-            self._sends = deque()
-        while self._sends and now - self._sends[0] >= SEND_WINDOW_SECONDS:
-            self._sends.popleft()
-        if len(self._sends) >= limit:
-            wait = SEND_WINDOW_SECONDS - (now - self._sends[0])
+            self._sends = SlidingWindow(settings.ws_send_per_10s, SEND_WINDOW_SECONDS)
+        # Checked now, recorded once the user's limit allows it too.
+        wait = self._sends.wait()
+        if wait is not None:
             raise RateLimited(
-                f"at most {limit} sends per {int(SEND_WINDOW_SECONDS)} seconds on one socket",
+                f"at most {self._sends.limit} sends per {int(SEND_WINDOW_SECONDS)} seconds on one socket",
                 retry_after=int(wait) + 1,
             )
         # Per user: opening more sockets must not multiply the limit. The count lives in
@@ -686,7 +688,20 @@ class Connection:
                 f"at most {user_limit} sends per {int(SEND_WINDOW_SECONDS)} seconds from one user",
                 retry_after=count.retry_after,
             )
-        self._sends.append(now)
+        self._sends.record()
+
+    def _check_subscribe_rate(self) -> None:
+        """Refuse a subscribe past the socket's limit: each one reads the database, so a
+        client looping subscribe/unsubscribe must not make the server read without end."""
+        if self._subscribes is None:
+            self._subscribes = SlidingWindow(self.hub.settings.ws_subscribe_per_10s, SEND_WINDOW_SECONDS)
+        wait = self._subscribes.take()
+        if wait is not None:
+            raise RateLimited(
+                f"at most {self._subscribes.limit} subscribes per {int(SEND_WINDOW_SECONDS)} seconds "
+                "on one socket",
+                retry_after=int(wait) + 1,
+            )
 
     async def send(self, frame: frames.Send) -> None:
         topic = topics.parse(frame.topic)
