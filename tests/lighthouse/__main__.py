@@ -65,6 +65,7 @@ class Result:
     scores: dict[str, int]
     metrics: dict[str, str]
     failing: list[str] = field(default_factory=list)
+    lcp: str = ""
 
 
 def _free_port() -> int:
@@ -171,7 +172,16 @@ def summarise(screen: str, preset: str, report: dict) -> Result:
             audit = audits[ref["id"]]
             if ref.get("weight", 0) > 0 and audit["score"] is not None and audit["score"] < 0.9:
                 failing.append(f"{name}/{ref['id']} ({audit['score']:.2f})")
-    return Result(screen, preset, scores, metrics, failing)
+    return Result(screen, preset, scores, metrics, failing, lcp_element(audits))
+
+
+def lcp_element(audits: dict) -> str:
+    """The largest paint's element as Lighthouse names it (a snippet of its HTML)."""
+    try:
+        table = audits["largest-contentful-paint-element"]["details"]["items"][0]
+        return table["items"][0]["node"]["snippet"][:80]
+    except (KeyError, IndexError, TypeError):
+        return "?"
 
 
 def table(results: list[Result]) -> str:
@@ -241,7 +251,8 @@ def main() -> int:
                         + " ".join(f"{k}={v}" for k, v in chosen.scores.items())
                         + "  "
                         + " ".join(f"{k}={v}" for k, v in chosen.metrics.items())
-                        + ("  failing: " + ", ".join(chosen.failing) if chosen.failing else ""),
+                        + ("  failing: " + ", ".join(chosen.failing) if chosen.failing else "")
+                        + f"  LCP element: {chosen.lcp}",
                         flush=True,
                     )
         finally:
