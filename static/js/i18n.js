@@ -87,7 +87,7 @@ export function formatDuration(ms) {
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const nf = new Intl.NumberFormat(current, { minimumIntegerDigits: 2, useGrouping: false });
+  const nf = formatter('two-digits', () => new Intl.NumberFormat(current, { minimumIntegerDigits: 2, useGrouping: false }));
   return h ? `${h}:${nf.format(m)}:${nf.format(s)}` : `${nf.format(m)}:${nf.format(s)}`;
 }
 
