@@ -199,10 +199,13 @@ def table(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
-def record(text: str, version: str) -> None:
+def record(text: str, version: str, runs: int) -> None:
     doc = DOC.read_text()
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
-    block = f"{START}\nMeasured {stamp} with Lighthouse {version}, `python -m tests.lighthouse --record`:\n\n{text}\n{END}"
+    how = f"`python -m tests.lighthouse --record --runs {runs}`" + (
+        f" (the run of median performance out of {runs})" if runs > 1 else ""
+    )
+    block = f"{START}\nMeasured {stamp} with Lighthouse {version}, {how}:\n\n{text}\n{END}"
     if START in doc:
         doc = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: block, doc, flags=re.S)
     else:
@@ -262,7 +265,7 @@ def main() -> int:
     print()
     print(text)
     if args.record:
-        record(text, version)
+        record(text, version, args.runs)
         print(f"\nrecorded in {DOC.relative_to(ROOT)}")
     return 0
 
