@@ -23,6 +23,7 @@ from forum.accounts.schemas import (
     LoginOut,
     MePatchIn,
     RegisterIn,
+    SessionOut,
     UserBriefOut,
     UserOut,
     UserPatchIn,
@@ -112,6 +113,23 @@ class AccountController(Controller):
             status_code=HTTP_204_NO_CONTENT,
             cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
         )
+
+    @get(
+        "/api/session",
+        summary="Whether the caller is signed in, and as whom",
+        description=(
+            "Always 200: `{signed_in: false}` for a caller without a working token or session "
+            "(where `GET /api/me` answers 401), else `{signed_in: true, user}` with the user as "
+            "`GET /api/me` gives it. The web client asks this at start-up, so a signed-out "
+            "visitor's console shows no 401; like every read, it sets the CSRF cookie."
+        ),
+        security=ANYONE,
+    )
+    async def session(self, viewer: Viewer) -> SessionOut:
+        user = viewer.user
+        if user is None:
+            return SessionOut(signed_in=False)
+        return SessionOut(signed_in=True, user=user_out(user, with_email=True))
 
     @get("/api/me", summary="The signed-in user", security=SIGNED_IN)
     async def me(self, viewer: Viewer) -> UserOut:

@@ -81,6 +81,13 @@ def user_brief_out(user: User) -> UserBriefOut:
     return UserBriefOut(id=user.id, handle=user.handle, display_name=user.display_name, role=user.role)
 
 
+class SessionOut(msgspec.Struct):
+    """Whether the caller is signed in, and as whom: the page asks this first, without a 401."""
+
+    signed_in: bool
+    user: UserOut | None = None
+
+
 class LoginOut(msgspec.Struct):
     token: str
     user: UserOut

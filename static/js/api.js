@@ -66,7 +66,7 @@ export async function api(method, path, body) {
   if (res.status === 403 && UNSAFE.has(method) && !path.startsWith('/api/auth/login')) {
     const peek = await res.clone().text();
     if (/csrf/i.test(peek)) {
-      await send('GET', '/api/me');
+      await send('GET', '/api/session');
       res = await send(method, path, body);
     }
   }

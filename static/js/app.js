@@ -160,6 +160,11 @@ async function start() {
   // The skip link must not change the hash (that would be a route).
   document.querySelector('.skip-link').addEventListener('click', (e) => { e.preventDefault(); main.focus(); });
   const select = document.getElementById('lang-select');
+  // The first view's module, the translation and who is signed in are fetched side by
+  // side rather than one after the other (each is a round trip on a phone's network).
+  const first = parseHash();
+  if (first) first.route.view().catch(() => {});
+  const signedIn = loadMe();
   await setLanguage(preferredLanguage());
   select.value = lang();
   select.addEventListener('change', async () => {
@@ -168,7 +173,7 @@ async function start() {
     select.focus();
   });
   onLanguageChange(() => { renderNav(); renderConnection(live.status); });
-  await loadMe();
+  await signedIn;
   followInbox();
   onUserChange(() => { followInbox(); renderNav(); });
   live.onStatus(renderConnection);

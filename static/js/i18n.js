@@ -58,17 +58,27 @@ export function translateStatic(root) {
   document.title = t('app_name');
 }
 
+// One formatter per language and kind: making an Intl formatter costs far more than using
+// it (a long list of posts or threads used to make one per date and number shown).
+const formatters = new Map();
+function formatter(kind, make) {
+  const key = `${kind}:${current}`;
+  let f = formatters.get(key);
+  if (!f) { f = make(); formatters.set(key, f); }
+  return f;
+}
+
 export function formatDate(value) {
   if (!value) return '';
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return '';
   try {
-    return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+    return formatter('date', () => new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' })).format(d);
   } catch { return d.toISOString(); }
 }
 
 export function formatNumber(n) {
-  try { return new Intl.NumberFormat(current).format(n); } catch { return String(n); }
+  try { return formatter('number', () => new Intl.NumberFormat(current)).format(n); } catch { return String(n); }
 }
 
 /** mm:ss (or h:mm:ss) for a countdown, in the interface's digits. */
@@ -77,7 +87,7 @@ export function formatDuration(ms) {
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const nf = new Intl.NumberFormat(current, { minimumIntegerDigits: 2, useGrouping: false });
+  const nf = formatter('two-digits', () => new Intl.NumberFormat(current, { minimumIntegerDigits: 2, useGrouping: false }));
   return h ? `${h}:${nf.format(m)}:${nf.format(s)}` : `${nf.format(m)}:${nf.format(s)}`;
 }
 

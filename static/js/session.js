@@ -10,11 +10,14 @@ const listeners = new Set();
 export function onUserChange(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 function changed() { for (const fn of listeners) fn(session.user); }
 
-/** Ask the server who we are; a GET also makes it set the csrftoken cookie. */
+/** Ask the server who we are; a GET also makes it set the csrftoken cookie.
+ * `GET /api/session` answers a signed-out visitor with 200 `{signed_in: false}` (where
+ * `/api/me` says 401), so a visitor's console shows no failed request. */
 export async function loadMe() {
   try {
-    session.user = await get('/api/me');
-    remember(session.user);
+    const answer = await get('/api/session');
+    session.user = answer && answer.signed_in ? answer.user : null;
+    if (session.user) remember(session.user);
   } catch (err) {
     if (err.status === 401 || err.status === 403) session.user = null;
     else if (!err.isNetwork) session.user = null;

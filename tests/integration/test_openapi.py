@@ -22,6 +22,7 @@ OPERATION_IDS = {
     ("POST", "/api/auth/login"): "login",
     ("POST", "/api/auth/logout"): "logout",
     ("GET", "/api/me"): "me",
+    ("GET", "/api/session"): "session",
     ("GET", "/api/users/{user_id}"): "get_user",
     ("PATCH", "/api/users/{user_id}"): "update_user",
     # attention: handles, notifications, watching, read positions

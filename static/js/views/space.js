@@ -150,9 +150,13 @@ export async function render(main, [slug]) {
   noteModerator(canModerate(space));
   // Pinned first, then the order the server gave (latest activity).
   const ordered = [...threads.filter((x) => x.pinned), ...threads.filter((x) => !x.pinned)];
-  const cafes = space.kind === 'workshop' ? await cafeSection(slug, space) : null;
-  const roundtables = space.kind === 'workshop' ? await roundtableSection(slug, space) : null;
-  const feedback = space.kind === 'workshop' ? await feedbackSection(slug, space) : null;
+  // A workshop's cafés, round tables and polls are read side by side, not one after another.
+  const workshop = space.kind === 'workshop';
+  const [cafes, roundtables, feedback] = await Promise.all([
+    workshop ? cafeSection(slug, space) : null,
+    workshop ? roundtableSection(slug, space) : null,
+    workshop ? feedbackSection(slug, space) : null,
+  ]);
 
   mount(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/', text: t('nav_spaces') }), ' › ', h('span', { text: t(`kind_${space.kind}`) })),

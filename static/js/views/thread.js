@@ -45,9 +45,15 @@ export async function render(main, [idText], ctx) {
     if (composer) composer.close();
   };
 
+  // The posts are read beside the thread (not after it), and drawn in the same go as the
+  // page around them: the composer does not appear and then jump down (layout shift).
+  const firstPosts = getNumbered(`/api/threads/${threadId}/posts`, 0);
+  firstPosts.catch(() => {}); // awaited below; a failure is thrown from there
+  let initialPosts;
   try {
     thread = await get(`/api/threads/${threadId}`);
     space = await get(`/api/spaces/${encodeURIComponent(slugOf(thread.space))}`).catch(() => null);
+    initialPosts = await firstPosts;
   } catch (err) {
     cleanup();
     throw err;
@@ -71,12 +77,7 @@ export async function render(main, [idText], ctx) {
   renderComposer();
   renderLevel();
 
-  try {
-    for (const p of await getNumbered(`/api/threads/${threadId}/posts`, 0)) upsert(p, { quiet: true });
-  } catch (err) {
-    cleanup();
-    throw err;
-  }
+  for (const p of initialPosts) upsert(p, { quiet: true });
   loaded = true;
   // The whole thread is on screen already: it is read.
   if (atBottom()) markReadSoon();
