@@ -113,6 +113,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.hub = hub
+        # Reads of one statement need no transaction: handlers run them on the autocommit
+        # engine (forum.threads.reads.list_posts), one round trip, never behind a writer's
+        # lock. On the state, not a dependency: a second dependency beside `db_session`
+        # makes Litestar resolve them in a task group of their own, per request.
+        app.state.read_engine = reader
         app.state.viewer_cache = viewer_cache
         app.state.health = HealthChecks(engine, channels.status)
         mailer = mail.start_worker(make_sessionmaker(engine), settings)
