@@ -39,6 +39,7 @@ from forum.lib.db import (
     sqlalchemy_config,
 )
 from forum.lib.http import answer_options
+from forum.lib.metrics import CachedPrometheusMiddleware
 from forum.lib.openapi import SECURITY_SCHEMES, RefinedJsonRenderPlugin, operation_id
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.lib.rate_limit import RateLimits
@@ -134,8 +135,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await reader.dispose()
 
     # HTTP only: wrapping every websocket frame's send cost a measurable share of fan-out.
+    # Litestar's metrics, each request's label children remembered (forum.lib.metrics).
     prometheus = PrometheusConfig(
-        app_name="forum", group_path=True, exclude=["/metrics"], scopes={ScopeType.HTTP}
+        app_name="forum",
+        group_path=True,
+        exclude=["/metrics"],
+        scopes={ScopeType.HTTP},
+        middleware_class=CachedPrometheusMiddleware,
     )
 
     route_handlers: list = [
