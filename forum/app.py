@@ -119,6 +119,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # lock. On the state, not a dependency: a second dependency beside `db_session`
         # makes Litestar resolve them in a task group of their own, per request.
         app.state.read_engine = reader
+        # ...and the few writes such a read may lead to (a page's read position).
+        app.state.sessions = make_sessionmaker(engine, publisher)
         app.state.viewer_cache = viewer_cache
         app.state.health = HealthChecks(engine, channels.status)
         mailer = mail.start_worker(make_sessionmaker(engine), settings)
@@ -185,7 +187,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db_config), channels],
         dependencies={
-            "viewer": Provide(viewer_provider(viewer_cache)),
+            # A remembered viewer, else one read on the autocommit engine (forum.spaces.viewers).
+            "viewer": Provide(viewer_provider(viewer_cache, make_sessionmaker(reader))),
             # Handlers that write take `transaction`: it commits before the response.
             "transaction": Provide(provide_transaction),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
