@@ -88,7 +88,7 @@ def _rules_and_page(visible: ColumnElement[bool]) -> Select:
             Thread.author_id,
             Thread.space_id,
             Space.visibility,
-            # As the stored JSON text, decoded once: the column repeats on every row of the page.
+            # Not through the JSON type's processing, which would run on every row of the page.
             type_coerce(Space.allowed_roles, String),
             ThreadUser.last_read_number,
             *_POST_COLUMNS,
@@ -138,7 +138,8 @@ async def list_posts(
     if not rows:
         raise NotFound(f"no thread with id {thread_id}")
     status, author_id, space_id, visibility, roles_json, read_up_to = rows[0][:_RULE_COLUMNS]
-    allowed_roles = json.loads(roles_json) if roles_json else None
+    # SQLite gives the stored text; asyncpg's codec for jsonb has already decoded it.
+    allowed_roles = json.loads(roles_json) if isinstance(roles_json, str) else roles_json
     if not can_see_space_of(viewer, space_id, visibility, allowed_roles) or not can_see_thread_of(
         viewer, status, author_id, space_id
     ):
