@@ -40,6 +40,7 @@ from forum.lib.db import (
     sqlalchemy_config,
 )
 from forum.lib.http import answer_options
+from forum.lib.metrics import CachedPrometheusMiddleware
 from forum.lib.openapi import SECURITY_SCHEMES, RefinedJsonRenderPlugin, operation_id
 from forum.lib.problems import CLIENT_ERRORS, EXCEPTION_HANDLERS
 from forum.lib.rate_limit import RateLimits
@@ -114,6 +115,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.hub = hub
+        # Reads of one statement need no transaction: handlers run them on the autocommit
+        # engine (forum.threads.reads.list_posts), one round trip, never behind a writer's
+        # lock. On the state, not a dependency: a second dependency beside `db_session`
+        # makes Litestar resolve them in a task group of their own, per request.
+        app.state.read_engine = reader
+        # ...and the few writes such a read may lead to (a page's read position).
+        app.state.sessions = make_sessionmaker(engine, publisher)
         app.state.viewer_cache = viewer_cache
         app.state.health = HealthChecks(engine, channels.status)
         mailer = mail.start_worker(make_sessionmaker(engine), settings)
@@ -130,8 +138,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await reader.dispose()
 
     # HTTP only: wrapping every websocket frame's send cost a measurable share of fan-out.
+    # Litestar's metrics, each request's label children remembered (forum.lib.metrics).
     prometheus = PrometheusConfig(
-        app_name="forum", group_path=True, exclude=["/metrics"], scopes={ScopeType.HTTP}
+        app_name="forum",
+        group_path=True,
+        exclude=["/metrics"],
+        scopes={ScopeType.HTTP},
+        middleware_class=CachedPrometheusMiddleware,
     )
 
     route_handlers: list = [
@@ -173,7 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db_config), channels],
         dependencies={
-            "viewer": Provide(viewer_provider(viewer_cache)),
+            # A remembered viewer, else one read on the autocommit engine (forum.spaces.viewers).
+            "viewer": Provide(viewer_provider(viewer_cache, make_sessionmaker(reader))),
             # Handlers that write take `transaction`: it commits before the response.
             "transaction": Provide(provide_transaction),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from litestar import Request
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts import requesters
 from forum.accounts import services as accounts
@@ -59,11 +59,35 @@ async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
     return await _viewer_of_request(request, db_session, None)
 
 
-def viewer_provider(cache: ViewerCache) -> Callable[[Request, AsyncSession], Awaitable[Viewer]]:
-    """`provide_viewer` that remembers each token's viewer in `cache` (forum.spaces.viewer_cache)."""
+def viewer_provider(
+    cache: ViewerCache, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Callable[[Request], Awaitable[Viewer]]:
+    """The `viewer` dependency: a token's viewer remembered in `cache`
+    (forum.spaces.viewer_cache), else read in a short session of its own from `sessionmaker`
+    (the autocommit engine's: one statement, no transaction). It takes no `db_session`, so
+    a request whose viewer is remembered and whose handler reads nothing through the ORM
+    (`GET /api/me`, a page of posts) opens no session at all."""
 
-    async def provide_viewer(request: Request, db_session: AsyncSession) -> Viewer:
-        return await _viewer_of_request(request, db_session, cache)
+    async def provide_viewer(request: Request) -> Viewer:
+        token, _ = raw_token(request.headers, request.cookies)
+        if token is None:
+            return ANONYMOUS
+        digest = accounts.token_digest(token)
+        viewer = cache.get(digest)
+        if viewer is None:
+            async with sessionmaker() as session:
+                found = await viewer_of_token(session, token)
+                if found is None:
+                    return ANONYMOUS
+                viewer, expires_at = found
+                # Shared by later requests: attached to no session, so none of them can
+                # change it, expire it or load through a request's session.
+                session.expunge(viewer.require_user())
+            cache.put(digest, viewer, expires_at)
+        # The token works: the rate limit may count its next requests against the account.
+        assert viewer.user is not None and viewer.token_hash is not None
+        requesters.remember(request, viewer.token_hash, viewer.user.id)
+        return viewer
 
     return provide_viewer
 

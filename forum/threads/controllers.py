@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -126,15 +127,20 @@ class ThreadController(Controller):
     async def list_posts(
         self,
         thread_id: int,
-        db_session: AsyncSession,
         viewer: Viewer,
+        state: State,
         after: Annotated[int, Parameter(ge=0)] = 0,
         limit: Limit = None,
     ) -> ListOut[PostOut]:
-        page = await reads.list_posts(db_session, viewer, thread_id, after=after, limit=limit)
-        if viewer.id is not None and page.items:
-            # attention: reading a page marks it read, one upsert (forum.threads.reading).
-            await reading.mark_page_read(db_session, viewer.id, thread_id, page.items[-1].number)
+        # One statement on the autocommit engine: the thread's rules, the page, the read
+        # position; no session (forum.threads.reads.list_posts).
+        page, read_up_to = await reads.list_posts(
+            state.read_engine, viewer, thread_id, after=after, limit=limit
+        )
+        if viewer.id is not None and page.items and page.items[-1].number > (read_up_to or 0):
+            # attention: reading a page marks it read, one upsert (forum.threads.reading),
+            # only when it moves the position: a page read again writes nothing.
+            await reading.mark_page_read(state.sessions, viewer.id, thread_id, page.items[-1].number)
         return ListOut(items=page.items, next=page.next)
 
     @patch(

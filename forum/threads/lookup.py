@@ -11,13 +11,12 @@ from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
 from forum.lib.errors import NotFound
 from forum.spaces.models import Space
-from forum.spaces.policy import can_see_space, can_see_space_of
+from forum.spaces.policy import can_see_space
 from forum.threads import counts
 from forum.threads.models import Post, Thread
 from forum.threads.policy import (
     can_see_post,
     can_see_thread,
-    can_see_thread_of,
 )
 from forum.threads.schemas import (
     PostOut,
@@ -48,30 +47,6 @@ async def get_thread(session: AsyncSession, viewer: Viewer, thread_id: int) -> V
     if not can_see_space(viewer, space) or not can_see_thread(viewer, thread):
         raise NotFound(f"no thread with id {thread_id}")
     return VisibleThread(thread, space)
-
-
-# The columns the visibility rules read of a thread and its space, for reads that need no
-# entity (a page of posts): no ORM objects built, no ORM execution step.
-_THREAD_RULES = (
-    select(Thread.status, Thread.author_id, Thread.space_id, Space.visibility, Space.allowed_roles)
-    .join(Space, Space.id == Thread.space_id)
-    .where(Thread.id == bindparam("thread_id"))
-)
-
-
-async def visible_thread_space(session: AsyncSession, viewer: Viewer, thread_id: int) -> int:
-    """As `get_thread`, by the same rules, for a read that needs only the thread's space:
-    its id (NotFound for a thread the viewer may not read)."""
-    connection = await session.connection()
-    row = (await connection.execute(_THREAD_RULES, {"thread_id": thread_id})).first()
-    if row is None:
-        raise NotFound(f"no thread with id {thread_id}")
-    status, author_id, space_id, visibility, allowed_roles = row
-    if not can_see_space_of(viewer, space_id, visibility, allowed_roles) or not can_see_thread_of(
-        viewer, status, author_id, space_id
-    ):
-        raise NotFound(f"no thread with id {thread_id}")
-    return space_id
 
 
 async def thread_view(session: AsyncSession, found: VisibleThread, viewer: Viewer | None) -> ThreadOut:

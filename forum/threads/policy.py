@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ColumnElement, Integer, bindparam, or_, true
+from sqlalchemy import Boolean, ColumnElement, Integer, bindparam, literal_column, or_, true
 
 from forum.accounts.viewer import Viewer
 from forum.spaces.models import ModerationMode, Space
@@ -39,6 +39,28 @@ VISIBLE_POSTS = or_(
 def visible_posts_params(viewer: Viewer, space_id: int) -> dict[str, object]:
     """The parameters of `VISIBLE_POSTS` for this viewer in this space."""
     return {"sees_every_post": viewer.moderates(space_id), "viewer_id": viewer.id}
+
+
+# `VISIBLE_POSTS` for a statement that reads the thread in the same step, so that its space
+# is not known beforehand; `visible_thread_posts` picks the form and its parameters. The
+# public statuses are written into the SQL: an expanding IN is rendered again on every
+# execution.
+_PUBLIC_STATUS = Post.status.in_([literal_column(f"'{status}'") for status in sorted(PUBLIC_STATUSES)])
+_OWN_POST = Post.author_id == bindparam("viewer_id", type_=Integer)
+# For a viewer who moderates every space or none (nearly everyone).
+VISIBLE_THREAD_POSTS = or_(bindparam("moderates_every_space", type_=Boolean), _PUBLIC_STATUS, _OWN_POST)
+# For a viewer who moderates some spaces: `Viewer.moderates` in SQL, on the thread's space.
+VISIBLE_THREAD_POSTS_OF_MODERATOR = or_(
+    Thread.space_id.in_(bindparam("moderated_space_ids", expanding=True)), _PUBLIC_STATUS, _OWN_POST
+)
+
+
+def visible_thread_posts(viewer: Viewer) -> tuple[bool, dict[str, object]]:
+    """Which form applies to this viewer (True: `VISIBLE_THREAD_POSTS_OF_MODERATOR`), and
+    its parameters."""
+    if viewer.moderated_space_ids and not viewer.is_global_moderator:
+        return True, {"moderated_space_ids": sorted(viewer.moderated_space_ids), "viewer_id": viewer.id}
+    return False, {"moderates_every_space": viewer.is_global_moderator, "viewer_id": viewer.id}
 
 
 def visible_revisions_clause(viewer: Viewer, post: Post, space_id: int) -> ColumnElement[bool]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
@@ -65,19 +65,22 @@ async def mark_read(session: AsyncSession, user_id: int, thread_id: int, number:
     )
 
 
-async def mark_page_read(session: AsyncSession, user_id: int, thread_id: int, number: int) -> None:
-    """After a GET of a thread's posts on PostgreSQL: one upsert in the read's transaction,
-    committed (a GET's session otherwise ends with a rollback).
+async def mark_page_read(
+    sessions: async_sessionmaker[AsyncSession], user_id: int, thread_id: int, number: int
+) -> None:
+    """After a GET of a thread's posts that moved the reader's position, on PostgreSQL: one
+    upsert in a short transaction of its own (the page itself is read without one).
 
     On SQLite nothing: a write there takes the database's one write lock, and a read must
     never queue behind the writer (tests/integration/test_sqlite_reads.py). The client
     reports how far it read with `POST /api/threads/{id}/read` instead, as the web client
     does when the end of the thread is on screen.
     """
-    if session.bind.dialect.name == "sqlite":
+    if sessions.kw["bind"].dialect.name == "sqlite":
         return
-    await mark_read(session, user_id, thread_id, number)
-    await session.commit()
+    async with sessions() as session:
+        await mark_read(session, user_id, thread_id, number)
+        await session.commit()
 
 
 async def track(

@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
-from sqlalchemy import and_, bindparam, literal, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
-from forum.lib.errors import BadRequest
+from forum.lib.errors import BadRequest, NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_INT32, Id
 from forum.spaces import services as spaces
+from forum.spaces.models import Space
+from forum.spaces.policy import can_see_space_of
 from forum.threads import reading
 from forum.threads.counts import visible_post_count
-from forum.threads.lookup import get_visible_post, visible_thread_space
-from forum.threads.models import Post, PostRevision, Thread
+from forum.threads.lookup import get_visible_post
+from forum.threads.models import Post, PostRevision, Thread, ThreadUser
 from forum.threads.policy import (
-    VISIBLE_POSTS,
-    visible_posts_params,
+    VISIBLE_THREAD_POSTS,
+    VISIBLE_THREAD_POSTS_OF_MODERATOR,
+    can_see_thread_of,
     visible_revisions_clause,
+    visible_thread_posts,
 )
 from forum.threads.schemas import (
     PostOut,
@@ -35,49 +52,102 @@ from forum.threads.schemas import (
 
 # A page of a thread's posts with their authors, as plain columns in the order `posts_out`
 # reads them: building ORM objects (or bundles) for fifty posts and their authors cost more
-# than the query. Built once, its viewer bound.
-_PAGE = (
-    select(
-        Post.id,
-        Post.thread_id,
-        Post.number,
-        Post.status,
-        Post.body,
-        Post.html,
-        Post.reply_to,
-        Post.client_id,
-        Post.created_at,
-        Post.edited_at,
-        Post.moderation_reason,
-        User.id,
-        User.display_name,
-        User.role,
-        User.party,
-    )
-    .join(User, User.id == Post.author_id)
-    .where(Post.thread_id == bindparam("thread_id"), Post.number > bindparam("after"), VISIBLE_POSTS)
-    .order_by(Post.number)
-    .limit(bindparam("rows"))
+# than the query.
+_POST_COLUMNS = (
+    Post.id,
+    Post.thread_id,
+    Post.number,
+    Post.status,
+    Post.body,
+    Post.html,
+    Post.reply_to,
+    Post.client_id,
+    Post.created_at,
+    Post.edited_at,
+    Post.moderation_reason,
+    User.id,
+    User.display_name,
+    User.role,
+    User.party,
 )
+# The columns the thread's rules read, and the reader's read position, before the post's.
+_RULE_COLUMNS = 6
+
+# The whole read in one statement: the thread's and its space's rule columns
+# (`can_see_space_of`, `can_see_thread_of`), the reader's read position, and the page of
+# posts they may see (`VISIBLE_THREAD_POSTS`) joined to the thread, so a thread with no
+# post past `after` still gives one row (of NULL post columns). Built once, its viewer
+# bound. One statement needs no transaction around it: it runs on the autocommit engine
+# (no BEGIN, no ROLLBACK, one round trip in all).
+
+
+def _rules_and_page(visible: ColumnElement[bool]) -> Select:
+    return (
+        select(
+            Thread.status,
+            Thread.author_id,
+            Thread.space_id,
+            Space.visibility,
+            # Not through the JSON type's processing, which would run on every row of the page.
+            type_coerce(Space.allowed_roles, String),
+            ThreadUser.last_read_number,
+            *_POST_COLUMNS,
+        )
+        .select_from(Thread)
+        .join(Space, Space.id == Thread.space_id)
+        .outerjoin(
+            ThreadUser,
+            and_(
+                ThreadUser.thread_id == Thread.id, ThreadUser.user_id == bindparam("viewer_id", type_=Integer)
+            ),
+        )
+        .outerjoin(
+            Post, and_(Post.thread_id == Thread.id, Post.number > bindparam("after", type_=Integer), visible)
+        )
+        .outerjoin(User, User.id == Post.author_id)
+        .where(Thread.id == bindparam("thread_id", type_=Integer))
+        .order_by(Post.number)
+        .limit(bindparam("rows", type_=Integer))
+    )
+
+
+# By `visible_thread_posts`: for a moderator of some spaces (True), and for everyone else.
+_RULES_AND_PAGE = {
+    False: _rules_and_page(VISIBLE_THREAD_POSTS),
+    True: _rules_and_page(VISIBLE_THREAD_POSTS_OF_MODERATOR),
+}
 
 
 async def list_posts(
-    session: AsyncSession, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
-) -> Page[PostOut]:
+    reader: AsyncEngine, viewer: Viewer, thread_id: int, *, after: int = 0, limit: int | None = None
+) -> tuple[Page[PostOut], int | None]:
+    """A page of the thread's posts as the viewer may see them (NotFound for a thread they
+    may not read), and how far they had read it before (None: never, or anonymous).
+
+    `reader` is an autocommit engine: the read is one statement, a snapshot of its own.
+    """
     if after < 0:
         raise BadRequest("after: must be 0 or more", field="after")
     # Past the largest number a post can have there is nothing (and the column would overflow).
     after = min(after, MAX_INT32)
     limit = check_limit(limit)
-    space_id = await visible_thread_space(session, viewer, thread_id)
-    params = {"thread_id": thread_id, "after": after, "rows": limit + 1}
-    # Plain columns need no ORM: executed on the session's connection, the statement skips
-    # the ORM's compile and result steps.
-    connection = await session.connection()
-    rows = (await connection.execute(_PAGE, params | visible_posts_params(viewer, space_id))).all()
-    items = posts_out(rows[:limit])
-    more = len(rows) > limit
-    return Page(items=items, next=str(items[-1].number) if more and items else None)
+    of_moderator, params = visible_thread_posts(viewer)
+    params |= {"thread_id": thread_id, "after": after, "rows": limit + 1}
+    async with reader.connect() as connection:
+        rows = (await connection.execute(_RULES_AND_PAGE[of_moderator], params)).all()
+    if not rows:
+        raise NotFound(f"no thread with id {thread_id}")
+    status, author_id, space_id, visibility, roles_json, read_up_to = rows[0][:_RULE_COLUMNS]
+    # SQLite gives the stored text; asyncpg's codec for jsonb has already decoded it.
+    allowed_roles = json.loads(roles_json) if isinstance(roles_json, str) else roles_json
+    if not can_see_space_of(viewer, space_id, visibility, allowed_roles) or not can_see_thread_of(
+        viewer, status, author_id, space_id
+    ):
+        raise NotFound(f"no thread with id {thread_id}")
+    posts = [row[_RULE_COLUMNS:] for row in rows if row[_RULE_COLUMNS] is not None]
+    items = posts_out(posts[:limit])
+    more = len(posts) > limit
+    return Page(items=items, next=str(items[-1].number) if more and items else None), read_up_to
 
 
 # A thread-list cursor: (pinned, last_post_at, id), checked as it is decoded.

@@ -119,3 +119,35 @@ async def test_health_is_503_naming_the_broker_when_redis_is_unreachable(setting
     assert body["database"] == "ok"
     assert body["broker"] != "ok"
     assert body["status"] != "ok"
+
+
+def _series(text: str, name: str, **labels: str) -> float:
+    """The value of the one series of `name` with these labels (0 if none yet)."""
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.rsplit("} ", 1)[0]))
+            if all(found.get(k) == v for k, v in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_each_request_is_counted_once_under_its_path_template_and_status(
+    client: AsyncTestClient, cast: Cast
+) -> None:
+    """forum.lib.metrics keeps Litestar's metrics exactly: one count and one duration per
+    request, under the path template and the status that went out."""
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.observer, "agora")
+    template = "/api/threads/{thread_id}/posts"
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.get(f"/api/threads/{thread['id']}/posts")).status_code == 200
+    assert (await client.get("/api/threads/999999/posts")).status_code == 404
+    after = (await client.get("/metrics")).text
+    for status, n in (("200", 3), ("404", 1)):
+        labels = {"app_name": "forum", "method": "GET", "path": template, "status_code": status}
+        for name in ("litestar_requests_total", "litestar_request_duration_seconds_count"):
+            assert _series(after, name, **labels) - _series(before, name, **labels) == n, (name, status)
+    # Nothing is left in progress once the answers are out.
+    in_progress = {"app_name": "forum", "method": "GET", "path": template, "status_code": "200"}
+    assert _series(after, "litestar_requests_in_progress", **in_progress) == 0

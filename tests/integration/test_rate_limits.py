@@ -13,13 +13,18 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
 from litestar import Litestar
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
 from litestar.testing import AsyncTestClient
 
 from forum.app import create_app
+from forum.lib import tallies
+from forum.lib.rate_limit import LEASE_SHARE, Allowances
 from forum.settings import Settings
 from tests.conftest import PASSWORD, People, Persona
 from tests.helpers import assert_problem
@@ -172,3 +177,61 @@ async def test_a_token_from_this_processs_sign_in_counts_against_its_account_at_
         # The address has PER_ADDRESS - 1 requests left; the account all of its own.
         for _ in range(PER_ACCOUNT):
             assert (await c.get("/api/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+
+# --- leases: what one process takes from the count at a time (forum.lib.rate_limit) ---
+
+
+class CountingStore(MemoryStore):
+    """A real memory store that counts how often it is written (each `tallies.add`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        self.writes += 1
+        await super().set(key, value, expires_in)
+
+
+async def test_a_process_alone_counts_in_memory_exactly_with_one_store_step_per_window() -> None:
+    store = CountingStore()
+    allowances = Allowances()
+    answers = await asyncio.gather(*(allowances.admit(store, "account:1", 7, 60) for _ in range(10)))
+    assert [a.admitted for a in answers] == [True] * 7 + [False] * 3
+    assert [a.remaining for a in answers[:7]] == [6, 5, 4, 3, 2, 1, 0]
+    assert all(0 < a.reset <= 60 for a in answers)
+    # One lease of the whole limit, taken once though ten requests came at once; the
+    # refusals are answered from memory until the window ends.
+    assert store.writes == 1
+    # Another identity has its own count.
+    assert (await allowances.admit(store, "account:2", 7, 60)).admitted
+
+
+@pytest.mark.redis
+async def test_processes_sharing_redis_take_small_leases_and_never_pass_the_limit() -> None:
+    redis_url = os.environ.get("FORUM_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("needs FORUM_TEST_REDIS_URL")
+    namespace = f"test-leases-{secrets.token_hex(4)}"
+    stores = [RedisStore.with_client(url=redis_url, namespace=namespace) for _ in range(2)]
+    processes = [Allowances(), Allowances()]
+    limit = 300  # leases of 3 requests
+    try:
+        answers = await asyncio.gather(
+            *(processes[n % 2].admit(stores[n % 2], "address:x", limit, 60) for n in range(400))
+        )
+        admitted = sum(a.admitted for a in answers)
+        # Never more than the limit between them; at most a lease's worth short of it per
+        # process (what one leased and did not use before the other ran out).
+        assert limit - 2 * (limit // LEASE_SHARE - 1) <= admitted <= limit, admitted
+        count = await tallies.add(stores[0], "address:x", 0, expires_in=60)
+        assert count.value >= limit
+        # A refused request asks Redis nothing: the count stops growing once refused.
+        before = count.value
+        assert not (await processes[0].admit(stores[0], "address:x", limit, 60)).admitted
+        assert (await tallies.add(stores[0], "address:x", 0, expires_in=60)).value == before
+    finally:
+        for store in stores:
+            await store.delete_all()
+            await store._shutdown()
