@@ -40,6 +40,7 @@ from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
 from forum.search import index as search_index
+from forum.search.models import EntryKind
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.streams.models import Event
@@ -49,7 +50,24 @@ from forum.threads.lookup import VisibleThread
 from forum.threads.models import Post, PostStatus, Thread
 from forum.threads.policy import PUBLIC_STATUSES, can_see_post, can_see_thread, publishes_at_once
 from forum.threads.schemas import post_data, post_stub
-from forum.threads.services import PostWritten, post_entry
+
+
+@dataclass(frozen=True)
+class PostWritten:
+    """What `create_posts` stored for a draft: the post, whether it is new (a repeated
+    client_id returns the first one), and the seq of its `post.created` event when it is new."""
+
+    post: Post
+    created: bool
+    seq: int | None
+
+
+def post_entry(post: Post) -> search_index.Entry:
+    """What the search index keeps of a post (its current text; who may read it is decided
+    when searching)."""
+    return search_index.Entry(
+        EntryKind.post, post.id, post.body, post.author_id, post.created_at, thread_id=post.thread_id
+    )
 
 
 @dataclass(frozen=True)
@@ -292,6 +310,21 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
             else first_result
         )
     return _all_answered(results)
+
+
+async def store_opening_post(
+    session: AsyncSession, viewer: Viewer, found: VisibleThread, body: str, client_id: str | None
+) -> PostWritten:
+    """Post 1 of a thread `forum.threads.services.open_thread` has just added (and checked:
+    the writer may write, the space is theirs to post in, the client_id is new), stored as
+    every other post is (`_store`). A client_id that raced in from another transaction
+    raises IntegrityError: the caller's savepoint undoes the thread with it."""
+    user = viewer.require_can_write()
+    check_text(body, "body")
+    (written,) = await _store(
+        session, [(PostDraft(viewer, found.thread.id, body, client_id), user, found)], utcnow()
+    )
+    return written
 
 
 def _all_answered(results: list[PostWritten | ForumError | None]) -> list[PostWritten | ForumError]:

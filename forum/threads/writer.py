@@ -22,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
 from forum.lib.batching import Batcher
-from forum.lib.db import database_unavailable, transaction
+from forum.lib.db import database_unavailable, transaction, write_intent
 from forum.lib.errors import ForumError, OutcomeUnknown
 from forum.threads import posting
-from forum.threads.posting import PostDraft
-from forum.threads.services import PostWritten
+from forum.threads.posting import PostDraft, PostWritten
 
 log = logging.getLogger("forum")
 
@@ -64,8 +63,14 @@ class PostWriter:
         return results
 
     async def _write_together(self, drafts: list[PostDraft]) -> list[PostWritten | ForumError]:
-        async with self._sessionmaker() as session, transaction(session):
-            return await posting.create_posts(session, drafts)
+        # This task was started from whichever caller came first: an HTTP request whose own
+        # session only reads must not make the writer's transaction a reader (forum.lib.db).
+        token = write_intent.set(True)
+        try:
+            async with self._sessionmaker() as session, transaction(session):
+                return await posting.create_posts(session, drafts)
+        finally:
+            write_intent.reset(token)
 
     async def stop(self) -> None:
         await self._batcher.stop()
