@@ -109,22 +109,25 @@ async def test_a_post_over_http_costs_the_same_statements_in_a_short_or_long_thr
             201,
         )
         logs.append(queries)
+    # The post goes through the process's post writer (forum.threads.writer), as a socket's
+    # send does: alone, a batch of one, in the writer's transaction; the request's own
+    # session has nothing to do (its viewer is remembered).
     expected = [
         "begin",
         "select posts",  # an earlier post of this author with this client_id?
-        *THREAD,
+        "select threads",  # joined with its space, for the visibility rules (locked on PG)
         *race_savepoint(
             settings,
             "update threads",  # post_count + 1, RETURNING it: the post's number
             "insert posts",
+            "insert search_entries",  # the search index (on SQLite its triggers fill FTS5)
+            "update topic_counters",  # the thread topic's next seq
+            "insert events",  # post.created
+            # forum.attention: the watchers' notifications, however many (here none), in one
+            # INSERT ... SELECT; the author tracks the thread and has read their own post.
+            "insert notifications",
+            "insert thread_users",
         ),
-        "insert search_entries",  # the search index (on SQLite its triggers fill FTS5)
-        "update topic_counters",  # the thread topic's next seq
-        "insert events",  # post.created
-        # forum.attention: the watchers' notifications, however many (here none), in one
-        # INSERT ... SELECT; the author tracks the thread and has read their own post.
-        "insert notifications",
-        "insert thread_users",
         "commit",
         # The answer's author is the viewer, already at hand: no query.
     ]
