@@ -62,6 +62,16 @@ class PostWritten:
     seq: int | None
 
 
+@dataclass(frozen=True)
+class StoredPost:
+    """A post just stored, with what the `posts.written` hook's handlers need of it."""
+
+    post: Post
+    thread: Thread
+    space: Space
+    author: User
+
+
 def post_entry(post: Post) -> search_index.Entry:
     """What the search index keeps of a post (its current text; who may read it is decided
     when searching)."""
@@ -431,9 +441,14 @@ async def _store(
     waiting = [post.id for post in posts if post.status == PostStatus.pending.value]
     if waiting:
         await queue.refresh(session, *waiting)
-    # Notifications, watching and read state (forum.attention), as create_post runs them.
-    for post, (_, user, found) in zip(posts, accepted, strict=True):
-        await hooks.run(
-            hooks.POST_WRITTEN, session, post=post, thread=found.thread, space=found.space, author=user
-        )
+    # Notifications, watching and read state (forum.attention), then mail (forum.mail):
+    # once for the whole batch.
+    await hooks.run(
+        hooks.POSTS_WRITTEN,
+        session,
+        posts=[
+            StoredPost(post, found.thread, found.space, user)
+            for post, (_, user, found) in zip(posts, accepted, strict=True)
+        ],
+    )
     return [PostWritten(post, True, events[at].seq) for post, at in zip(posts, own_event, strict=True)]
