@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    cast,
     exists,
     insert,
     literal,
@@ -89,7 +90,8 @@ def _not_yet_told(post: Post, kind: str | None = None) -> ColumnElement[bool]:
 
 
 def _ref(value: int | None) -> Any:
-    return literal(value, BigInteger) if value is not None else null()
+    # A typed NULL too: in a UNION ALL of notices PostgreSQL would take a bare NULL for text.
+    return literal(value, BigInteger) if value is not None else cast(null(), BigInteger)
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,27 @@ def _slow_mode_wait(thread: Thread, last: datetime | None, now: datetime) -> Non
         )
 
 
+async def _threads_with_spaces(session: AsyncSession, thread_ids: list[int]) -> dict[int, VisibleThread]:
+    """The threads (locked on PostgreSQL) with their spaces, by id; a missing id is no thread.
+
+    A thread whose row lock this read waited for, while a move to another space committed,
+    is left out by PostgreSQL (the join is checked again against the moved row, but with
+    the old space's row): such ids are read once more, now after the move, so that the
+    post is judged by the new space's rules. Only a read that finds fewer threads than
+    asked for costs this second statement.
+    """
+    threads: dict[int, VisibleThread] = {}
+    if not thread_ids:
+        return threads
+    for thread, space in (await session.execute(_THREADS_WITH_SPACES, {"thread_ids": thread_ids})).tuples():
+        threads[thread.id] = VisibleThread(thread, space)
+    missing = [t for t in thread_ids if t not in threads]
+    if missing and session.get_bind().dialect.name == "postgresql":
+        for thread, space in (await session.execute(_THREADS_WITH_SPACES, {"thread_ids": missing})).tuples():
+            threads[thread.id] = VisibleThread(thread, space)
+    return threads
+
+
 async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[PostWritten | ForumError]:
     """Store several posts in the caller's transaction; one result or error per draft, in order.
 
@@ -213,12 +234,7 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
             if drafts[i].client_id is None or (user.id, drafts[i].client_id) not in earlier
         }
     )
-    threads: dict[int, VisibleThread] = {}
-    if thread_ids:
-        for thread, space in (
-            await session.execute(_THREADS_WITH_SPACES, {"thread_ids": thread_ids})
-        ).tuples():
-            threads[thread.id] = VisibleThread(thread, space)
+    threads = await _threads_with_spaces(session, thread_ids)
     reply_ids = sorted({drafts[i].reply_to for i in writers if drafts[i].reply_to is not None})
     targets: dict[int, Post] = {}
     if reply_ids:

@@ -299,10 +299,10 @@ async def run_forum(backend: str, database_url: str, logdir: Path, opts) -> list
 
 def profile_prelude(stats: Path) -> str:
     """Python run in the forum's process before `forum serve`: cProfile on the event loop's
-    thread from the moment the seeding is done (a marker file appears) to the exit (SIGTERM)."""
+    thread from the moment the seeding is done (a marker file appears) to its shutdown (SIGTERM)."""
     marker = stats.with_suffix(".start")
     return (
-        "import asyncio, atexit, cProfile, os\n"
+        "import asyncio, cProfile, os\n"
         "import forum.app as _app\n"
         "_p = cProfile.Profile()\n"
         "async def _arm():\n"
@@ -313,9 +313,9 @@ def profile_prelude(stats: Path) -> str:
         "def _create(*a, **k):\n"
         "    app = _create_app(*a, **k)\n"
         "    app.on_startup.append(lambda: asyncio.get_running_loop().create_task(_arm()))\n"
+        f"    app.on_shutdown.append(lambda: (_p.disable(), _p.dump_stats({str(stats)!r})))\n"
         "    return app\n"
         "_app.create_app = _create\n"
-        f"atexit.register(lambda: (_p.disable(), _p.dump_stats({str(stats)!r})))\n"
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.accounts.viewer import Viewer
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.errors import NotFound
 from forum.settings import Settings
@@ -19,6 +20,7 @@ from forum.spaces.viewers import load_viewer
 from forum.streams import signals
 from forum.streams.models import Event
 from forum.threads import services
+from forum.threads.posting import PostWritten
 from forum.threads.schemas import ThreadPatchIn
 from tests.conftest import Cast, People, make_space, make_thread
 from tests.helpers import create_cafe, events, join
@@ -143,9 +145,21 @@ async def test_a_post_that_waited_for_a_move_is_judged_by_the_new_space(
             for poster in (member, outsider):
                 await poster.begin()
                 pids.append((await poster.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+            async def post_and_end(session: AsyncSession, viewer: Viewer, body: str) -> PostWritten:
+                # Each ends its transaction at once: whichever gets the row lock first must
+                # not keep the other waiting.
+                try:
+                    written = await services.create_post(session, viewer, thread["id"], body)
+                except Exception:
+                    await session.rollback()
+                    raise
+                await session.commit()
+                return written
+
             posting = [
-                asyncio.create_task(services.create_post(member, lcipp, thread["id"], "racing the move")),
-                asyncio.create_task(services.create_post(outsider, observer, thread["id"], "too late")),
+                asyncio.create_task(post_and_end(member, lcipp, "racing the move")),
+                asyncio.create_task(post_and_end(outsider, observer, "too late")),
             ]
             # Wait until both posts' reads wait for the move's lock, then commit the move.
             async with sessions() as watcher:
@@ -162,11 +176,9 @@ async def test_a_post_that_waited_for_a_move_is_judged_by_the_new_space(
                     await asyncio.sleep(0.05)
             assert not any(task.done() for task in posting), posting
             await mover.commit()
-            written = await posting[0]
-            await member.commit()
-            with pytest.raises(NotFound):
-                await posting[1]
-            await outsider.rollback()
+            written, refused = await asyncio.wait_for(asyncio.gather(*posting, return_exceptions=True), WAIT)
+            assert isinstance(written, PostWritten), written
+            assert isinstance(refused, NotFound), refused
         async with sessions() as look:
             announced = await look.scalar(
                 select(Event).where(Event.seq == written.seq, Event.topic == f"thread:{thread['id']}")
