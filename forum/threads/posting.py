@@ -1,8 +1,10 @@
-"""Posting several posts in one transaction: `create_posts`, the write of the socket's
-group commit (`forum.threads.writer`).
+"""Posting: `create_posts`, the one place where the rules of a new post live. It stores
+several posts in one transaction: the process's post writer (`forum.threads.writer`) hands
+it what HTTP requests and sockets send meanwhile (group commit); `services.create_post`
+(archives, demo) is a batch of one, and `services.open_thread` stores its first post
+with the same `_store`.
 
-Each draft follows the rules of `services.create_post`, one post over HTTP, in the same
-order: the writer may write (signed in, not silenced); a repeated client_id returns the
+Each draft follows the rules, in this order: the writer may write (signed in, not silenced); a repeated client_id returns the
 first post (a Conflict if it was posted in another thread); the thread exists for the
 writer; a locked thread takes its moderators' posts only; slow mode; `reply_to` names a
 post of the thread the writer may see; the body holds no NUL. A post in a pre-moderated
@@ -14,8 +16,9 @@ What the batch shares: one read of earlier sends of the client_ids, one of the t
 with their spaces (locked on PostgreSQL until the commit, so that a thread can neither
 move nor lock between this check and the write), one counter update for every thread,
 one INSERT for every post, and one counter update and one INSERT for every event
-(`streams.append_many`). Reply targets and slow mode cost a read only when a draft
-needs one.
+(`streams.append_many`), and the `posts.written` hook once for the batch (forum.attention
+writes every post's watchers' notifications in one statement and every read position in
+one). Reply targets and slow mode cost a read only when a draft needs one.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ _THREADS_WITH_SPACES = (
     .execution_options(populate_existing=True)
 )
 
-# The author's latest post in a slow-mode thread (as `create_post` reads it).
+# The author's latest post in a slow-mode thread.
 _LAST_POST_AT = (
     select(_posts.c.created_at)
     .where(_posts.c.thread_id == bindparam("thread_id"), _posts.c.author_id == bindparam("author_id"))

@@ -1,11 +1,11 @@
-"""The process's writer of thread posts sent over the websocket: group commit.
+"""The process's writer of thread posts, over the websocket and HTTP: group commit.
 
-Over the socket every `send` to a thread is a post, and each one alone paid for a whole
-transaction (a statement's round trip each, on SQLite a hop to the driver's thread for
-every one of them). The writer hands every post submitted meanwhile to ONE call of
-`posting.create_posts`, by the rules of one post over HTTP, in one transaction: a post to
-an idle server is written at once, alone; under load the posts of many sockets share.
-Each sender still gets its own answer, only after the commit.
+Every `send` to a thread and every `POST /api/threads/{id}/posts` is a post, and each one
+alone paid for a whole transaction (a statement's round trip each, on SQLite a hop to the
+driver's thread for every one of them). The writer hands every post submitted meanwhile to
+ONE call of `posting.create_posts` in one transaction: a post to an idle server is written
+at once, alone; under load the posts of many sockets and requests share. Each sender
+still gets its own answer or refusal, only after the commit (the HTTP edge's contract).
 
 A batch that fails as a whole for a reason no single post explains (a fault of ours) is
 written again one post at a time, each in its own transaction, so that one post the code
