@@ -191,6 +191,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Handlers that write take `transaction`: it commits before the response.
             "transaction": Provide(provide_transaction),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            # The process's group-commit writer of thread posts (forum.threads.writer), shared
+            # by HTTP and the socket: concurrent posts share a transaction.
+            "post_writer": Provide(lambda: hub.post_writer, use_cache=True, sync_to_thread=False),
         },
         middleware=[
             ReadIntentMiddleware,

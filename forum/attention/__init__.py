@@ -13,7 +13,7 @@ from forum.lib import hooks
 
 def install() -> None:
     """Register the hooks (idempotent)."""
-    hooks.register(hooks.POST_WRITTEN, fanout.on_post_written)
+    hooks.register(hooks.POSTS_WRITTEN, fanout.on_posts_written)
     hooks.register(hooks.POST_APPROVED, fanout.on_post_approved)
     hooks.register(hooks.POST_REJECTED, fanout.on_post_rejected)
     hooks.register(hooks.POST_FLAGGED, fanout.on_post_flagged)

@@ -13,10 +13,25 @@ upsert of W rows and one insert of W events, all in the post's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, exists, insert, literal, null, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    cast,
+    exists,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import streams
@@ -31,6 +46,7 @@ from forum.lib.db import utcnow
 from forum.spaces.models import Space, SpaceModerator, Visibility
 from forum.threads import reading
 from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, ThreadUser, WatchLevel
+from forum.threads.posting import StoredPost
 
 INBOX_PREFIX = "inbox:"
 CREATED = "notification.created"
@@ -74,7 +90,40 @@ def _not_yet_told(post: Post, kind: str | None = None) -> ColumnElement[bool]:
 
 
 def _ref(value: int | None) -> Any:
-    return literal(value, BigInteger) if value is not None else null()
+    # A typed NULL too: in a UNION ALL of notices PostgreSQL would take a bare NULL for text.
+    return literal(value, BigInteger) if value is not None else cast(null(), BigInteger)
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """One kind of notification for every user matching `recipients` but the actor."""
+
+    kind: str
+    recipients: ColumnElement[bool]
+    actor_id: int | None
+    space_id: int | None
+    thread_id: int | None = None
+    post_id: int | None = None
+    cafe_id: int | None = None
+
+    def rows(self, now: datetime) -> Select:
+        assert self.kind in KINDS, self.kind
+        where = self.recipients if self.actor_id is None else self.recipients & (User.id != self.actor_id)
+        return select(
+            User.id,
+            literal(self.kind),
+            _ref(self.actor_id),
+            _ref(self.space_id),
+            _ref(self.thread_id),
+            _ref(self.post_id),
+            _ref(self.cafe_id),
+            literal(now, Notification.created_at.type),
+        ).where(where)
+
+
+_COLUMNS = ["user_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "cafe_id", "created_at"]
+# SQLite allows 500 terms in a compound SELECT: a batch's notices go in chunks well below.
+_COMPOUND_TERMS = 200
 
 
 async def _notify(
@@ -90,32 +139,28 @@ async def _notify(
 ) -> list[tuple[int, int]]:
     """One notification of `kind` for every user matching `recipients` but the actor: one
     INSERT ... SELECT, and one event per row on its recipient's inbox. (id, user_id) pairs."""
-    assert kind in KINDS, kind
-    where = recipients if actor_id is None else recipients & (User.id != actor_id)
-    rows: Select = select(
-        User.id,
-        literal(kind),
-        _ref(actor_id),
-        _ref(space_id),
-        _ref(thread_id),
-        _ref(post_id),
-        _ref(cafe_id),
-        literal(utcnow(), Notification.created_at.type),
-    ).where(where)
-    stmt = (
-        insert(Notification)
-        .from_select(
-            ["user_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "cafe_id", "created_at"], rows
+    notice = _Notice(kind, recipients, actor_id, space_id, thread_id, post_id, cafe_id)
+    return [(nid, uid) for nid, uid, _ in await _notify_all(session, [notice])]
+
+
+async def _notify_all(session: AsyncSession, notices: list[_Notice]) -> list[tuple[int, int, str]]:
+    """Several notices (a batch of posts' watchers) in one INSERT ... SELECT ... UNION ALL
+    (per _COMPOUND_TERMS), and one append of their events; (id, user_id, kind) triples."""
+    now = utcnow()
+    made: list[tuple[int, int, str]] = []
+    for at in range(0, len(notices), _COMPOUND_TERMS):
+        parts = [notice.rows(now) for notice in notices[at : at + _COMPOUND_TERMS]]
+        stmt = (
+            insert(Notification)
+            .from_select(_COLUMNS, parts[0] if len(parts) == 1 else union_all(*parts))
+            .returning(Notification.id, Notification.user_id, Notification.kind)
         )
-        .returning(Notification.id, Notification.user_id)
-    )
-    made = [(int(nid), int(uid)) for nid, uid in (await session.execute(stmt)).all()]
+        made += [(int(nid), int(uid), str(kind)) for nid, uid, kind in (await session.execute(stmt)).all()]
+    # Each inbox hears of its notifications in the order they were made.
+    made.sort(key=lambda row: (row[1], row[0]))
     await streams.append_many(
         session,
-        [
-            streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind})
-            for nid, uid in sorted(made, key=lambda pair: pair[1])
-        ],
+        [streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind}) for nid, uid, kind in made],
     )
     return made
 
@@ -155,13 +200,44 @@ async def notify_about_post(
     """Everything a post stored (or just approved) causes: the queue's moderators hear of a
     pending one; for a published one, the mentioned, the author of the post it answers
     and the watchers hear of it, and the author and the mentioned track the thread."""
+    watchers, tracks = await _before_watchers(session, post, thread, space, author_id)
+    if watchers is not None:
+        await _notify_all(session, [watchers])
+    for thread_, user_ids, read_up_to in tracks:
+        await reading.track(session, thread_, user_ids, read_up_to=read_up_to)
+
+
+async def notify_about_posts(session: AsyncSession, posts: Sequence[StoredPost]) -> None:
+    """`notify_about_post` for a batch, in its order: each post's mentions and reply (only
+    for a post that has them) and pending notices, then every post's watchers in one
+    statement and every read position and tracking in one. The watchers' rule reads the
+    notifications made before it (a mention or reply wins over a watched post), and the
+    tracking never makes anyone watch, so the order between posts changes nothing."""
+    notices: list[_Notice] = []
+    tracks: list[tuple[Thread, list[int], int]] = []
+    for stored in posts:
+        watchers, more = await _before_watchers(
+            session, stored.post, stored.thread, stored.space, stored.author.id
+        )
+        if watchers is not None:
+            notices.append(watchers)
+        tracks += more
+    if notices:
+        await _notify_all(session, notices)
+    await reading.track_many(session, tracks)
+
+
+async def _before_watchers(
+    session: AsyncSession, post: Post, thread: Thread, space: Space, author_id: int
+) -> tuple[_Notice | None, list[tuple[Thread, list[int], int]]]:
+    """A post's notices that precede its watchers' (written now), its watchers' notice, and
+    who then tracks the thread (thread, users, read_up_to), in that order."""
     refs = {"actor_id": author_id, "space_id": space.id, "thread_id": thread.id, "post_id": post.id}
     if post.status == PostStatus.pending.value:
         await _notify(session, "queue_item", _moderates(space), **refs)
-        await reading.track(session, thread, [author_id], read_up_to=post.number)
-        return
+        return None, [(thread, [author_id], post.number)]
     if post.status != PostStatus.published.value:
-        return
+        return None, []
     readers = _may_read_thread(thread, space) & _not_muted(thread)
     mentioned = [uid for uid in await mentioned_ids(session, post.html) if uid != author_id]
     if mentioned:
@@ -179,24 +255,22 @@ async def notify_about_post(
         ),
     )
     watches = reading.effective_level(User.id, literal(thread.id), literal(space.id)) == watching
-    await _notify(
-        session,
+    notice = _Notice(
         "watched_thread" if post.number == 1 else "watched_post",
         candidates & watches & _may_read_thread(thread, space) & _not_yet_told(post),
         **refs,
     )
-    await reading.track(session, thread, [author_id], read_up_to=post.number)
+    tracks = [(thread, [author_id], post.number)]
     if mentioned:
-        await reading.track(session, thread, mentioned)
+        tracks.append((thread, mentioned, 0))
+    return notice, tracks
 
 
 # --- the hooks (forum.lib.hooks), registered by forum.attention.install ----------------
 
 
-async def on_post_written(
-    session: AsyncSession, *, post: Post, thread: Thread, space: Space, author: User
-) -> None:
-    await notify_about_post(session, post, thread, space, author.id)
+async def on_posts_written(session: AsyncSession, *, posts: Sequence[StoredPost]) -> None:
+    await notify_about_posts(session, posts)
 
 
 async def on_post_approved(

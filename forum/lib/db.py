@@ -170,14 +170,24 @@ write_intent: ContextVar[bool] = ContextVar("forum_write_intent", default=True)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# A route handler's `opt` key: the request's own session only reads, because the handler
+# writes through a process writer with sessions of its own (forum.threads.writer). On
+# SQLite that session must not take the write lock (BEGIN IMMEDIATE) it would then hold
+# while the writer waits for it.
+WRITES_ELSEWHERE = "writes_elsewhere"
+
+
 class ReadIntentMiddleware:
-    """ASGI: mark safe HTTP requests as read-only for the database's begin."""
+    """ASGI: mark safe HTTP requests (and handlers that write elsewhere) as read-only for
+    the database's begin."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in READ_METHODS:
+        handler = scope.get("route_handler")
+        writes_elsewhere = handler is not None and bool(handler.opt.get(WRITES_ELSEWHERE))
+        if scope["type"] != "http" or (scope.get("method") not in READ_METHODS and not writes_elsewhere):
             await self.app(scope, receive, send)
             return
         token = write_intent.set(False)

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 Hook = Callable[..., Awaitable[None]]
 
-# A post was stored (`post`, `thread`, `space`, `author`): published or pending.
-POST_WRITTEN = "post.written"
+# Posts were stored, published or pending (`posts`: `forum.threads.posting.StoredPost`s,
+# each a post with its thread, space and author, in the order written): one call for a
+# batch of the post writer, so that a hook can do its work once for all of them.
+POSTS_WRITTEN = "posts.written"
 # A moderator approved a pending post (`post`, `thread`, `space`, `actor`).
 POST_APPROVED = "post.approved"
 # A moderator rejected a pending post (`post`, `thread`, `space`, `actor`).

@@ -23,7 +23,7 @@ def install(settings: Settings) -> None:
     outbox.STATE.enabled = bool(settings.smtp_url)
     outbox.STATE.delay_seconds = settings.mail_delay_seconds
     outbox.STATE.domain = outbox.message_id_domain(settings.mail_from)
-    hooks.register(hooks.POST_WRITTEN, outbox.on_post_written)
+    hooks.register(hooks.POSTS_WRITTEN, outbox.on_posts_written)
     hooks.register(hooks.POST_APPROVED, outbox.on_post_approved)
 
 

@@ -1,6 +1,6 @@
 """Filling the outbox in the cause's transaction, and claiming due rows for a worker.
 
-`on_post_written` / `on_post_approved` run after forum.attention's hooks of the same
+`on_posts_written` / `on_post_approved` run after forum.attention's hooks of the same
 name (forum.mail.install registers them after attention's), so the post's `mention` and
 `reply` notifications exist: one `INSERT INTO mail_outbox ... SELECT ... FROM
 notifications` queues a mail for each whose recipient wants immediate mail, due after
@@ -16,6 +16,7 @@ is enough. A row whose lease ran out (its worker died) is due again.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -30,6 +31,7 @@ from forum.attention.models import Notification
 from forum.lib.db import utcnow
 from forum.mail.models import MailOutbox, MailPreference
 from forum.threads.models import Post
+from forum.threads.posting import StoredPost
 
 IMMEDIATE_KINDS = ("mention", "reply")
 QUEUED = "queued"
@@ -102,8 +104,9 @@ async def queue_for_post(session: AsyncSession, post: Post) -> None:
     )
 
 
-async def on_post_written(session: AsyncSession, *, post: Post, **_: object) -> None:
-    await queue_for_post(session, post)
+async def on_posts_written(session: AsyncSession, *, posts: Sequence[StoredPost], **_: object) -> None:
+    for stored in posts:
+        await queue_for_post(session, stored.post)
 
 
 async def on_post_approved(session: AsyncSession, *, post: Post, **_: object) -> None:

@@ -12,6 +12,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
+from forum.lib.batching import WriterStopped
+from forum.lib.db import WRITES_ELSEWHERE
+from forum.lib.errors import Unavailable
 from forum.lib.http import ListOut
 from forum.lib.openapi import ANYONE, SIGNED_IN
 from forum.lib.pagination import Cursor, Limit
@@ -24,7 +27,9 @@ from forum.threads.schemas import (
     ThreadIn,
     ThreadOut,
     ThreadPatchIn,
+    post_out,
 )
+from forum.threads.writer import PostWriter
 
 # A repeated client_id stores nothing new: the answer is the first one, with 200.
 REPEATED_THREAD = ResponseSpec(
@@ -103,15 +108,20 @@ class ThreadController(Controller):
         summary="Post in a thread",
         security=SIGNED_IN,
         responses={200: REPEATED_POST},
+        # The post is written by the process's post writer, not in this request's session.
+        opt={WRITES_ELSEWHERE: True},
     )
     async def create_post(
-        self, thread_id: int, data: PostIn, transaction: AsyncSession, viewer: Viewer
+        self, thread_id: int, data: PostIn, viewer: Viewer, post_writer: PostWriter
     ) -> Response[PostOut]:
-        written = await services.create_post(
-            transaction, viewer, thread_id, data.body, reply_to=data.reply_to, client_id=data.client_id
-        )
-        # The author is the viewer: no second read of the user.
-        view = await lookup.post_view(transaction, written.post, viewer.user)
+        # The process's post writer (forum.threads.writer), as for the socket's posts: the
+        # posts sent meanwhile share one transaction, and this answer waits for its commit.
+        try:
+            written = await post_writer.post(viewer, thread_id, data.body, data.client_id, data.reply_to)
+        except WriterStopped:
+            raise Unavailable("the server is restarting: send the post again") from None
+        # The author is the viewer (a repeat is found by author and client_id): no read.
+        view = post_out(written.post, viewer.require_user())
         return Response(view, status_code=HTTP_201_CREATED if written.created else HTTP_200_OK)
 
     @get(

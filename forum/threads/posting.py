@@ -1,8 +1,10 @@
-"""Posting several posts in one transaction: `create_posts`, the write of the socket's
-group commit (`forum.threads.writer`).
+"""Posting: `create_posts`, the one place where the rules of a new post live. It stores
+several posts in one transaction: the process's post writer (`forum.threads.writer`) hands
+it what HTTP requests and sockets send meanwhile (group commit); `services.create_post`
+(archives, demo) is a batch of one, and `services.open_thread` stores its first post
+with the same `_store`.
 
-Each draft follows the rules of `services.create_post`, one post over HTTP, in the same
-order: the writer may write (signed in, not silenced); a repeated client_id returns the
+Each draft follows the rules, in this order: the writer may write (signed in, not silenced); a repeated client_id returns the
 first post (a Conflict if it was posted in another thread); the thread exists for the
 writer; a locked thread takes its moderators' posts only; slow mode; `reply_to` names a
 post of the thread the writer may see; the body holds no NUL. A post in a pre-moderated
@@ -14,8 +16,9 @@ What the batch shares: one read of earlier sends of the client_ids, one of the t
 with their spaces (locked on PostgreSQL until the commit, so that a thread can neither
 move nor lock between this check and the write), one counter update for every thread,
 one INSERT for every post, and one counter update and one INSERT for every event
-(`streams.append_many`). Reply targets and slow mode cost a read only when a draft
-needs one.
+(`streams.append_many`), and the `posts.written` hook once for the batch (forum.attention
+writes every post's watchers' notifications in one statement and every read position in
+one). Reply targets and slow mode cost a read only when a draft needs one.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from forum.lib.db import race_savepoint, utcnow
 from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound, RateLimited
 from forum.lib.raw_input import check_text
 from forum.search import index as search_index
+from forum.search.models import EntryKind
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.streams.models import Event
@@ -49,7 +53,34 @@ from forum.threads.lookup import VisibleThread
 from forum.threads.models import Post, PostStatus, Thread
 from forum.threads.policy import PUBLIC_STATUSES, can_see_post, can_see_thread, publishes_at_once
 from forum.threads.schemas import post_data, post_stub
-from forum.threads.services import PostWritten, post_entry
+
+
+@dataclass(frozen=True)
+class PostWritten:
+    """What `create_posts` stored for a draft: the post, whether it is new (a repeated
+    client_id returns the first one), and the seq of its `post.created` event when it is new."""
+
+    post: Post
+    created: bool
+    seq: int | None
+
+
+@dataclass(frozen=True)
+class StoredPost:
+    """A post just stored, with what the `posts.written` hook's handlers need of it."""
+
+    post: Post
+    thread: Thread
+    space: Space
+    author: User
+
+
+def post_entry(post: Post) -> search_index.Entry:
+    """What the search index keeps of a post (its current text; who may read it is decided
+    when searching)."""
+    return search_index.Entry(
+        EntryKind.post, post.id, post.body, post.author_id, post.created_at, thread_id=post.thread_id
+    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +119,7 @@ _THREADS_WITH_SPACES = (
     .execution_options(populate_existing=True)
 )
 
-# The author's latest post in a slow-mode thread (as `create_post` reads it).
+# The author's latest post in a slow-mode thread.
 _LAST_POST_AT = (
     select(_posts.c.created_at)
     .where(_posts.c.thread_id == bindparam("thread_id"), _posts.c.author_id == bindparam("author_id"))
@@ -152,6 +183,27 @@ def _slow_mode_wait(thread: Thread, last: datetime | None, now: datetime) -> Non
         )
 
 
+async def _threads_with_spaces(session: AsyncSession, thread_ids: list[int]) -> dict[int, VisibleThread]:
+    """The threads (locked on PostgreSQL) with their spaces, by id; a missing id is no thread.
+
+    A thread whose row lock this read waited for, while a move to another space committed,
+    is left out by PostgreSQL (the join is checked again against the moved row, but with
+    the old space's row): such ids are read once more, now after the move, so that the
+    post is judged by the new space's rules. Only a read that finds fewer threads than
+    asked for costs this second statement.
+    """
+    threads: dict[int, VisibleThread] = {}
+    if not thread_ids:
+        return threads
+    for thread, space in (await session.execute(_THREADS_WITH_SPACES, {"thread_ids": thread_ids})).tuples():
+        threads[thread.id] = VisibleThread(thread, space)
+    missing = [t for t in thread_ids if t not in threads]
+    if missing and session.get_bind().dialect.name == "postgresql":
+        for thread, space in (await session.execute(_THREADS_WITH_SPACES, {"thread_ids": missing})).tuples():
+            threads[thread.id] = VisibleThread(thread, space)
+    return threads
+
+
 async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[PostWritten | ForumError]:
     """Store several posts in the caller's transaction; one result or error per draft, in order.
 
@@ -185,12 +237,7 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
             if drafts[i].client_id is None or (user.id, drafts[i].client_id) not in earlier
         }
     )
-    threads: dict[int, VisibleThread] = {}
-    if thread_ids:
-        for thread, space in (
-            await session.execute(_THREADS_WITH_SPACES, {"thread_ids": thread_ids})
-        ).tuples():
-            threads[thread.id] = VisibleThread(thread, space)
+    threads = await _threads_with_spaces(session, thread_ids)
     reply_ids = sorted({drafts[i].reply_to for i in writers if drafts[i].reply_to is not None})
     targets: dict[int, Post] = {}
     if reply_ids:
@@ -292,6 +339,21 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
             else first_result
         )
     return _all_answered(results)
+
+
+async def store_opening_post(
+    session: AsyncSession, viewer: Viewer, found: VisibleThread, body: str, client_id: str | None
+) -> PostWritten:
+    """Post 1 of a thread `forum.threads.services.open_thread` has just added (and checked:
+    the writer may write, the space is theirs to post in, the client_id is new), stored as
+    every other post is (`_store`). A client_id that raced in from another transaction
+    raises IntegrityError: the caller's savepoint undoes the thread with it."""
+    user = viewer.require_can_write()
+    check_text(body, "body")
+    (written,) = await _store(
+        session, [(PostDraft(viewer, found.thread.id, body, client_id), user, found)], utcnow()
+    )
+    return written
 
 
 def _all_answered(results: list[PostWritten | ForumError | None]) -> list[PostWritten | ForumError]:
@@ -398,9 +460,14 @@ async def _store(
     waiting = [post.id for post in posts if post.status == PostStatus.pending.value]
     if waiting:
         await queue.refresh(session, *waiting)
-    # Notifications, watching and read state (forum.attention), as create_post runs them.
-    for post, (_, user, found) in zip(posts, accepted, strict=True):
-        await hooks.run(
-            hooks.POST_WRITTEN, session, post=post, thread=found.thread, space=found.space, author=user
-        )
+    # Notifications, watching and read state (forum.attention), then mail (forum.mail):
+    # once for the whole batch.
+    await hooks.run(
+        hooks.POSTS_WRITTEN,
+        session,
+        posts=[
+            StoredPost(post, found.thread, found.space, user)
+            for post, (_, user, found) in zip(posts, accepted, strict=True)
+        ],
+    )
     return [PostWritten(post, True, events[at].seq) for post, at in zip(posts, own_event, strict=True)]

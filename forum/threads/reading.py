@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -89,38 +89,64 @@ async def track(
     """Posting or being mentioned: these users track the thread, unless they chose a level
     for it or watch or mute its space; `read_up_to` moves their read position (an author has read
     their own post). One statement for all of them."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return
+    await track_many(session, [(thread, user_ids, read_up_to)])
+
+
+# SQLite allows 500 terms in a compound SELECT: a batch's rows go in chunks well below.
+COMPOUND_TERMS = 200
+
+
+async def track_many(session: AsyncSession, items: Iterable[tuple[Thread, Iterable[int], int]]) -> None:
+    """`track` for several (thread, users, read_up_to) at once, as for a batch of posts: one
+    statement (per COMPOUND_TERMS groups). A user named twice for a thread keeps the
+    highest read_up_to (an upsert may touch a row once)."""
+    best: dict[tuple[int, int], int] = {}
+    threads: dict[int, Thread] = {}
+    for thread, user_ids, read_up_to in items:
+        threads[thread.id] = thread
+        for user_id in user_ids:
+            key = (thread.id, user_id)
+            best[key] = max(best.get(key, read_up_to), read_up_to)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for (thread_id, user_id), read_up_to in sorted(best.items()):
+        groups.setdefault((thread_id, read_up_to), []).append(user_id)
+    parts = [_track_rows(threads[thread_id], ids, up_to) for (thread_id, up_to), ids in groups.items()]
+    for at in range(0, len(parts), COMPOUND_TERMS):
+        chunk = parts[at : at + COMPOUND_TERMS]
+        ins = _insert(session)(ThreadUser).from_select(
+            ["user_id", "thread_id", "level", "last_read_number"],
+            chunk[0] if len(chunk) == 1 else union_all(*chunk),
+        )
+        await session.execute(
+            ins.on_conflict_do_update(
+                index_elements=["user_id", "thread_id"],
+                set_={
+                    "level": func.coalesce(ThreadUser.level, ins.excluded.level),
+                    "last_read_number": case(
+                        (
+                            ins.excluded.last_read_number > ThreadUser.last_read_number,
+                            ins.excluded.last_read_number,
+                        ),
+                        else_=ThreadUser.last_read_number,
+                    ),
+                },
+            )
+        )
+
+
+def _track_rows(thread: Thread, ids: list[int], read_up_to: int) -> Select:
+    """The rows `track` upserts for these users of one thread."""
     watches_space = exists().where(
         SpaceWatch.user_id == User.id,
         SpaceWatch.space_id == thread.space_id,
         SpaceWatch.level.in_([WatchLevel.watching.value, WatchLevel.muted.value]),
     )
-    rows = select(
+    return select(
         User.id,
         literal(thread.id),
         case((watches_space, None), else_=literal(WatchLevel.tracking.value)),
         literal(read_up_to),
     ).where(User.id.in_(ids))
-    ins = _insert(session)(ThreadUser).from_select(
-        ["user_id", "thread_id", "level", "last_read_number"], rows
-    )
-    await session.execute(
-        ins.on_conflict_do_update(
-            index_elements=["user_id", "thread_id"],
-            set_={
-                "level": func.coalesce(ThreadUser.level, ins.excluded.level),
-                "last_read_number": case(
-                    (
-                        ins.excluded.last_read_number > ThreadUser.last_read_number,
-                        ins.excluded.last_read_number,
-                    ),
-                    else_=ThreadUser.last_read_number,
-                ),
-            },
-        )
-    )
 
 
 async def set_thread_level(session: AsyncSession, user_id: int, thread_id: int, level: str) -> None:

@@ -4,35 +4,31 @@ says so), editing, deleting, and the moderators' changes to a thread."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-
 from msgspec import UNSET
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import audit
 from forum.accounts import handles
 from forum.accounts.viewer import Viewer
-from forum.lib import hooks, markdown
+from forum.lib import markdown
 from forum.lib.db import race_savepoint, utcnow
-from forum.lib.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from forum.lib.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.lib.raw_input import check_text
 from forum.search import index as search_index
 from forum.search.models import EntryKind
 from forum.spaces import services as spaces
 from forum.streams import signals
-from forum.threads import counts, queue
+from forum.threads import counts, posting, queue
 from forum.threads.events import announce_post, announce_thread, move_events, thread_topic
 from forum.threads.lookup import VisibleThread, get_thread, get_visible_post
 from forum.threads.models import Post, PostRevision, PostStatus, Thread
 from forum.threads.policy import (
     can_edit_post,
-    can_see_post,
     publishes_at_once,
 )
+from forum.threads.posting import PostDraft, PostWritten, post_entry
 from forum.threads.schemas import (
     ThreadIn,
     ThreadPatchIn,
@@ -51,16 +47,6 @@ async def render_body(session: AsyncSession, body: str) -> str:
     return markdown.render(body, known.keys())
 
 
-@dataclass(frozen=True)
-class PostWritten:
-    """What `create_post` stored: the post, whether it is new (a repeated client_id returns
-    the first one), and the seq of its `post.created` event when it is new."""
-
-    post: Post
-    created: bool
-    seq: int | None
-
-
 async def create_post(
     session: AsyncSession,
     viewer: Viewer,
@@ -70,113 +56,16 @@ async def create_post(
     reply_to: int | None = None,
     client_id: str | None = None,
 ) -> PostWritten:
-    """Store a post in the caller's transaction. A repeated client_id returns the first post."""
-    user = viewer.require_can_write()
-    if client_id is not None:
-        existing = await _existing_by_client_id(session, user.id, client_id)
-        if existing is not None:
-            if existing.thread_id != thread_id:
-                raise Conflict(
-                    "this client_id was already used for a post in another thread", field="client_id"
-                )
-            return PostWritten(existing, False, None)
-    found = await get_thread(session, viewer, thread_id)
-    thread, space = found.thread, found.space
-    moderator = viewer.moderates(space.id)
-    if thread.locked and not moderator:
-        raise Forbidden("this thread is locked: only its moderators may post")
-    if thread.slow_mode_seconds and not moderator:
-        last = await session.scalar(
-            select(Post.created_at)
-            .where(Post.thread_id == thread.id, Post.author_id == user.id)
-            .order_by(Post.number.desc())
-            .limit(1)
-        )
-        if last is not None:
-            wait = (last + timedelta(seconds=thread.slow_mode_seconds) - utcnow()).total_seconds()
-            if wait > 0:
-                raise RateLimited(
-                    f"slow mode: one post every {thread.slow_mode_seconds} seconds in this thread",
-                    retry_after=int(wait) + 1,
-                )
-    if reply_to is not None:
-        target = await session.get(Post, reply_to)
-        if target is None or target.thread_id != thread.id or not can_see_post(viewer, target, space.id):
-            raise Invalid(f"reply_to: no post {reply_to} in this thread", field="reply_to")
-    return await _insert_post(session, viewer, found, body, reply_to=reply_to, client_id=client_id)
-
-
-async def _insert_post(
-    session: AsyncSession,
-    viewer: Viewer,
-    found: VisibleThread,
-    body: str,
-    *,
-    reply_to: int | None,
-    client_id: str | None,
-) -> PostWritten:
-    user = viewer.require_user()
-    check_text(body, "body")
-    status = (
-        PostStatus.published.value if publishes_at_once(viewer, found.space) else PostStatus.pending.value
+    """Store a post in the caller's transaction: a batch of one of `posting.create_posts`,
+    where the rules of a new post live (one write path for HTTP, the socket, the archives
+    and the demo). A repeated client_id returns the first post; a refusal is raised. The
+    new post is returned detached from the session."""
+    (result,) = await posting.create_posts(
+        session, [PostDraft(viewer, thread_id, body, client_id=client_id, reply_to=reply_to)]
     )
-    now = utcnow()
-    values: dict = {"post_count": Thread.post_count + 1}
-    if status == PostStatus.published.value:
-        values["last_post_at"] = now
-    else:  # a pending post: only its author and the moderators count it (forum.threads.counts)
-        values["restricted_count"] = Thread.restricted_count + 1
-    try:
-        async with race_savepoint(session):
-            number, restricted, space_id = (
-                await session.execute(
-                    update(Thread)
-                    .where(Thread.id == found.thread.id)
-                    .values(**values)
-                    .returning(Thread.post_count, Thread.restricted_count, Thread.space_id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).one()
-            if space_id != found.space.id:
-                # The thread moved after it was read (this update waited for the move's row
-                # lock, on PostgreSQL): the rules checked were the old space's, and the
-                # event would name it. Nothing is written; the client tries again.
-                raise Conflict("this thread was just moved to another space: post again")
-            post = Post(
-                thread_id=found.thread.id,
-                number=number,
-                author_id=user.id,
-                body=body,
-                html=await render_body(session, body),
-                status=status,
-                reply_to=reply_to,
-                client_id=client_id,
-                created_at=now,
-            )
-            session.add(post)
-            await session.flush()
-    except IntegrityError:
-        # The same client_id raced in from another transaction: return the stored post.
-        existing = await _existing_by_client_id(session, user.id, client_id) if client_id else None
-        if existing is None:
-            raise
-        return PostWritten(existing, False, None)
-    # The thread's counters changed in the database, not in the object the caller holds.
-    set_committed_value(found.thread, "post_count", number)
-    set_committed_value(found.thread, "restricted_count", restricted)
-    if status == PostStatus.published.value:
-        set_committed_value(found.thread, "last_post_at", now)
-    await search_index.put(session, post_entry(post))  # search: the new text, in this transaction
-    event = await announce_post(session, "post.created", post, found.space.id, author=user)
-    if status == PostStatus.pending.value:
-        await queue.refresh(session, post.id)
-        await queue.announce_waiting(session, post, found.space.id)
-    # Notifications, watching and read state (forum.attention), in this transaction. A
-    # writer that stores posts another way makes this same call for each post it stores.
-    await hooks.run(
-        hooks.POST_WRITTEN, session, post=post, thread=found.thread, space=found.space, author=user
-    )
-    return PostWritten(post, True, event.seq)
+    if isinstance(result, ForumError):
+        raise result
+    return result
 
 
 async def _thread_of_client_id(
@@ -221,32 +110,18 @@ async def open_thread(
             session.add(thread)
             await session.flush()
             await search_index.put(session, thread_entry(thread))  # search: the title
-            written = await _insert_post(
-                session,
-                viewer,
-                VisibleThread(thread, space),
-                data.body,
-                reply_to=None,
-                client_id=data.client_id,
+            written = await posting.store_opening_post(
+                session, viewer, VisibleThread(thread, space), data.body, data.client_id
             )
-            if not written.created:
-                # The same client_id raced in from another transaction: drop this thread.
-                raise _LostRace
-    except _LostRace:
-        assert data.client_id is not None
-        found = await _thread_of_client_id(session, viewer, data.client_id)
-        assert found is not None
+    except IntegrityError:
+        # The same client_id raced in from another transaction: the savepoint dropped this
+        # thread; the one opened first is the answer.
+        found = await _thread_of_client_id(session, viewer, data.client_id) if data.client_id else None
+        if found is None:
+            raise
         return found[0], found[1], False
     await session.refresh(thread)
     return thread, written.post, True
-
-
-def post_entry(post: Post) -> search_index.Entry:
-    """What the search index keeps of a post (its current text; who may read it is decided
-    when searching)."""
-    return search_index.Entry(
-        EntryKind.post, post.id, post.body, post.author_id, post.created_at, thread_id=post.thread_id
-    )
 
 
 def thread_entry(thread: Thread) -> search_index.Entry:
@@ -254,10 +129,6 @@ def thread_entry(thread: Thread) -> search_index.Entry:
     return search_index.Entry(
         EntryKind.thread, thread.id, thread.title, thread.author_id, thread.created_at, thread_id=thread.id
     )
-
-
-class _LostRace(Exception):
-    """Unwinds `open_thread`'s savepoint when its first post lost a client_id race."""
 
 
 async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: str) -> Post:

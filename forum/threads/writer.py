@@ -1,11 +1,11 @@
-"""The process's writer of thread posts sent over the websocket: group commit.
+"""The process's writer of thread posts, over the websocket and HTTP: group commit.
 
-Over the socket every `send` to a thread is a post, and each one alone paid for a whole
-transaction (a statement's round trip each, on SQLite a hop to the driver's thread for
-every one of them). The writer hands every post submitted meanwhile to ONE call of
-`posting.create_posts`, by the rules of one post over HTTP, in one transaction: a post to
-an idle server is written at once, alone; under load the posts of many sockets share.
-Each sender still gets its own answer, only after the commit.
+Every `send` to a thread and every `POST /api/threads/{id}/posts` is a post, and each one
+alone paid for a whole transaction (a statement's round trip each, on SQLite a hop to the
+driver's thread for every one of them). The writer hands every post submitted meanwhile to
+ONE call of `posting.create_posts` in one transaction: a post to an idle server is written
+at once, alone; under load the posts of many sockets and requests share. Each sender
+still gets its own answer or refusal, only after the commit (the HTTP edge's contract).
 
 A batch that fails as a whole for a reason no single post explains (a fault of ours) is
 written again one post at a time, each in its own transaction, so that one post the code
@@ -22,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
 from forum.lib.batching import Batcher
-from forum.lib.db import database_unavailable, transaction
+from forum.lib.db import database_unavailable, transaction, write_intent
 from forum.lib.errors import ForumError, OutcomeUnknown
 from forum.threads import posting
-from forum.threads.posting import PostDraft
-from forum.threads.services import PostWritten
+from forum.threads.posting import PostDraft, PostWritten
 
 log = logging.getLogger("forum")
 
@@ -64,8 +63,14 @@ class PostWriter:
         return results
 
     async def _write_together(self, drafts: list[PostDraft]) -> list[PostWritten | ForumError]:
-        async with self._sessionmaker() as session, transaction(session):
-            return await posting.create_posts(session, drafts)
+        # This task was started from whichever caller came first: an HTTP request whose own
+        # session only reads must not make the writer's transaction a reader (forum.lib.db).
+        token = write_intent.set(True)
+        try:
+            async with self._sessionmaker() as session, transaction(session):
+                return await posting.create_posts(session, drafts)
+        finally:
+            write_intent.reset(token)
 
     async def stop(self) -> None:
         await self._batcher.stop()

@@ -258,28 +258,73 @@ async def seed_forum(base: str, database_url: str) -> tuple[str, int, int]:
 async def run_forum(backend: str, database_url: str, logdir: Path, opts) -> list[Scenario]:
     env = seed.server_env(database_url)
     await asyncio.to_thread(seed.prepare_database, env)
-    server = start_forum(database_url, logdir)
+    stats = Path(opts.profile).with_suffix(f".{backend}.prof") if opts.profile else None
+    server = start_forum(database_url, logdir, prelude=profile_prelude(stats) if stats else "")
+    results = []
     try:
         await wait_health(server)
         token, post_thread, page_thread = await seed_forum(server.http_url, database_url)
         port = server.port
-        page = await measure(
-            port,
-            Scenario("forum", backend, "page"),
-            lambda _i: request_bytes("GET", f"/api/threads/{page_thread}/posts?after=0", port, token, None),
-            opts,
-        )
-        posts = await measure(
-            port,
-            Scenario("forum", backend, "post"),
-            lambda i: request_bytes(
-                "POST", f"/api/threads/{post_thread}/posts", port, token, post_body(i, True)
-            ),
-            opts,
-        )
+        if stats:
+            await asyncio.to_thread(stats.with_suffix(".start").touch)  # the prelude starts measuring
+            await asyncio.sleep(0.5)
+        if "page" in opts.scenarios:
+            results.append(
+                await measure(
+                    port,
+                    Scenario("forum", backend, "page"),
+                    lambda _i: request_bytes(
+                        "GET", f"/api/threads/{page_thread}/posts?after=0", port, token, None
+                    ),
+                    opts,
+                )
+            )
+        if "post" in opts.scenarios:
+            results.append(
+                await measure(
+                    port,
+                    Scenario("forum", backend, "post"),
+                    lambda i: request_bytes(
+                        "POST", f"/api/threads/{post_thread}/posts", port, token, post_body(i, True)
+                    ),
+                    opts,
+                )
+            )
     finally:
         server.stop()
-    return [posts, page]
+    if stats and stats.exists():
+        print_profile(stats)
+    return results
+
+
+def profile_prelude(stats: Path) -> str:
+    """Python run in the forum's process before `forum serve`: cProfile on the event loop's
+    thread from the moment the seeding is done (a marker file appears) to its shutdown (SIGTERM)."""
+    marker = stats.with_suffix(".start")
+    return (
+        "import asyncio, cProfile, os\n"
+        "import forum.app as _app\n"
+        "_p = cProfile.Profile()\n"
+        "async def _arm():\n"
+        f"    while not os.path.exists({str(marker)!r}):\n"
+        "        await asyncio.sleep(0.1)\n"
+        "    _p.enable()\n"
+        "_create_app = _app.create_app\n"
+        "def _create(*a, **k):\n"
+        "    app = _create_app(*a, **k)\n"
+        "    app.on_startup.append(lambda: asyncio.get_running_loop().create_task(_arm()))\n"
+        f"    app.on_shutdown.append(lambda: (_p.disable(), _p.dump_stats({str(stats)!r})))\n"
+        "    return app\n"
+        "_app.create_app = _create\n"
+    )
+
+
+def print_profile(stats: Path, top: int = 25) -> None:
+    import pstats
+
+    print(f"profile of the forum's event loop: {stats}")
+    for key in ("tottime", "cumulative"):
+        pstats.Stats(str(stats)).sort_stats(key).print_stats(top)
 
 
 async def run_backend(backend: str, logdir: Path, opts) -> list[Scenario]:
@@ -350,7 +395,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per scenario")
     p.add_argument("--repeats", type=int, default=3, help="measured runs per scenario")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    p.add_argument("--scenarios", default="post,page", help="of the forum's: post, page")
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="cProfile the forum's event loop during its scenarios; stats to FILE.BACKEND.prof, top printed",
+    )
     opts = p.parse_args(argv)
+    opts.scenarios = {s.strip() for s in opts.scenarios.split(",") if s.strip()}
     opts.command = "python -m tests.bench.http " + " ".join(argv if argv is not None else sys.argv[1:])
     opts.backends = [b.strip() for b in opts.backends.split(",") if b.strip()]
     return opts

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -22,12 +23,15 @@ from forum.accounts.models import User
 from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
 from forum.threads import posting, queue
 from forum.threads.models import Post, Thread
-from forum.threads.posting import PostDraft
-from forum.threads.services import PostWritten
+from forum.threads.posting import PostDraft, PostWritten
 from forum.threads.writer import PostWriter
-from tests.conftest import Cast, People, make_space, make_thread
+from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import assert_gap_free, events, fetch, make_post
 from tests.integration.conftest import RecordingPublisher, viewer_of
+from tests.queries import count_app_queries
+from tests.realtime.conftest import Live, live
+
+__all__ = ["live"]  # the live server fixture of the websocket tests, for HTTP over real sockets
 
 
 async def thread_row(db: AsyncSession, thread_id: int) -> Thread:
@@ -221,3 +225,119 @@ async def test_a_batch_that_fails_as_a_whole_is_written_again_one_post_at_a_time
     stored = await events(db, f"thread:{thread_id}")
     assert_gap_free(stored)
     assert [e.data["body"] for e in stored] == ["First", "before", "after"]
+
+
+async def test_a_post_refused_inside_a_batch_leaves_the_others_written(
+    client: AsyncTestClient,
+    cast: Cast,
+    db: AsyncSession,
+    writer: async_sessionmaker,
+    publisher: RecordingPublisher,
+) -> None:
+    await make_space(client, cast.admin, "agora")
+    open_thread = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    locked = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    resp = await client.patch(f"/api/threads/{locked}", json={"locked": True}, headers=cast.admin.headers)
+    assert resp.status_code == 200, resp.text
+    observer = await viewer_of(writer, cast.observer)
+    second = await viewer_of(writer, cast.other_observer)
+    moderator = await viewer_of(writer, cast.moderator)
+    posts = PostWriter(writer)
+    try:
+        # Submitted before the writer's task runs: one batch, one transaction.
+        results = await asyncio.gather(
+            posts.post(observer, open_thread, "before", "k-1"),
+            posts.post(observer, locked, "refused: locked", "k-2"),
+            posts.post(second, open_thread, "after", "k-3"),
+            posts.post(moderator, locked, "a moderator may", "k-4"),
+            return_exceptions=True,
+        )
+    finally:
+        await posts.stop()
+    before, refused, after, by_moderator = results
+    assert publisher.commits == 1
+    assert isinstance(refused, Forbidden) and "locked" in str(refused)
+    assert isinstance(before, PostWritten) and before.created
+    assert isinstance(after, PostWritten) and after.created
+    assert isinstance(by_moderator, PostWritten) and by_moderator.created
+    assert [before.post.number, after.post.number] == [2, 3]
+    assert by_moderator.post.number == 2
+    for thread_id, bodies in (
+        (open_thread, ["First", "before", "after"]),
+        (locked, ["First", "a moderator may"]),
+    ):
+        stored = await events(db, f"thread:{thread_id}")
+        assert_gap_free(stored)
+        assert [e.data["body"] for e in stored if e.type == "post.created"] == bodies
+        assert (await thread_row(db, thread_id)).post_count == len(bodies)
+
+
+# --- HTTP posts through the process's writer (real server, real sockets) --------------
+
+
+async def test_concurrent_http_posts_to_one_thread_get_consecutive_numbers_and_read_back_at_once(
+    live: Live, cast: Cast
+) -> None:
+    await make_space(live.http, cast.admin, "agora")
+    thread_id = (await make_thread(live.http, cast.focal_point, "agora"))["id"]
+    authors = [cast.observer, cast.other_observer, cast.lcipp, cast.moderator]
+    for who in authors:  # each token seen once, so the posts below wait on nothing else
+        assert (await live.http.get("/api/me", headers=who.headers)).status_code == 200
+    url = f"/api/threads/{thread_id}/posts"
+    sent = 24
+
+    async def post_and_read(i: int) -> dict:
+        who = authors[i % len(authors)]
+        resp = await live.http.post(
+            url, json={"body": f"post {i}", "client_id": f"c-{i}"}, headers=who.headers
+        )
+        assert resp.status_code == 201, resp.text
+        post = resp.json()
+        # The 201 came after the commit: the post reads back at once, by anyone.
+        got = await live.http.get(f"/api/posts/{post['id']}")
+        assert got.status_code == 200, got.text
+        assert got.json()["body"] == f"post {i}" and got.json()["number"] == post["number"]
+        return post
+
+    assert live.app is not None
+    with count_app_queries(live.app) as queries:
+        posts = await asyncio.gather(*(post_and_read(i) for i in range(sent)))
+    assert sorted(p["number"] for p in posts) == list(range(2, 2 + sent))
+    assert len({p["id"] for p in posts}) == sent
+    # They shared the writer's transactions: fewer commits than posts.
+    assert 1 <= queries.labels("writer").count("commit") < sent, str(queries)
+    page = (await live.http.get(f"{url}?after=0&limit=100")).json()["items"]
+    assert [p["number"] for p in page] == list(range(1, 2 + sent))
+
+    # A repeated client_id answers 200 with the stored post, through the writer too.
+    again = await live.http.post(url, json={"body": "post 0", "client_id": "c-0"}, headers=authors[0].headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == next(p["id"] for p in posts if p["body"] == "post 0")
+
+
+async def test_an_http_post_refused_beside_others_is_its_own_problem(live: Live, cast: Cast) -> None:
+    await make_space(live.http, cast.admin, "agora")
+    open_thread = (await make_thread(live.http, cast.focal_point, "agora"))["id"]
+    locked = (await make_thread(live.http, cast.focal_point, "agora"))["id"]
+    resp = await live.http.patch(f"/api/threads/{locked}", json={"locked": True}, headers=cast.admin.headers)
+    assert resp.status_code == 200, resp.text
+
+    async def post(who: Persona, thread_id: int, body: str) -> httpx.Response:
+        return await live.http.post(
+            f"/api/threads/{thread_id}/posts", json={"body": body}, headers=who.headers
+        )
+
+    answers = await asyncio.gather(
+        *(post(cast.other_observer, open_thread, f"open {i}") for i in range(6)),
+        post(cast.observer, locked, "refused"),
+        post(cast.moderator, locked, "a moderator may"),
+        post(cast.observer, 999_999, "nowhere"),
+    )
+    *opens, refused, by_moderator, nowhere = answers
+    assert [r.status_code for r in opens] == [201] * 6, [r.text for r in opens]
+    assert sorted(r.json()["number"] for r in opens) == list(range(2, 8))
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "forbidden"
+    assert by_moderator.status_code == 201 and by_moderator.json()["number"] == 2, by_moderator.text
+    assert nowhere.status_code == 404 and nowhere.json()["code"] == "not_found", nowhere.text

@@ -110,28 +110,33 @@ async def test_a_post_over_http_costs_the_same_statements_in_a_short_or_long_thr
             201,
         )
         logs.append(queries)
+    # The post goes through the process's post writer (forum.threads.writer), as a socket's
+    # send does: alone, a batch of one, in the writer's transaction; the request's own
+    # session has nothing to do (its viewer is remembered).
     expected = [
         "begin",
         "select posts",  # an earlier post of this author with this client_id?
-        *THREAD,
+        "select threads",  # joined with its space, for the visibility rules (locked on PG)
         *race_savepoint(
             settings,
             "update threads",  # post_count + 1, RETURNING it: the post's number
             "insert posts",
+            "insert search_entries",  # the search index (on SQLite its triggers fill FTS5)
+            "update topic_counters",  # the thread topic's next seq
+            "insert events",  # post.created
+            # forum.attention: the watchers' notifications, however many (here none), in one
+            # INSERT ... SELECT; the author tracks the thread and has read their own post.
+            "insert notifications",
+            "insert thread_users",
         ),
-        "insert search_entries",  # the search index (on SQLite its triggers fill FTS5)
-        "update topic_counters",  # the thread topic's next seq
-        "insert events",  # post.created
-        # forum.attention: the watchers' notifications, however many (here none), in one
-        # INSERT ... SELECT; the author tracks the thread and has read their own post.
-        "insert notifications",
-        "insert thread_users",
         "commit",
         # The answer's author is the viewer, already at hand: no query.
     ]
     for queries in logs:
-        assert queries.count() == (11 if settings.is_sqlite else 13), str(queries)
-        assert queries.labels() == expected, str(queries)
+        # The writer engine's only: the hub's background readers (a round table's or a
+        # café's clock) may run meanwhile on a slow machine.
+        assert len(queries.labels("writer")) == (11 if settings.is_sqlite else 13), str(queries)
+        assert queries.labels("writer") == expected, str(queries)
 
 
 async def test_a_repeated_client_id_over_http_only_finds_the_first_post(
@@ -327,22 +332,24 @@ async def test_a_batch_of_socket_posts_reads_and_stores_once_for_one_post_or_ten
         "update topic_counters",  # every thread topic's seq, in one statement
         "insert events",  # every post.created, in one statement
     ]
-    # forum.attention's fan-out runs per post: its watchers' notifications (one INSERT ...
-    # SELECT however many) and the author's read position.
-    per_post = ["insert notifications", "insert thread_users"]
+    # forum.attention's fan-out runs once per batch: every post's watchers' notifications
+    # (one INSERT ... SELECT ... UNION ALL, however many posts and watchers) and every
+    # author's read position (one upsert).
+    per_batch = ["insert notifications", "insert thread_users"]
 
-    def expected(posts: int) -> list[str]:
-        return [
-            "begin",
-            "select posts",  # earlier posts with these client_ids
-            "select threads",  # the threads with their spaces (locked on PostgreSQL)
-            *race_savepoint(settings, *stored, *per_post * posts),
-            "commit",
-        ]
+    # One post or ten: the same statements.
+    expected = [
+        "begin",
+        "select posts",  # earlier posts with these client_ids
+        "select threads",  # the threads with their spaces (locked on PostgreSQL)
+        *race_savepoint(settings, *stored, *per_batch),
+        "commit",
+    ]
 
-    assert one.labels() == expected(1), str(one)
-    assert ten.labels() == expected(10), str(ten)
+    assert one.labels() == expected, str(one)
+    assert ten.labels() == expected, str(ten)
     assert one.count() == (11 if settings.is_sqlite else 13), str(one)
+    assert ten.count() == one.count(), str(ten)
 
     # The same ten again: answered from what is stored, by the one read, with no write.
     with count_queries(engine_of(writer)) as queries:

@@ -11,13 +11,16 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.accounts.viewer import Viewer
 from forum.lib.db import create_engine, make_sessionmaker
-from forum.lib.errors import Conflict
+from forum.lib.errors import NotFound
 from forum.settings import Settings
 from forum.spaces.models import Space
 from forum.spaces.viewers import load_viewer
 from forum.streams import signals
+from forum.streams.models import Event
 from forum.threads import services
+from forum.threads.posting import PostWritten
 from forum.threads.schemas import ThreadPatchIn
 from tests.conftest import Cast, People, make_space, make_thread
 from tests.helpers import create_cafe, events, join
@@ -117,9 +120,14 @@ async def test_a_space_whose_audience_narrows_ends_every_topic_of_it_for_outside
 
 
 @pytest.mark.skipif(not PG_URL, reason="SQLite serializes writers: the race needs PostgreSQL")
-async def test_a_post_that_waited_for_a_move_is_refused(live: Live, cast: Cast, settings: Settings) -> None:
-    """A post read the thread before a move committed and wrote after it: its rules and its
-    event would be the old space's. It is refused (409) and nothing of it is stored."""
+async def test_a_post_that_waited_for_a_move_is_judged_by_the_new_space(
+    live: Live, cast: Cast, settings: Settings
+) -> None:
+    """A post reads its thread with the row lock the write needs (forum.threads.posting), so
+    one that waited for a move's commit reads the moved thread: it is checked by the new
+    space's rules and its event names the new space. An observer, who may not read the
+    new space, is refused (404) and nothing of theirs is stored; an LCIPP member's post is
+    stored there."""
     await make_space(live.http, cast.admin, "open")
     await make_space(live.http, cast.admin, "lcipp-only", visibility="restricted", allowed_roles=["lcipp"])
     thread = await make_thread(live.http, cast.focal_point, "open")
@@ -128,34 +136,59 @@ async def test_a_post_that_waited_for_a_move_is_refused(live: Live, cast: Cast, 
         sessions = make_sessionmaker(engine)
         moderator = await viewer_of(sessions, cast.moderator)
         lcipp = await viewer_of(sessions, cast.lcipp)
-        async with sessions() as mover, sessions() as poster:
+        observer = await viewer_of(sessions, cast.observer)
+        async with sessions() as mover, sessions() as member, sessions() as outsider:
             await mover.begin()
             await services.update_thread(mover, moderator, thread["id"], ThreadPatchIn(space="lcipp-only"))
             await mover.flush()  # the move's row lock is held until the commit
-            await poster.begin()
-            pid = (await poster.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-            posting = asyncio.create_task(
-                services.create_post(poster, lcipp, thread["id"], "racing the move")
-            )
-            # Wait until the post's counter update waits for the move's lock, then commit the move.
+            pids = []
+            for poster in (member, outsider):
+                await poster.begin()
+                pids.append((await poster.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+            async def post_and_end(session: AsyncSession, viewer: Viewer, body: str) -> PostWritten:
+                # Each ends its transaction at once: whichever gets the row lock first must
+                # not keep the other waiting.
+                try:
+                    written = await services.create_post(session, viewer, thread["id"], body)
+                except Exception:
+                    await session.rollback()
+                    raise
+                await session.commit()
+                return written
+
+            posting = [
+                asyncio.create_task(post_and_end(member, lcipp, "racing the move")),
+                asyncio.create_task(post_and_end(outsider, observer, "too late")),
+            ]
+            # Wait until both posts' reads wait for the move's lock, then commit the move.
             async with sessions() as watcher:
                 for _ in range(int(WAIT / 0.05)):
                     waiting = await watcher.scalar(
-                        text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"), {"pid": pid}
+                        text(
+                            "SELECT count(DISTINCT pid) FROM pg_locks WHERE pid = ANY(:pids) AND NOT granted"
+                        ),
+                        {"pids": pids},
                     )
                     await watcher.rollback()
-                    if waiting or posting.done():
+                    if waiting == 2 or any(task.done() for task in posting):
                         break
                     await asyncio.sleep(0.05)
-            assert not posting.done(), posting
+            assert not any(task.done() for task in posting), posting
             await mover.commit()
-            with pytest.raises(Conflict):
-                await posting
-            await poster.rollback()
+            written, refused = await asyncio.wait_for(asyncio.gather(*posting, return_exceptions=True), WAIT)
+            assert isinstance(written, PostWritten), written
+            assert isinstance(refused, NotFound), refused
+        async with sessions() as look:
+            announced = await look.scalar(
+                select(Event).where(Event.seq == written.seq, Event.topic == f"thread:{thread['id']}")
+            )
+            new_space = await look.scalar(select(Space.id).where(Space.slug == "lcipp-only"))
+        assert announced is not None and announced.space_id == new_space
     finally:
         await engine.dispose()
     posts = await live.http.get(f"/api/threads/{thread['id']}/posts", headers=cast.lcipp.headers)
-    assert [p["body"] for p in posts.json()["items"]] == ["First"]
+    assert [p["body"] for p in posts.json()["items"]] == ["First", "racing the move"]
 
 
 async def test_a_moved_threads_queue_items_go_to_the_new_spaces_moderators(
