@@ -23,9 +23,11 @@ from forum.accounts.schemas import (
     LoginOut,
     MePatchIn,
     RegisterIn,
+    RulesOut,
     UserBriefOut,
     UserOut,
     UserPatchIn,
+    rules_out,
     user_brief_out,
     user_out,
 )
@@ -53,6 +55,14 @@ class AccountController(Controller):
             handle=data.handle,
         )
         return user_out(user, with_email=True)
+
+    @get(
+        "/api/auth/rules",
+        summary="The registration form's rules: the password's length, the name's",
+        security=ANYONE,
+    )
+    async def rules(self) -> RulesOut:
+        return rules_out()
 
     @post(
         "/api/auth/login",
