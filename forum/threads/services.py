@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from msgspec import UNSET
 from sqlalchemy import delete, select, update
@@ -69,8 +70,11 @@ async def create_post(
     *,
     reply_to: int | None = None,
     client_id: str | None = None,
+    archive: dict[str, Any] | None = None,
 ) -> PostWritten:
-    """Store a post in the caller's transaction. A repeated client_id returns the first post."""
+    """Store a post in the caller's transaction. A repeated client_id returns the first post.
+
+    `archive` is the record behind a post the service writes (see Post.archive)."""
     user = viewer.require_can_write()
     if client_id is not None:
         existing = await _existing_by_client_id(session, user.id, client_id)
@@ -103,7 +107,9 @@ async def create_post(
         target = await session.get(Post, reply_to)
         if target is None or target.thread_id != thread.id or not can_see_post(viewer, target, space.id):
             raise Invalid(f"reply_to: no post {reply_to} in this thread", field="reply_to")
-    return await _insert_post(session, viewer, found, body, reply_to=reply_to, client_id=client_id)
+    return await _insert_post(
+        session, viewer, found, body, reply_to=reply_to, client_id=client_id, archive=archive
+    )
 
 
 async def _insert_post(
@@ -114,6 +120,7 @@ async def _insert_post(
     *,
     reply_to: int | None,
     client_id: str | None,
+    archive: dict[str, Any] | None = None,
 ) -> PostWritten:
     user = viewer.require_user()
     check_text(body, "body")
@@ -152,6 +159,7 @@ async def _insert_post(
                 reply_to=reply_to,
                 client_id=client_id,
                 created_at=now,
+                archive=archive,
             )
             session.add(post)
             await session.flush()
@@ -195,9 +203,11 @@ async def _thread_of_client_id(
 
 
 async def open_thread(
-    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
+    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn, *, archive: dict[str, Any] | None = None
 ) -> tuple[Thread, Post, bool]:
     """Open a thread whose body is post 1; returns (thread, post, created).
+
+    `archive` is the record behind post 1 when the service writes it (see Post.archive).
 
     A repeated `client_id` from the same author returns the thread it opened first.
     """
@@ -228,6 +238,7 @@ async def open_thread(
                 data.body,
                 reply_to=None,
                 client_id=data.client_id,
+                archive=archive,
             )
             if not written.created:
                 # The same client_id raced in from another transaction: drop this thread.
@@ -281,6 +292,7 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
     post.body = body
     post.html = await render_body(session, body)
     post.edited_at = now
+    post.archive = None  # the record no longer says what the text says
     await search_index.put(session, post_entry(post))  # search: the new text replaces the old
     if actor.id != post.author_id:
         await audit.record(
