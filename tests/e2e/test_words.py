@@ -67,3 +67,73 @@ def test_registration_and_sign_in_errors_in_the_readers_language(
     expect(page.locator("main form [role=alert]")).to_have_text(words["wrong"])
     expect(page.locator("main form input[name=password]")).to_have_attribute("aria-invalid", "true")
     assert not page.errors, page.errors
+
+
+# The archive's words per language; the time zone is the reader's (Tokyo here, UTC+9).
+ARCHIVE_WORDS = {
+    "en-US": {
+        "table": "Table 1: {topic}",
+        "host": "Host: {name}",
+        "harvest": "Harvest",
+        "count": "Messages: 1",
+    },
+    "fr-FR": {
+        "table": "Table 1 : {topic}",
+        "host": "Animation : {name}",
+        "harvest": "Récolte",
+        "count": "Messages : 1",
+    },
+}
+
+
+def test_a_cafe_archive_in_two_languages_with_the_readers_dates(browser, server: Server, spaces) -> None:
+    host, alice = server.users["host1"], server.users["alice"]
+    topic = f"Finance for NMAs {uuid.uuid4().hex[:6]}"
+    res = server.api(
+        "moderator",
+        "POST",
+        f"/api/spaces/{spaces['workshop']}/cafes",
+        json={"title": "Words café", "round_seconds": 600, "tables": [{"topic": topic, "host_id": host.id}]},
+    )
+    assert res.status_code == 201, res.text
+    cafe_id = res.json()["id"]
+    table = server.api("alice", "POST", f"/api/cafes/{cafe_id}/join").json()["table_id"]
+    said = server.api(
+        "alice", "POST", f"/api/tables/{table}/messages", json={"body": "Blended **finance** works"}
+    )
+    assert said.status_code == 201, said.text
+    stamp = said.json()["created_at"]
+    server.api("host1", "PUT", f"/api/tables/{table}/harvest", json={"body": "Trust first"})
+    thread_id = server.api("moderator", "POST", f"/api/cafes/{cafe_id}/close").json()["thread_id"]
+
+    for locale, words in ARCHIVE_WORDS.items():
+        context = browser.new_context(base_url=server.base_url, locale=locale, timezone_id="Asia/Tokyo")
+        try:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            page.goto(f"/#/thread/{thread_id}")
+            page.wait_for_selector("body[data-ready=true]")
+            record = page.locator("section.archive-cafe").first
+            expect(record.locator("h2")).to_have_text(words["table"].format(topic=topic))
+            expect(record.locator(".archive-host")).to_have_text(words["host"].format(name=host.name))
+            expect(record.locator("h3").first).to_have_text(words["harvest"])
+            expect(record.locator(".archive-count")).to_have_text(words["count"])
+            expect(record.locator(".archive-harvest")).to_have_text("Trust first")
+            expect(record.locator(".archive-quote strong")).to_have_text("finance")
+            expect(record.locator(".archive-meta strong")).to_have_text(alice.name)
+            # The time is the reader's: their locale's format in their time zone, not UTC.
+            shown = record.locator(".archive-meta time")
+            expect(shown).to_have_attribute("datetime", stamp)
+            expected = page.evaluate(
+                "([iso, lang]) => new Intl.DateTimeFormat(lang, {dateStyle: 'medium', timeStyle: 'short',"
+                " timeZone: 'Asia/Tokyo'}).format(new Date(iso))",
+                [stamp, locale.split("-")[0]],
+            )
+            expect(shown).to_have_text(expected)
+            assert "UTC" not in shown.inner_text()
+            # The English Markdown is not what is shown.
+            expect(page.locator("main")).not_to_contain_text("### Harvest")
+            assert not errors, errors
+        finally:
+            context.close()
