@@ -72,7 +72,7 @@ class Post(Base):
     # that record's facts, so that a client words its headings in the reader's language and
     # dates in the reader's time zone, while `body` keeps the text in Markdown for search
     # and for clients that read only it. Dropped when the post is edited (docs/cafes.md).
-    archive: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    archive: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
 
 
 class PostRevision(Base):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.threads.schemas import archive_title
@@ -68,6 +69,9 @@ async def test_a_cafe_table_keeps_its_record(
     )
     assert edited.status_code == 200 and edited.json()["archive"] is None
     assert (await client.get(f"/api/threads/{thread_id}/posts")).json()["items"][0]["archive"] is None
+    # Stored as SQL NULL (not JSON null), like every post people write.
+    nulls = (await db.execute(text("SELECT count(*) FROM posts WHERE archive IS NOT NULL"))).scalar_one()
+    assert nulls == 0
 
 
 async def test_a_deleted_archive_post_shows_no_record(
