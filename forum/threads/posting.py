@@ -366,7 +366,8 @@ async def _store(
     }
     posts = []
     for values in rows:
-        post = Post(id=ids[values["thread_id"], values["number"]], **values)
+        # People's posts carry no record (Post.archive): set, so that reading it loads nothing.
+        post = Post(id=ids[values["thread_id"], values["number"]], archive=None, **values)
         make_transient_to_detached(post)
         posts.append(post)
     await search_index.put_many(session, [post_entry(post) for post in posts])  # search: the new texts
