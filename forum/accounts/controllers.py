@@ -23,10 +23,12 @@ from forum.accounts.schemas import (
     LoginOut,
     MePatchIn,
     RegisterIn,
+    RulesOut,
     SessionOut,
     UserBriefOut,
     UserOut,
     UserPatchIn,
+    rules_out,
     user_brief_out,
     user_out,
 )
@@ -54,6 +56,14 @@ class AccountController(Controller):
             handle=data.handle,
         )
         return user_out(user, with_email=True)
+
+    @get(
+        "/api/auth/rules",
+        summary="The registration form's rules: the password's length, the name's",
+        security=ANYONE,
+    )
+    async def rules(self) -> RulesOut:
+        return rules_out()
 
     @post(
         "/api/auth/login",

@@ -199,7 +199,9 @@ class LoginLimiter:
         if taken.value > self.address_max_failures:
             await tallies.add(self.store, self.address_key(bucket), -1, expires_in=1)
             raise RateLimited(
-                "too many failed sign-ins from this network; try again later", retry_after=taken.retry_after
+                "too many failed sign-ins from this network; try again later",
+                retry_after=taken.retry_after,
+                reason="network_throttled",
             )
         try:
             return await self._take_turn(f"account:{_digest(email)}", bucket)
@@ -228,4 +230,5 @@ class LoginLimiter:
         raise RateLimited(
             "too many failed sign-ins for this account; wait before trying again",
             retry_after=gate.retry_after,
+            reason="sign_in_throttled",
         )

@@ -24,6 +24,13 @@ from forum.lib.errors import RateLimited
 
 T = TypeVar("T")
 
+# THE password rule, stated once: registration's schema, `forum users create` and the web
+# client's form (through GET /api/auth/rules) all read it. Ten characters: long enough that
+# a passphrase beats guessing under the sign-in limits; the bound above keeps argon2's
+# input (and a request's cost) small.
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 1000
+
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
 
 # A hash of a random password, verified when the email is unknown so that a failed
@@ -85,7 +92,11 @@ def hashes_admitted() -> int:
 async def _in_turn(work: Callable[..., T], *args: object) -> T:
     hashing = _hashing
     if not hashing.admit():
-        raise RateLimited("the server is busy checking passwords; try again in a moment", retry_after=1)
+        raise RateLimited(
+            "the server is busy checking passwords; try again in a moment",
+            retry_after=1,
+            reason="server_busy",
+        )
     try:
         job = hashing.threads.submit(work, *args)
     except BaseException:

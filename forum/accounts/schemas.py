@@ -8,11 +8,15 @@ import msgspec
 
 from forum.accounts.models import User
 from forum.accounts.parties import PartyCode
+from forum.accounts.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from forum.lib.raw_input import NOT_BLANK
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Password = Annotated[str, msgspec.Meta(min_length=10, max_length=1000)]
-DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=NOT_BLANK)]
+Password = Annotated[str, msgspec.Meta(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+DISPLAY_NAME_MAX_LENGTH = 80
+DisplayName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=DISPLAY_NAME_MAX_LENGTH, pattern=NOT_BLANK)
+]
 RoleName = Annotated[str, msgspec.Meta(pattern=r"^(admin|moderator|focal_point|lcipp|observer)$")]
 # Given in any case, with or without its @; stored in lower case (forum.accounts.handles).
 Handle = Annotated[
@@ -30,9 +34,26 @@ class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     handle: Handle | None = None
 
 
+class RulesOut(msgspec.Struct):
+    """The rules of the registration form, so that a client states them as the server
+    applies them."""
+
+    password_min_length: int
+    password_max_length: int
+    display_name_max_length: int
+
+
+def rules_out() -> RulesOut:
+    return RulesOut(
+        password_min_length=PASSWORD_MIN_LENGTH,
+        password_max_length=PASSWORD_MAX_LENGTH,
+        display_name_max_length=DISPLAY_NAME_MAX_LENGTH,
+    )
+
+
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
 
 class UserPatchIn(msgspec.Struct, forbid_unknown_fields=True):

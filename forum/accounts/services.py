@@ -17,7 +17,7 @@ from forum.accounts import handles
 from forum.accounts.limits import LoginLimiter
 from forum.accounts.models import AuthToken, Role, User
 from forum.accounts.parties import is_party_code
-from forum.accounts.passwords import hash_password, verify_password
+from forum.accounts.passwords import PASSWORD_MIN_LENGTH, hash_password, verify_password
 from forum.accounts.schemas import MePatchIn, UserPatchIn
 from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
@@ -57,16 +57,26 @@ async def create_user(
             f"party: {party!r} is not an ISO 3166-1 alpha-3 code (such as JPN), nor EUU", field="party"
         )
     if not display_name.strip():
-        raise Invalid("display_name: must not be blank", field="display_name")
+        raise Invalid("display_name: must not be blank", field="display_name", reason="blank")
+    # The HTTP schema checks it too; the command line comes here directly.
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise Invalid(
+            f"password: must be at least {PASSWORD_MIN_LENGTH} characters long",
+            field="password",
+            reason="too_short",
+            limit=PASSWORD_MIN_LENGTH,
+        )
     email = normalise_email(email)
     wanted = handles.normalise(handle) if handle is not None else None
     # Hashed before the first statement: the transaction (SQLite's write lock, a pooled
     # connection) is not held while argon2 runs or waits for a turn.
     password_hash = await hash_password(password)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("email: an account with this email already exists", field="email")
+        raise Conflict(
+            "email: an account with this email already exists", field="email", reason="email_taken"
+        )
     if wanted is not None and await handles.is_taken(session, wanted):
-        raise Conflict(f"handle: @{wanted} is taken", field="handle")
+        raise Conflict(f"handle: @{wanted} is taken", field="handle", reason="handle_taken")
     user = User(
         email=email,
         password_hash=password_hash,
@@ -81,8 +91,12 @@ async def create_user(
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same email or handle
         if await session.scalar(select(User.id).where(User.email == email)) is None:
-            raise Conflict("handle: just taken by another registration; try again", field="handle") from exc
-        raise Conflict("email: an account with this email already exists", field="email") from exc
+            raise Conflict(
+                "handle: just taken by another registration; try again", field="handle", reason="handle_taken"
+            ) from exc
+        raise Conflict(
+            "email: an account with this email already exists", field="email", reason="email_taken"
+        ) from exc
     return user
 
 
@@ -120,10 +134,13 @@ async def login(
         raise
     if not right or user is None:
         await attempt.failed()
-        raise Unauthorized("email or password is wrong")
+        raise Unauthorized("email or password is wrong", reason="wrong_credentials")
     await attempt.succeeded()
     if user.suspended_until is not None and user.suspended_until > utcnow():
-        raise Forbidden(f"this account is suspended until {user.suspended_until.isoformat()}")
+        until = user.suspended_until.isoformat()
+        raise Forbidden(
+            f"this account is suspended until {until}", reason="account_suspended", extra={"until": until}
+        )
     return await issue_token(session, user, settings.token_ttl_seconds), user
 
 
@@ -262,14 +279,14 @@ async def update_me(session: AsyncSession, viewer: Viewer, patch: MePatchIn) -> 
         handle = handles.normalise(patch.handle)
         if handle != user.handle:
             if await handles.is_taken(session, handle, by_other_than=user.id):
-                raise Conflict(f"handle: @{handle} is taken", field="handle")
+                raise Conflict(f"handle: @{handle} is taken", field="handle", reason="handle_taken")
             user.handle = handle
     if patch.display_name is not UNSET:
         user.display_name = patch.display_name.strip()
     try:
         await session.flush()
     except IntegrityError as exc:  # taken meanwhile by another transaction
-        raise Conflict("handle: just taken by someone else", field="handle") from exc
+        raise Conflict("handle: just taken by someone else", field="handle", reason="handle_taken") from exc
     # Every process forgets the viewer it remembers of this user (forum.spaces.viewer_cache):
     # the answers it makes show their name and handle.
     signals.account_changed(session, user.id)

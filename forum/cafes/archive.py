@@ -1,4 +1,10 @@
-"""Closing a café: its tables kept as a thread in its space."""
+"""Closing a café: its tables kept as a thread in its space.
+
+Each table becomes a post in two forms: `body`, Markdown with English headings and UTC
+times, which search indexes and every client can read; and `archive`, the same facts as
+data (topic, host, harvest, each message with its author, time and HTML), from which the
+web client words the headings in its reader's language and the times in the reader's
+time zone (docs/cafes.md#the-archive)."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audit, streams
 from forum.accounts.models import User
+from forum.accounts.schemas import iso
 from forum.accounts.viewer import Viewer
 from forum.cafes import policy
 from forum.cafes.access import (
@@ -19,9 +26,10 @@ from forum.cafes.access import (
     require_runner,
     tables_of,
 )
-from forum.cafes.models import CafeState, CafeTable, TableMessage
+from forum.cafes.models import Cafe, CafeState, CafeTable, TableMessage
+from forum.lib import markdown
 from forum.threads import services as threads
-from forum.threads.schemas import ThreadIn
+from forum.threads.schemas import ThreadIn, archive_title
 
 # ---------------------------------------------------------------------------------------
 # Closing: the archive thread
@@ -63,6 +71,30 @@ def table_archive(table: CafeTable, host: User, messages: list[tuple[TableMessag
     return "\n\n".join(parts) + "\n"
 
 
+def table_record(cafe: Cafe, table: CafeTable, host: User, messages: list[tuple[TableMessage, User]]) -> dict:
+    """The table's post as data (Post.archive): what `table_archive` writes, without its
+    words. Hidden messages keep their number, author and time, not their text."""
+    return {
+        "kind": "cafe_table",
+        "cafe": {"id": cafe.id, "title": cafe.title},
+        "table": {"id": table.id, "position": table.position, "topic": table.topic},
+        "host": {"id": host.id, "display_name": host.display_name},
+        "harvest_html": markdown.render(table.harvest) if table.harvest.strip() else "",
+        "messages": [
+            {
+                "number": message.number,
+                "author": {"id": author.id, "display_name": author.display_name},
+                "created_at": iso(message.created_at),
+                "hidden": message.status not in policy.VISIBLE_MESSAGE_STATUSES,
+                "html": markdown.render(message.body)
+                if message.status in policy.VISIBLE_MESSAGE_STATUSES
+                else "",
+            }
+            for message, author in messages
+        ],
+    }
+
+
 async def close_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> int:
     """Close the café and keep it as a thread in its space, one post per table, published
     at once under the closing moderator's name. Returns the thread id; closing a closed
@@ -91,13 +123,18 @@ async def close_cafe(session: AsyncSession, viewer: Viewer, cafe_id: int) -> int
         for u in (await session.scalars(select(User).where(User.id.in_({t.host_id for t in tables})))).all()
     }
     bodies = [table_archive(table, hosts[table.host_id], by_table[table.id]) for table in tables]
+    records = [table_record(cafe, table, hosts[table.host_id], by_table[table.id]) for table in tables]
     # The archive is written as the closing moderator would write it by hand: a thread
     # whose first post keeps the first table, then a post per further table.
     thread, _, _ = await threads.open_thread(
-        session, viewer, space.slug, ThreadIn(title=f"World café: {cafe.title}"[:200], body=bodies[0])
+        session,
+        viewer,
+        space.slug,
+        ThreadIn(title=archive_title("World café", cafe.title), body=bodies[0]),
+        archive=records[0],
     )
-    for body in bodies[1:]:
-        await threads.create_post(session, viewer, thread.id, body)
+    for body, record in zip(bodies[1:], records[1:], strict=True):
+        await threads.create_post(session, viewer, thread.id, body, archive=record)
     cafe.state = CafeState.closed.value
     cafe.round_ends_at = None
     cafe.archive_thread_id = thread.id

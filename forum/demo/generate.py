@@ -54,7 +54,7 @@ THREAD_COLUMNS = (
 )  # fmt: skip
 POST_COLUMNS = (
     "id", "thread_id", "number", "author_id", "body", "html", "status", "reply_to", "client_id",
-    "moderation_reason", "created_at", "edited_at",
+    "moderation_reason", "created_at", "edited_at", "archive",
 )  # fmt: skip
 REVISION_COLUMNS = ("id", "post_id", "body", "edited_at", "editor_id", "status")
 FLAG_COLUMNS = ("id", "post_id", "user_id", "reason", "note", "created_at", "resolved_at", "resolved_by")
@@ -529,6 +529,7 @@ class Generator:
                     reason,
                     at,
                     edited_at,
+                    None,  # archive: generated posts are people's, with no record
                 )
             )
             if status in ("pending", "hidden"):

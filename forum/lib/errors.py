@@ -15,11 +15,26 @@ class ForumError(Exception):
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        reason: str | None = None,
+        limit: int | None = None,
+        extra: dict[str, str | int] | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.headers = headers or {}
+        # The exact cause, one of forum.lib.problem_codes.REASONS (or FIELD_CODES with a
+        # field); `limit` is the bound a field broke. Both are for clients that translate.
+        self.reason = reason
+        self.limit = limit
+        # More machine-readable members of the problem answer (`until` of a suspension).
+        self.extra = extra or {}
 
 
 class BadRequest(ForumError):
@@ -63,8 +78,8 @@ class RateLimited(ForumError):
     code = "rate_limited"
     title = "Too many requests"
 
-    def __init__(self, detail: str, *, retry_after: int):
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+    def __init__(self, detail: str, *, retry_after: int, reason: str | None = None):
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))}, reason=reason)
         self.retry_after = max(1, retry_after)
 
 

@@ -34,6 +34,7 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import SecurityRequirement, SecurityScheme
 
+from forum.lib import problem_codes
 from forum.lib.raw_input import MAX_ID
 
 PROBLEM_JSON = "application/problem+json"
@@ -57,19 +58,40 @@ SECURITY_SCHEMES = {
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
-    "description": "An error (RFC 9457). `code` is stable; `field` names the input that is wrong.",
+    "description": "An error (RFC 9457). `code` is stable; `reason` and `errors` say more, for "
+    "clients that word the problem in their reader's language; `detail` is English. Every code "
+    "is listed in forum/lib/problem_codes.py and docs/errors.md.",
     "required": ["type", "status", "title", "detail", "code"],
     "properties": {
         "type": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "title": {"type": "string"},
         "detail": {"type": "string", "description": "what is wrong, in a sentence a person can act on"},
-        "code": {
+        "code": {"type": "string", "enum": list(problem_codes.CODES), "description": "the kind of problem"},
+        "reason": {
             "type": "string",
-            "description": "bad_request, unauthorized, forbidden, not_found, method_not_allowed, "
-            "conflict, too_large, unsupported_media_type, rate_limited, unavailable, internal",
+            "enum": list(problem_codes.REASONS),
+            "description": "the exact cause, where the service knows it: `wrong_credentials`, "
+            "`sign_in_throttled`, `email_taken` ...",
         },
         "field": {"type": "string", "description": "the input that is wrong: `title`, `tables[0].host_id`"},
+        "errors": {
+            "type": "array",
+            "description": "bad input: one item per offending field",
+            "items": {
+                "type": "object",
+                "required": ["field", "code"],
+                "properties": {
+                    "field": {
+                        "type": "string",
+                        "description": "the field's path: `password`, `tables[0].topic`",
+                    },
+                    "code": {"type": "string", "enum": list(problem_codes.FIELD_CODES)},
+                    "limit": {"type": "integer", "description": "the bound broken: a length or a number"},
+                },
+            },
+        },
+        "until": {"type": "string", "format": "date-time", "description": "a suspension's end"},
     },
 }
 

@@ -9,6 +9,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from forum.lib import problem_codes
 from forum.lib.db import database_unavailable
 from forum.lib.errors import ForumError, Unavailable
 from forum.lib.raw_input import NOT_BLANK
@@ -24,9 +25,14 @@ def problem(
 
 
 def forum_error_handler(_: Request, exc: ForumError) -> Response:
-    extra: dict[str, Any] = {"code": exc.code}
+    extra: dict[str, Any] = {**exc.extra, "code": exc.code}
     if exc.field:
         extra["field"] = exc.field
+    if exc.reason and exc.field and exc.reason in problem_codes.FIELD_CODES:
+        # Why the field is wrong, as bad input given to the schema is told.
+        extra["errors"] = [_item(exc.field, exc.reason, exc.limit)]
+    elif exc.reason:
+        extra["reason"] = exc.reason
     return problem(exc.status, exc.title, exc.detail, headers=exc.headers or None, **extra)
 
 
@@ -79,10 +85,46 @@ def _rephrase(field: str | None, message: str) -> str:
     return message
 
 
-def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
-    """Turn msgspec/Litestar validation messages into one sentence naming the field."""
+def _classify(field: str | None, message: str) -> tuple[str, int | None]:
+    """The machine-readable reason (problem_codes.FIELD_CODES) of one msgspec message, and
+    the bound it names, if any; the same shapes `_rephrase` words."""
+    if re.fullmatch(r"Expected `(.+?)`, got `(.+?)`", message):
+        return "wrong_type", None
+    if m := re.fullmatch(r"Expected `str` of length (<=|>=) (\d+)", message):
+        return ("too_long" if m[1] == "<=" else "too_short"), int(m[2])
+    if m := re.fullmatch(r"Expected `(array|object)` of length (<=|>=) (\d+)", message):
+        return ("too_many" if m[2] == "<=" else "too_few"), int(m[3])
+    if m := re.fullmatch(r"Expected `(int|float)` (<=|>=|<|>) (-?\d+)(?:\.0+)?", message):
+        bound = int(m[3])
+        if m[2] == "<":
+            bound -= 1
+        elif m[2] == ">":
+            bound += 1
+        return ("too_big" if m[2] in ("<=", "<") else "too_small"), bound
+    if re.fullmatch(r"Expected `(int|float)` (<=|>=|<|>) (-?[\d.]+)", message):
+        return "invalid", None
+    if message == f"Expected `str` matching regex {NOT_BLANK!r}":
+        return "blank", None
+    if message.startswith("Expected `str` matching regex"):
+        return "invalid_format", None
+    if message.startswith("Invalid enum value"):
+        return "not_allowed", None
+    return "invalid", None
+
+
+def _item(field: str, code: str, limit: int | None = None) -> dict[str, Any]:
+    return {"field": field, "code": code} if limit is None else {"field": field, "code": code, "limit": limit}
+
+
+def _validation_parts(
+    exc: ValidationException,
+) -> tuple[str, str | None, list[dict[str, Any]], str | None]:
+    """Turn msgspec/Litestar validation messages into one sentence naming the field, the
+    fields' machine-readable reasons, and a reason for the request as a whole (if any)."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     parts: list[str] = []
+    items: list[dict[str, Any]] = []
+    whole: str | None = None
     field: str | None = None
     for item in extra:
         if not isinstance(item, dict):
@@ -99,26 +141,36 @@ def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
         nested = re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message)
         if name and name != "data" and (m := nested):
             name = f"{name}.{m[2]}"
-            message = "is required" if m[1] == "missing required" else "is not a field of this request"
+            required = m[1] == "missing required"
+            message = "is required" if required else "is not a field of this request"
             field = field or name
             parts.append(f"{name}: {message}")
+            items.append(_item(name, "required" if required else "unknown_field"))
             continue
         if name == "data":
             # The error is about the body as a whole: a missing or unknown field, or not an object.
             if m := re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message):
                 name = m[2]
-                message = "is required" if m[1] == "missing required" else "is not a field of this request"
-            elif m := re.fullmatch(r"Expected `object`, got `(.+)`", message):
+                required = m[1] == "missing required"
+                message = "is required" if required else "is not a field of this request"
+                field = field or name
+                parts.append(f"{name}: {message}")
+                items.append(_item(name, "required" if required else "unknown_field"))
+                continue
+            if m := re.fullmatch(r"Expected `object`, got `(.+)`", message):
                 name = None
                 message = f"the request body must be a JSON object, not {_type_words(m[1])}"
+                whole = whole or "body_not_object"
             else:
                 name = None
         if name:
             field = field or name
             parts.append(f"{name}: {_rephrase(name, message)}")
+            items.append(_item(name, *_classify(name, message)))
         elif message == "'data'":
             # Litestar's wording when there is no body at all.
             parts.append("the request body is missing: send a JSON object")
+            whole = whole or "body_missing"
         elif message:
             parts.append(message)
     if not parts:
@@ -126,16 +178,20 @@ def _describe_validation(exc: ValidationException) -> tuple[str, str | None]:
         if m := re.fullmatch(
             r"Missing required (?:query|header|cookie) parameter '(.+?)'.*", exc.detail or ""
         ):
-            return f"{m[1]}: is required", m[1]
-        return exc.detail or "the request is not valid", None
-    return "; ".join(parts), field
+            return f"{m[1]}: is required", m[1], [_item(m[1], "required")], None
+        return exc.detail or "the request is not valid", None, [], None
+    return "; ".join(parts), field, items, whole
 
 
 def validation_handler(_: Request, exc: ValidationException) -> Response:
-    detail, field = _describe_validation(exc)
+    detail, field, items, whole = _validation_parts(exc)
     extra: dict[str, Any] = {"code": "bad_request"}
     if field:
         extra["field"] = field
+    if whole:
+        extra["reason"] = whole
+    if items:
+        extra["errors"] = items
     return problem(exc.status_code, "Invalid input", detail, **extra)
 
 
@@ -173,18 +229,22 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response:
     if status == 400 and (detail.startswith("JSON is malformed") or detail == "Input data was truncated"):
         reason = detail.removeprefix("JSON is malformed: ")
         detail = f"the request body is not valid JSON ({reason[0].lower()}{reason[1:]})"
+        extra["reason"] = "malformed_json"
     if status == 413:
         detail = "the request body is larger than 1 MiB"
     elif status == 404 and detail == "Not Found":
         detail = "no such resource"
     elif status == 403 and "CSRF" in detail:
         detail = "missing or wrong CSRF token: send the csrftoken cookie's value in the x-csrftoken header"
+        extra["reason"] = "csrf"
     return problem(status, _TITLES.get(status, "Error"), detail, headers=exc.headers or None, **extra)
 
 
 def encoding_error_handler(_: Request, exc: UnicodeDecodeError) -> Response:
     # Raised while decoding a request body (or a header, or a query) that is not UTF-8.
-    return problem(400, "Invalid input", "the request is not valid UTF-8", code="bad_request")
+    return problem(
+        400, "Invalid input", "the request is not valid UTF-8", code="bad_request", reason="not_utf8"
+    )
 
 
 def server_error_handler(request: Request, exc: Exception) -> Response:

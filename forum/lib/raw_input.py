@@ -53,7 +53,9 @@ _JSON_TYPES = re.compile(r"application/(?:[\w.+-]+\+)?json")
 def check_text(value: str, field: str) -> None:
     """Refuse text no database column can store the same everywhere."""
     if NUL in value:
-        raise BadRequest(f"{field}: must not contain the NUL character (U+0000)", field=field)
+        raise BadRequest(
+            f"{field}: must not contain the NUL character (U+0000)", field=field, reason="nul_character"
+        )
 
 
 def _plain(annotation: Any) -> Any:
@@ -116,7 +118,9 @@ async def check_raw_input(request: Request) -> None:
     """Before every HTTP handler: the path and the query, as the module says."""
     for name, value in request.path_params.items():
         if isinstance(value, str) and NUL in value:
-            raise BadRequest(f"{name}: must not contain the NUL character (U+0000)", field=name)
+            raise BadRequest(
+                f"{name}: must not contain the NUL character (U+0000)", field=name, reason="nul_character"
+            )
     if NUL in request.scope.get("path", ""):
         raise BadRequest("the address must not contain the NUL character (U+0000)")
     for _name, value, raw in _path_ids(request):
@@ -135,10 +139,12 @@ async def check_raw_input(request: Request) -> None:
     for key in shape.query_names:
         given = request.query_params.getall(key, [])
         if len(given) > 1:
-            raise BadRequest(f"{key}: give it once, not {len(given)} times", field=key)
+            raise BadRequest(f"{key}: give it once, not {len(given)} times", field=key, reason="repeated")
         if given and key in shape.query_ints and not _QUERY_INT.fullmatch(given[0]):
             raise BadRequest(
-                f"{key}: must be a whole number in plain decimal digits, not {given[0][:40]!r}", field=key
+                f"{key}: must be a whole number in plain decimal digits, not {given[0][:40]!r}",
+                field=key,
+                reason="wrong_type",
             )
 
 
@@ -199,7 +205,9 @@ class StrictRequest(Request):
         if (where := _nul_at(value)) is not None:
             name = where or None
             raise BadRequest(
-                f"{where or 'the body'}: must not contain the NUL character (U+0000)", field=name
+                f"{where or 'the body'}: must not contain the NUL character (U+0000)",
+                field=name,
+                reason="nul_character",
             )
         return value
 

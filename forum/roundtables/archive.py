@@ -1,24 +1,38 @@
 """Closing a round table: the question and every intervention kept as a thread in its space.
 
 The thread is what the report reads: each intervention in order, named as its speaker
-chose ('the representative of Malaysia', 'a participant'), with its duration and summary."""
+chose ('the representative of Malaysia', 'a participant'), with its duration and summary.
+
+Each post is kept in two forms, as a café's tables are (docs/cafes.md#the-archive): the
+Markdown `body` in English, and `archive`, the same facts as data, which the web client
+words in its reader's language."""
 
 from __future__ import annotations
 
 import re
 
+from iso3166 import countries_by_alpha3
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audit
+from forum.accounts.parties import EUROPEAN_UNION
 from forum.accounts.viewer import Viewer
+from forum.lib import markdown
 from forum.lib.db import utcnow
 from forum.roundtables import events, wording
 from forum.roundtables.access import find_roundtable, lock_roundtable, require_chair
 from forum.roundtables.floor import finish_turn
-from forum.roundtables.models import FloorRequest, Intervention, RequestState, RoundTableState
+from forum.roundtables.models import (
+    Attribution,
+    CapacityKind,
+    FloorRequest,
+    Intervention,
+    RequestState,
+    RoundTableState,
+)
 from forum.threads import services as threads
-from forum.threads.schemas import MAX_POST_CHARS, ThreadIn
+from forum.threads.schemas import MAX_POST_CHARS, ThreadIn, archive_title
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 # Room left in a post for the line that says it continues.
@@ -66,6 +80,57 @@ def archive_posts(question: str, turn_seconds: int, items: list[Intervention]) -
     return posts
 
 
+def _attribution(item: Intervention) -> dict:
+    """Who spoke, as the speaker chose to be named, as data: the kind of capacity, its code, and for a Party its region code
+    (ISO 3166-1 alpha-2, which clients name in their language) and English name."""
+    if item.attribution == Attribution.anonymous.value:
+        return {"anonymous": True}  # names no capacity either, as the Markdown does not
+    out: dict = {"kind": item.capacity_kind, "code": item.capacity_code, "anonymous": False}
+    if item.capacity_kind == CapacityKind.party.value:
+        out["name"] = wording.party_name(item.capacity_code)
+        country = countries_by_alpha3.get(item.capacity_code or "")
+        out["region"] = (
+            "EU" if item.capacity_code == EUROPEAN_UNION else (country.alpha2 if country else None)
+        )
+    return out
+
+
+def archive_records(
+    rt_id: int, question: str, turn_seconds: int, items: list[Intervention], parts: list[str]
+) -> list[dict]:
+    """The posts of `archive_posts` as data (Post.archive), one record per post, holding
+    the interventions that post holds."""
+    records = []
+    cursor = 0
+    for index, body in enumerate(parts):
+        held = []
+        while cursor < len(items) and f"### {items[cursor].number}. " in body:
+            held.append(items[cursor])
+            cursor += 1
+        records.append(
+            {
+                "kind": "roundtable",
+                "first": index == 0,
+                "roundtable": {
+                    "id": rt_id,
+                    "question": question,
+                    "turn_seconds": turn_seconds,
+                    "interventions": len(items),
+                },
+                "interventions": [
+                    {
+                        "number": item.number,
+                        "attribution": _attribution(item),
+                        "duration_seconds": item.duration_seconds,
+                        "summary_html": markdown.render(item.summary) if item.summary.strip() else "",
+                    }
+                    for item in held
+                ],
+            }
+        )
+    return records
+
+
 async def close_roundtable(session: AsyncSession, viewer: Viewer, roundtable_id: int) -> int:
     """Close the round table (ending a turn under way, dropping the queue) and keep it as a
     thread in its space, published at once under the chair's name. Returns the thread id;
@@ -94,14 +159,16 @@ async def close_roundtable(session: AsyncSession, viewer: Viewer, roundtable_id:
         ).all()
     )
     bodies = archive_posts(rt.question, rt.turn_seconds, items)
+    records = archive_records(rt.id, rt.question, rt.turn_seconds, items, bodies)
     thread, _, _ = await threads.open_thread(
         session,
         viewer,
         space.slug,
-        ThreadIn(title=f"Round table: {' '.join(rt.question.split())}"[:200], body=bodies[0]),
+        ThreadIn(title=archive_title("Round table", rt.question), body=bodies[0]),
+        archive=records[0],
     )
-    for body in bodies[1:]:
-        await threads.create_post(session, viewer, thread.id, body)
+    for body, record in zip(bodies[1:], records[1:], strict=True):
+        await threads.create_post(session, viewer, thread.id, body, archive=record)
     rt.state = RoundTableState.closed.value
     rt.closed_at = utcnow()
     rt.archive_thread_id = thread.id

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, utcnow
@@ -67,6 +68,11 @@ class Post(Base):
     moderation_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # A post written by the service from a record (a café's table, a round table, closed):
+    # that record's facts, so that a client words its headings in the reader's language and
+    # dates in the reader's time zone, while `body` keeps the text in Markdown for search
+    # and for clients that read only it. Dropped when the post is edited (docs/cafes.md).
+    archive: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
 
 
 class PostRevision(Base):

@@ -92,6 +92,8 @@ class PostDraft:
     body: str
     client_id: str | None = None
     reply_to: int | None = None
+    # The record behind a post the service writes (an archive: see Post.archive).
+    archive: dict[str, Any] | None = None
 
 
 _posts = Post.__table__
@@ -342,7 +344,13 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
 
 
 async def store_opening_post(
-    session: AsyncSession, viewer: Viewer, found: VisibleThread, body: str, client_id: str | None
+    session: AsyncSession,
+    viewer: Viewer,
+    found: VisibleThread,
+    body: str,
+    client_id: str | None,
+    *,
+    archive: dict[str, Any] | None = None,
 ) -> PostWritten:
     """Post 1 of a thread `forum.threads.services.open_thread` has just added (and checked:
     the writer may write, the space is theirs to post in, the client_id is new), stored as
@@ -351,7 +359,9 @@ async def store_opening_post(
     user = viewer.require_can_write()
     check_text(body, "body")
     (written,) = await _store(
-        session, [(PostDraft(viewer, found.thread.id, body, client_id), user, found)], utcnow()
+        session,
+        [(PostDraft(viewer, found.thread.id, body, client_id, archive=archive), user, found)],
+        utcnow(),
     )
     return written
 
@@ -420,6 +430,7 @@ async def _store(
                 "moderation_reason": None,
                 "created_at": now,
                 "edited_at": None,
+                "archive": draft.archive,
             }
         )
     ids = {

@@ -69,6 +69,7 @@ _POST_COLUMNS = (
     User.display_name,
     User.role,
     User.party,
+    Post.archive,
 )
 # The columns the thread's rules read, and the reader's read position, before the post's.
 _RULE_COLUMNS = 6

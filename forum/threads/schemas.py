@@ -62,6 +62,14 @@ class ThreadOut(msgspec.Struct):
     unread: int | None = None
 
 
+def archive_title(prefix: str, name: str) -> str:
+    """The archive thread's title: the name alone when it already says what it is
+    ("World café on finance" is not made "World café: World café on finance")."""
+    name = " ".join(name.split())
+    words = prefix.lower().replace("é", "e")
+    return (name if words in name.lower().replace("é", "e") else f"{prefix}: {name}")[:200]
+
+
 class PostOut(msgspec.Struct):
     id: int
     thread_id: int
@@ -75,6 +83,9 @@ class PostOut(msgspec.Struct):
     created_at: str
     edited_at: str | None
     moderation_reason: str | None = None
+    # The record behind a post the service wrote (a closed café's table, a round table):
+    # see docs/cafes.md#the-archive. Null for everything people write.
+    archive: dict[str, Any] | None = None
 
 
 class RevisionOut(msgspec.Struct):
@@ -118,13 +129,14 @@ def post_out(post: Post, author: User) -> PostOut:
         created_at=iso(post.created_at) or "",
         edited_at=iso(post.edited_at),
         moderation_reason=post.moderation_reason,
+        archive=None if gone else post.archive,
     )
 
 
 def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
     """Posts from plain rows of (id, thread_id, number, status, body, html, reply_to,
     client_id, created_at, edited_at, moderation_reason, author's id, display_name, role,
-    party), as `post_out` makes them: a page's fifty posts built without an ORM object,
+    party, archive), as `post_out` makes them: a page's fifty posts built without an ORM object,
     and one author per person however many of the posts are theirs."""
     authors: dict[int, AuthorOut] = {}
     items = []
@@ -145,6 +157,7 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
         name,
         role,
         party,
+        archive,
     ) in rows:
         author = authors.get(author_id)
         if author is None:
@@ -164,6 +177,7 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
                 created_at=iso(created_at) or "",
                 edited_at=iso(edited_at),
                 moderation_reason=reason,
+                archive=None if gone else archive,
             )
         )
     return items

@@ -4,6 +4,8 @@ says so), editing, deleting, and the moderators' changes to a thread."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import UNSET
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -55,13 +57,17 @@ async def create_post(
     *,
     reply_to: int | None = None,
     client_id: str | None = None,
+    archive: dict[str, Any] | None = None,
 ) -> PostWritten:
     """Store a post in the caller's transaction: a batch of one of `posting.create_posts`,
     where the rules of a new post live (one write path for HTTP, the socket, the archives
     and the demo). A repeated client_id returns the first post; a refusal is raised. The
-    new post is returned detached from the session."""
+    new post is returned detached from the session.
+
+    `archive` is the record behind a post the service writes (see Post.archive)."""
     (result,) = await posting.create_posts(
-        session, [PostDraft(viewer, thread_id, body, client_id=client_id, reply_to=reply_to)]
+        session,
+        [PostDraft(viewer, thread_id, body, client_id=client_id, reply_to=reply_to, archive=archive)],
     )
     if isinstance(result, ForumError):
         raise result
@@ -84,9 +90,11 @@ async def _thread_of_client_id(
 
 
 async def open_thread(
-    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn
+    session: AsyncSession, viewer: Viewer, slug: str, data: ThreadIn, *, archive: dict[str, Any] | None = None
 ) -> tuple[Thread, Post, bool]:
     """Open a thread whose body is post 1; returns (thread, post, created).
+
+    `archive` is the record behind post 1 when the service writes it (see Post.archive).
 
     A repeated `client_id` from the same author returns the thread it opened first.
     """
@@ -111,7 +119,7 @@ async def open_thread(
             await session.flush()
             await search_index.put(session, thread_entry(thread))  # search: the title
             written = await posting.store_opening_post(
-                session, viewer, VisibleThread(thread, space), data.body, data.client_id
+                session, viewer, VisibleThread(thread, space), data.body, data.client_id, archive=archive
             )
     except IntegrityError:
         # The same client_id raced in from another transaction: the savepoint dropped this
@@ -152,6 +160,7 @@ async def edit_post(session: AsyncSession, viewer: Viewer, post_id: int, body: s
     post.body = body
     post.html = await render_body(session, body)
     post.edited_at = now
+    post.archive = None  # the record no longer says what the text says
     await search_index.put(session, post_entry(post))  # search: the new text replaces the old
     if actor.id != post.author_id:
         await audit.record(

@@ -1,13 +1,17 @@
 // HTTP access to the forum API: same-origin fetch with the session cookie, the CSRF header
-// on unsafe methods, and problem+json errors turned into ApiError.
+// on unsafe methods, and problem+json errors turned into ApiError, whose `detail` is worded
+// in the reader's language where the problem's codes allow (problems.js).
+
+import { describeProblem } from './problems.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class ApiError extends Error {
-  constructor(status, detail, problem = null, retryAfter = null) {
+  constructor(status, detail, problem = null, retryAfter = null, englishDetail = null) {
     super(detail);
     this.status = status; // 0 means the network failed: the request may be retried
     this.detail = detail;
+    this.englishDetail = englishDetail || detail; // the server's own words
     this.problem = problem;
     this.retryAfter = retryAfter;
   }
@@ -75,7 +79,9 @@ export async function api(method, path, body) {
     const problem = data && typeof data === 'object' ? data : null;
     const detail = (problem && (problem.detail || problem.title)) || (typeof data === 'string' && data) || res.statusText || `HTTP ${res.status}`;
     const retry = res.headers.get('Retry-After');
-    throw new ApiError(res.status, String(detail), problem, retry ? Number(retry) : null);
+    const retryAfter = retry ? Number(retry) : null;
+    const worded = describeProblem(problem, retryAfter);
+    throw new ApiError(res.status, worded || String(detail), problem, retryAfter, String(detail));
   }
   return data;
 }

@@ -44,6 +44,9 @@ export async function setLanguage(code, { remember = false } = {}) {
 
 export function onLanguageChange(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 
+/** Whether the loaded language has a string for key. */
+export function has(key) { return Object.prototype.hasOwnProperty.call(strings, key); }
+
 /** Translate a key, replacing {placeholders} from vars: t('round_n', {n: 2}). */
 export function t(key, vars) {
   let s = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;

@@ -20,6 +20,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 OPERATION_IDS = {
     ("POST", "/api/auth/register"): "register",
     ("POST", "/api/auth/login"): "login",
+    ("GET", "/api/auth/rules"): "rules",
     ("POST", "/api/auth/logout"): "logout",
     ("GET", "/api/me"): "me",
     ("GET", "/api/session"): "session",

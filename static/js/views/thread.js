@@ -11,6 +11,7 @@ import { personBadge, nameOf, remember } from '../people.js';
 import { createComposer } from '../composer.js';
 import { slugOf } from './space.js';
 import { levelSelect } from './preferences.js';
+import { renderArchive } from '../archive.js';
 
 export async function render(main, [idText], ctx) {
   const threadId = Number(idText);
@@ -277,7 +278,9 @@ export async function render(main, [idText], ctx) {
       return li;
     }
     const body = h('div', { class: 'body', dir: 'auto' });
-    if (p.html) setServerHtml(body, p.html);
+    const record = renderArchive(p.archive);
+    if (record) body.appendChild(record);
+    else if (p.html) setServerHtml(body, p.html);
     else body.appendChild(h('p', { text: p.body || '' }));
     li.appendChild(body);
     if (p.status === 'hidden' && p.moderation_reason) {
