@@ -68,11 +68,12 @@ def seed_attributions(seed: str) -> list[str]:
 
 
 def draft_attributions(draft: str) -> list[str]:
+    """The same for the draft, drafted in Chinese: its attributions are the seed's words."""
     out = []
     for _, para in paragraphs(chapter_body(draft, "五.")):
-        if para.startswith("A representative of the Facilitative Working Group"):
+        if para.startswith("促进工作组的一位代表："):
             out.append("fwg")
-        elif para.startswith("A participant"):
+        elif para.startswith("一位与会者："):
             out.append("participant")
         else:
             out.append(para[:40])
