@@ -94,6 +94,62 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+# UN English names a few Parties with the article: 'the representative of the Philippines'.
+_WITH_THE = (
+    "Bahamas",
+    "Central African Republic",
+    "Comoros",
+    "Congo",
+    "Cook Islands",
+    "Dominican Republic",
+    "Gambia",
+    "Lao People's Democratic Republic",
+    "Maldives",
+    "Marshall Islands",
+    "Netherlands",
+    "Niger",
+    "Philippines",
+    "Russian Federation",
+    "Solomon Islands",
+    "Sudan",
+    "Syrian Arab Republic",
+    "United Arab Emirates",
+    "United Kingdom of Great Britain and Northern Ireland",
+    "United States of America",
+)
+
+
+def _uninverted(name: str) -> str:
+    """ISO 3166's inverted names in the UN's order: 'Bolivia, Plurinational State of' is
+    'Plurinational State of Bolivia', 'Congo, Democratic Republic of the' 'Democratic
+    Republic of the Congo'; other names are left as they are."""
+    head, sep, tail = name.partition(", ")
+    if sep and (tail.endswith(" of") or tail.endswith(" of the")):
+        return f"{tail} {head}"
+    return name
+
+
+# The opening words of the names that came from inverted ones, which take the article too.
+_STATE_FORMS = (
+    "Plurinational ",
+    "Bolivarian ",
+    "Islamic ",
+    "Republic of ",
+    "Democratic ",
+    "United Republic ",
+    "Federated ",
+    "State of ",
+    "Kingdom of ",
+)
+
+
+def _english_with_article(name: str) -> str:
+    """'the Philippines', 'the Republic of Korea', 'Japan'."""
+    if name.startswith("the ") or not (name in _WITH_THE or name.startswith(_STATE_FORMS)):
+        return name
+    return f"the {name}"
+
+
 @cache
 def _territories(language: str) -> dict[str, str]:
     return dict(Locale.parse(language).territories)
@@ -106,7 +162,7 @@ def party_name(code: str | None, language: str = "en") -> str:
         return _EU_NAMES[language]
     if language == "en":
         country = countries_by_alpha3.get(code or "")
-        return country.name if country is not None else (code or PHRASES["en"]["a_party"])
+        return _uninverted(country.name) if country is not None else (code or PHRASES["en"]["a_party"])
     if code == EUROPEAN_UNION:
         alpha2: str | None = _EU_ALPHA2
     else:
@@ -137,7 +193,8 @@ def attributed_as(kind: str, code: str | None, attribution: str, language: str =
     if attribution == Attribution.anonymous.value:
         return p["anonymous"]
     if kind == CapacityKind.party.value:
-        return p["party"].format(party=party_name(code, language))
+        name = party_name(code, language)
+        return p["party"].format(party=_english_with_article(name) if language == "en" else name)
     if kind == CapacityKind.lcipp.value:
         return p["lcipp"]
     if kind == CapacityKind.fwg.value:
