@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .conftest import Server, run_axe
+from .conftest import Server, run_axe, screenshot
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 from playwright.sync_api import expect
@@ -79,6 +79,7 @@ def test_the_moderator_builds_edits_and_publishes_the_report(new_page, server: S
         docx.click()
     assert download.value.suggested_filename == f"{slug}-report.docx"
     assert_accessible(page, "the report editor")
+    screenshot(page, "report")
 
     body = page.locator("#report-body")
     body.fill(body.input_value() + "\nA sentence the secretariat added.\n")

@@ -26,7 +26,7 @@ function localValue(date) {
 function questionRow(n, onRemove) {
   const kind = h('select', { name: `kind${n}` },
     KINDS.map((k) => h('option', { value: k, text: t(`poll_kind_${k}`) })));
-  const prompt = h('input', { name: `prompt${n}`, maxlength: 1000, dir: 'auto' });
+  const prompt = h('input', { type: 'text', name: `prompt${n}`, maxlength: 1000, dir: 'auto' });
   const choices = h('textarea', { name: `choices${n}`, rows: 3, dir: 'auto' });
   const choicesField = field(t('poll_new_choices'), choices, t('poll_new_choices_hint'));
   const legend = h('legend', {});
@@ -54,7 +54,7 @@ function questionRow(n, onRemove) {
 }
 
 export function pollForm(slug) {
-  const title = h('input', { name: 'poll_title', maxlength: 300, dir: 'auto' });
+  const title = h('input', { type: 'text', name: 'poll_title', maxlength: 300, dir: 'auto' });
   const anonymous = h('input', { type: 'checkbox', name: 'anonymous', checked: true });
   const opensAt = h('input', { type: 'datetime-local', name: 'opens_at' });
   const closesAt = h('input', { type: 'datetime-local', name: 'closes_at' });

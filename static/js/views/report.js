@@ -26,9 +26,9 @@ export async function render(main, [slug]) {
   // Chapter II's facts, entered once: the day(s), venue, who opened, who chaired.
   const heldFrom = h('input', { type: 'date', name: 'held_from' });
   const heldTo = h('input', { type: 'date', name: 'held_to' });
-  const venue = h('input', { name: 'venue', maxlength: 300, dir: 'auto' });
-  const opener = h('input', { name: 'opener', maxlength: 300, dir: 'auto' });
-  const chair = h('input', { name: 'chair', maxlength: 300, dir: 'auto' });
+  const venue = h('input', { type: 'text', name: 'venue', maxlength: 300, dir: 'auto' });
+  const opener = h('input', { type: 'text', name: 'opener', maxlength: 300, dir: 'auto' });
+  const chair = h('input', { type: 'text', name: 'chair', maxlength: 300, dir: 'auto' });
   const body = h('textarea', { id: 'report-body', name: 'body', rows: 20, dir: 'auto' });
   const previewBox = h('div', { id: 'report-preview', class: 'card', 'aria-live': 'off' });
   const status = h('p', { role: 'status', id: 'report-status' });
