@@ -23,7 +23,8 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
 
     Left out, `introduction`, `presentation_thread_ids` and chapter II's settings (`held_from`,
     `held_to`, `venue`, `opener`, `chair`) keep the values of the last build; an empty string
-    (or `held_from: null` sent with `clear_dates: true`) clears one."""
+    clears a text and `clear_dates: true` the dates. The dates go together: `held_from` sent
+    without `held_to` is a one-day workshop."""
 
     language: Language = "en"
     introduction: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
