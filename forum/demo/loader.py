@@ -32,6 +32,7 @@ from forum.demo.content import (
     DemoThread,
 )
 from forum.demo.feedback import load_feedback
+from forum.demo.report import load_report
 from forum.roundtables import archive as roundtable_archive
 from forum.roundtables import floor as roundtable_floor
 from forum.roundtables import lifecycle as roundtable_lifecycle
@@ -56,13 +57,14 @@ class DemoSummary:
     cafe: str = "not loaded"
     roundtable: str = "not loaded"
     feedback: str = "not loaded"
+    report: str = "not loaded"
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
             f"demo loaded: {self.users} new users, {self.spaces} new spaces, "
             f"{self.threads} new threads, {self.posts} new posts; café: {self.cafe}; "
-            f"round table: {self.roundtable}; feedback: {self.feedback}",
+            f"round table: {self.roundtable}; feedback: {self.feedback}; report: {self.report}",
             f"demo users sign in with the password {DEMO_PASSWORD!r}:",
             *(f"  {u.email:28} {u.role}{f' ({u.party})' if u.party else ''}" for u in DEMO_USERS),
             *self.notes,
@@ -253,6 +255,7 @@ class DemoLoader:
         await self.cafe()
         await self.roundtable()
         self.summary.feedback = await load_feedback(self.session, self.viewer)
+        self.summary.report = await load_report(self.session, self.viewer)
         return self.summary
 
 

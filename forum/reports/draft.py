@@ -5,14 +5,66 @@ the whole document ('12. ...'), and footnotes ('[^3]') linking the threads."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+
+from babel.dates import format_date
 
 from forum.feedback.models import QuestionKind
 from forum.reports.record import Record
 from forum.reports.strings import STRINGS, chapter
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Chapter II's facts as the secretariat entered them (empty: read from the record)."""
+
+    held_from: date | None = None
+    held_to: date | None = None
+    venue: str = ""
+    opener: str = ""
+    chair: str = ""
+
+
+# English as the UN writes it (day month year), not CLDR's American default.
+_DATE_LOCALE = {"en": "en_GB"}
+
+
+def held_dates(language: str, first: date, last: date | None = None) -> str:
+    """'11 November 2025', '11 novembre 2025', '2025年11月11日': CLDR's long date in the
+    report's language; two days joined by a dash ('至' in Chinese). Babel's intervals
+    abbreviate the month in some languages, which UN reports never do."""
+    locale = _DATE_LOCALE.get(language, language)
+    one = format_date(first, "long", locale=locale)
+    if last is None or last == first:
+        return one
+    two = format_date(last, "long", locale=locale)
+    return f"{one}至{two}" if language == "zh" else f"{one} – {two}"
+
+
+def proceedings(s: dict[str, str], language: str, record: Record, settings: Settings) -> str | None:
+    """The first paragraph of chapter II: when (and where) the workshop was held, who opened
+    it and who chaired it; None when neither the settings nor the record say when."""
+    first = settings.held_from or (record.held_on.date() if record.held_on is not None else None)
+    if first is None:
+        return None
+    when = held_dates(language, first, settings.held_to if settings.held_from else None)
+    venue = settings.venue.strip()
+    sentences = [s["held_in"].format(date=when, venue=venue) if venue else s["held"].format(date=when)]
+    opener = settings.opener.strip() or (record.opener or "")
+    if opener:
+        sentences.append(s["opened_by"].format(opener=opener))
+    if settings.chair.strip():
+        sentences.append(s["chaired_by"].format(chair=settings.chair.strip()))
+    return s["sentence_gap"].join(sentences)
+
+
 def thread_link(thread_id: int) -> str:
     return f"/#/thread/{thread_id}"
+
+
+def _capital(phrase: str) -> str:
+    """A phrase opening a sentence: 'The representative of Japan' (a no-op in Arabic and Chinese)."""
+    return phrase[:1].upper() + phrase[1:]
 
 
 def _one_line(text: str) -> str:
@@ -48,7 +100,7 @@ class _Writer:
         return body + "\n"
 
 
-def write_draft(record: Record, language: str, introduction: str) -> str:
+def write_draft(record: Record, language: str, introduction: str, settings: Settings | None = None) -> str:
     s = STRINGS[language]
     w = _Writer()
     w.heading(1, s["title"].format(space=record.space_title))
@@ -62,20 +114,22 @@ def write_draft(record: Record, language: str, introduction: str) -> str:
         w.para(s["none"])
 
     w.heading(2, chapter(language, 2))
-    if record.held_on is not None:
-        w.para(s["held"].format(date=record.held_on.date().isoformat(), opener=record.opener or "—"))
+    held = proceedings(s, language, record, settings or Settings())
+    if held is not None:
+        w.para(held)
+    if record.segments:
         names = {
             "presentations": s["seg_presentations"],
             "cafe": s["seg_cafe"],
             "roundtable": s["seg_roundtable"],
         }
-        w.para(s["segments"].format(segments=", ".join(names[k] for k in record.segments)))
-    else:
+        w.para(s["segments"].format(segments=s["list_sep"].join(names[k] for k in record.segments)))
+    if held is None and not record.segments:
         w.para(s["none"])
 
     w.heading(2, chapter(language, 3))
     for p in record.presentations:
-        who = p.presenter[0].upper() + p.presenter[1:]
+        who = _capital(p.presenter)
         w.para(
             s["presented"].format(who=who, title=p.title, summary=_one_line(p.body)),
             note=s["thread_note"].format(link=thread_link(p.thread_id)),
@@ -92,8 +146,12 @@ def write_draft(record: Record, language: str, introduction: str) -> str:
 
     w.heading(2, chapter(language, 5))
     for item in record.interventions:
-        who = item.attributed_as[0].upper() + item.attributed_as[1:]
-        w.para(f"{who}: {_one_line(item.summary)}" if item.summary else f"{who}.")
+        who = _capital(item.attributed_as)
+        w.para(
+            s["said"].format(who=who, summary=_one_line(item.summary))
+            if item.summary
+            else s["spoke"].format(who=who)
+        )
     if not record.interventions:
         w.para(s["none"])
 
@@ -107,7 +165,7 @@ def write_draft(record: Record, language: str, introduction: str) -> str:
             if q["kind"] == QuestionKind.rating.value:
                 w.para(s["question_rating"].format(prompt=q["prompt"], n=r.answered, mean=r.mean))
             elif q["kind"] == QuestionKind.single_choice.value:
-                counts = ", ".join(f"{c} ({n})" for c, n in zip(q["choices"], r.counts, strict=True))
+                counts = s["list_sep"].join(f"{c} ({n})" for c, n in zip(q["choices"], r.counts, strict=True))
                 w.para(s["question_choice"].format(prompt=q["prompt"], counts=counts))
             else:
                 w.para(s["question_text"].format(prompt=q["prompt"]))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, JsonB, utcnow
@@ -22,6 +22,14 @@ class Report(Base):
     # Chapter I (mandate, scope, possible action): entered by the secretariat once per
     # series, paragraphs separated by blank lines.
     introduction: Mapped[str] = mapped_column(Text, default="")
+    # Chapter II's facts, entered by the secretariat once (left empty, the draft reads the
+    # date from the record and names who opened the first segment): the day or days held,
+    # the venue, who opened the workshop and who chaired it, written in the report's language.
+    held_from: Mapped[date | None] = mapped_column(Date, default=None)
+    held_to: Mapped[date | None] = mapped_column(Date, default=None)
+    venue: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    opener: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    chair: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # The threads the moderators mark as presentations, in the order chapter III gives them.
     presentation_thread_ids: Mapped[list[int]] = mapped_column(JsonB, default=list)
     body: Mapped[str] = mapped_column(Text, default="")

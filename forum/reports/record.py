@@ -80,19 +80,20 @@ class Record:
     figures: Figures = field(default_factory=Figures)
 
 
-def presenter_name(user: User) -> str:
-    """How chapter III names a presenter, in the capacity their profile gives them."""
+def presenter_name(user: User, language: str = "en") -> str:
+    """How chapter III names a presenter, in the capacity their profile gives them, in the
+    report's language."""
     if user.role == Role.focal_point.value and user.party:
-        return wording.attributed_as("party", user.party, "capacity")
+        return wording.attributed_as("party", user.party, "capacity", language)
     if user.role == Role.lcipp.value:
-        return wording.attributed_as("lcipp", None, "capacity")
+        return wording.attributed_as("lcipp", None, "capacity", language)
     if user.role == Role.observer.value:
-        return wording.attributed_as("observer", user.organisation, "capacity")
-    return wording.attributed_as("secretariat", None, "capacity")
+        return wording.attributed_as("observer", user.organisation, "capacity", language)
+    return wording.attributed_as("secretariat", None, "capacity", language)
 
 
 async def read_record(
-    session: AsyncSession, viewer: Viewer, space: Space, presentation_ids: list[int]
+    session: AsyncSession, viewer: Viewer, space: Space, presentation_ids: list[int], language: str = "en"
 ) -> Record:
     record = Record(space_title=space.title)
     starts: list[tuple[datetime, str, int | None]] = []
@@ -111,7 +112,9 @@ async def read_record(
         author = await session.get(User, thread.author_id)
         if first is None or author is None:
             continue
-        record.presentations.append(Presentation(thread.id, thread.title, presenter_name(author), first.body))
+        record.presentations.append(
+            Presentation(thread.id, thread.title, presenter_name(author, language), first.body)
+        )
         starts.append((thread.created_at, "presentations", thread.author_id))
 
     cafes = list(
@@ -130,7 +133,9 @@ async def read_record(
         ).all()
         for table, host in tables:
             record.tables.append(
-                TableRecord(table.position, table.topic, presenter_name(host), table.harvest.strip())
+                TableRecord(
+                    table.position, table.topic, presenter_name(host, language), table.harvest.strip()
+                )
             )
     record.figures.tables = len(record.tables)
 
@@ -149,7 +154,7 @@ async def read_record(
             )
         ).all()
         for item in items:
-            who = wording.attributed_as(item.capacity_kind, item.capacity_code, item.attribution)
+            who = wording.attributed_as(item.capacity_kind, item.capacity_code, item.attribution, language)
             record.interventions.append(InterventionRecord(item.number, who, item.summary.strip()))
     record.figures.interventions = len(record.interventions)
 

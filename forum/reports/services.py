@@ -10,7 +10,7 @@ from forum import audit
 from forum.accounts.viewer import Viewer
 from forum.lib.db import utcnow
 from forum.lib.errors import Forbidden, Invalid, NotFound
-from forum.reports.draft import write_draft
+from forum.reports.draft import Settings, write_draft
 from forum.reports.models import Report, ReportRevision
 from forum.reports.record import read_record
 from forum.reports.schemas import ReportEditIn, ReportIn, ReportOut, ReportRevisionOut
@@ -44,6 +44,11 @@ def report_out(report: Report) -> ReportOut:
         language=report.language,
         introduction=report.introduction,
         presentation_thread_ids=list(report.presentation_thread_ids),
+        held_from=report.held_from,
+        held_to=report.held_to,
+        venue=report.venue or "",
+        opener=report.opener or "",
+        chair=report.chair or "",
         body=report.body,
         revision=report.revision,
         published_thread_id=report.published_thread_id,
@@ -59,6 +64,39 @@ def _add_revision(session: AsyncSession, report: Report, editor_id: int, source:
     )
 
 
+def _apply_settings(report: Report, data: ReportIn) -> None:
+    """Chapter II's settings: what is sent replaces what was kept; an empty text clears one."""
+    if data.clear_dates:
+        report.held_from = report.held_to = None
+    if data.held_from is not None:
+        report.held_from = data.held_from
+        report.held_to = data.held_to
+    elif data.held_to is not None:
+        raise Invalid("held_to: give held_from, the first day, with it", field="held_to")
+    if report.held_from is not None and report.held_to is not None:
+        if report.held_to < report.held_from:
+            raise Invalid("held_to: the last day comes on or after held_from", field="held_to")
+        if report.held_to == report.held_from:
+            report.held_to = None
+    for name in ("venue", "opener", "chair"):
+        value = getattr(data, name)
+        if value is not None:
+            text = " ".join(value.split())
+            if "\x00" in text:
+                raise Invalid(f"{name}: must not contain the NUL character", field=name)
+            setattr(report, name, text)
+
+
+def _settings(report: Report) -> Settings:
+    return Settings(
+        held_from=report.held_from,
+        held_to=report.held_to,
+        venue=report.venue or "",
+        opener=report.opener or "",
+        chair=report.chair or "",
+    )
+
+
 async def build_report(session: AsyncSession, viewer: Viewer, slug: str, data: ReportIn) -> Report:
     """Build the draft from the record, as a new revision of the space's report."""
     actor = viewer.require_user()
@@ -68,14 +106,16 @@ async def build_report(session: AsyncSession, viewer: Viewer, slug: str, data: R
         report = Report(space_id=space.id, language=data.language, created_by=actor.id, revision=0)
         report.introduction = ""
         report.presentation_thread_ids = []
+        report.venue = report.opener = report.chair = ""
         session.add(report)
     report.language = data.language
     if data.introduction is not None:
         report.introduction = data.introduction
     if data.presentation_thread_ids is not None:
         report.presentation_thread_ids = list(dict.fromkeys(data.presentation_thread_ids))
-    record = await read_record(session, viewer, space, list(report.presentation_thread_ids))
-    report.body = write_draft(record, report.language, report.introduction)
+    _apply_settings(report, data)
+    record = await read_record(session, viewer, space, list(report.presentation_thread_ids), report.language)
+    report.body = write_draft(record, report.language, report.introduction, _settings(report))
     report.revision = (report.revision or 0) + 1
     report.updated_at = utcnow()
     await session.flush()

@@ -143,3 +143,21 @@ async def test_demo_round_table_is_held_closed_and_attributed_as_the_report_does
     assert "Focal point" not in archive
     again = await _load(settings)
     assert again.roundtable.startswith("already there")
+
+
+async def test_demo_report_has_chapter_two_as_entered_once(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    summary = await _load(settings)
+    assert summary.report.startswith("draft built")
+    assert (await _load(settings)).report.startswith("already there")
+    headers = await _login(client, "moderator")
+    report = (await client.get("/api/spaces/workshop-sbsta63/report", headers=headers)).json()
+    assert report["held_from"] == "2025-11-11" and report["venue"] == "Belém, Brazil"
+    assert report["revision"] == 1
+    assert (
+        "The in-session workshop was held on 11 November 2025 in Belém, Brazil. It was opened by the"
+        " Vice-Chair of the SBSTA, Carol Franco (Dominican Republic)." in report["body"]
+    )
+    # The Bolivian host is named as the UN names the Party.
+    assert "the representative of the Plurinational State of Bolivia" in report["body"]

@@ -68,11 +68,12 @@ def seed_attributions(seed: str) -> list[str]:
 
 
 def draft_attributions(draft: str) -> list[str]:
+    """The same for the draft, drafted in Chinese: its attributions are the seed's words."""
     out = []
     for _, para in paragraphs(chapter_body(draft, "五.")):
-        if para.startswith("A representative of the Facilitative Working Group"):
+        if para.startswith("促进工作组的一位代表："):
             out.append("fwg")
-        elif para.startswith("A participant"):
+        elif para.startswith("一位与会者："):
             out.append("participant")
         else:
             out.append(para[:40])
@@ -101,6 +102,10 @@ async def test_the_demo_draft_has_the_seed_structure(client: AsyncTestClient, se
             "language": "zh",
             "introduction": "CMA 4 请秘书处……\n\n本报告介绍……\n\n科技咨询机构不妨注意到本报告中的信息。",
             "presentation_thread_ids": [presentation],
+            "held_from": "2025-11-11",
+            "venue": "科技咨询机构第六十三届会议期间",
+            "opener": "科技咨询机构副主席 Carol Franco(多米尼加共和国)",
+            "chair": "格拉斯哥委员会联合主席 El Hadji Mbaye Diagne(塞内加尔)和 Jacqui Ruesga(新西兰)",
         },
         headers=headers,
     )
@@ -114,6 +119,15 @@ async def test_the_demo_draft_has_the_seed_structure(client: AsyncTestClient, se
     assert [n for n, _ in paragraphs(seed)] == list(range(1, 29))
     numbers = [n for n, _ in paragraphs(draft)]
     assert numbers == list(range(1, len(numbers) + 1))
+    # Chapter II's first paragraph from the settings, in the seed's own words.
+    proceedings = paragraphs(chapter_body(draft, "二."))[0][1]
+    assert proceedings.startswith("会期研讨会于2025年11月11日在科技咨询机构第六十三届会议期间举行。")
+    for phrase in (
+        "在科技咨询机构第六十三届会议期间举行",
+        "会议由科技咨询机构副主席 Carol Franco(多米尼加共和国)宣布开幕",
+        "Jacqui Ruesga(新西兰)",
+    ):
+        assert phrase in proceedings and phrase in seed
     # The round table: the Facilitative Working Group first, then six participants.
     assert seed_attributions(seed) == ["fwg", *["participant"] * 6]
     assert draft_attributions(draft) == seed_attributions(seed)

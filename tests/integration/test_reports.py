@@ -274,3 +274,144 @@ async def test_edit_export_and_publish(
     assert again.json()["thread_id"] == thread_id
     posts = (await client.get(f"/api/threads/{thread_id}/posts")).json()["items"]
     assert posts[0]["body"].endswith("More.")
+
+
+async def test_proceedings_settings_are_entered_once_and_drafted(
+    client: AsyncTestClient, cast: Cast, people: People
+) -> None:
+    await held_workshop(client, cast, people)
+    # Without settings, chapter II reads the date from the record and names who opened.
+    body = (
+        await client.post(f"/api/spaces/{WORKSHOP}/report", json={}, headers=cast.moderator.headers)
+    ).json()["body"]
+    today = datetime.now(UTC).date()
+    assert f"The in-session workshop was held on {today.day} " in body
+    settings = {
+        "held_from": "2025-11-11",
+        "venue": "Belém, Brazil",
+        "opener": "the Vice-Chair of the SBSTA, Carol Franco (Dominican Republic)",
+        "chair": "the co-chairs of the Glasgow Committee",
+    }
+    built = (
+        await client.post(f"/api/spaces/{WORKSHOP}/report", json=settings, headers=cast.moderator.headers)
+    ).json()
+    assert built["held_from"] == "2025-11-11" and built["held_to"] is None
+    assert built["venue"] == "Belém, Brazil" and built["chair"].startswith("the co-chairs")
+    assert (
+        "The in-session workshop was held on 11 November 2025 in Belém, Brazil. It was opened by the"
+        " Vice-Chair of the SBSTA, Carol Franco (Dominican Republic). It was chaired by the co-chairs"
+        " of the Glasgow Committee." in built["body"]
+    )
+    # Entered once: a later build in another language keeps them; dates in that language.
+    later = (
+        await client.post(
+            f"/api/spaces/{WORKSHOP}/report",
+            json={"language": "fr", "held_from": "2025-11-11", "held_to": "2025-11-12"},
+            headers=cast.moderator.headers,
+        )
+    ).json()
+    assert later["venue"] == "Belém, Brazil"
+    assert "s’est tenu le 11 novembre 2025 – 12 novembre 2025 à Belém, Brazil." in later["body"]
+    got = (await client.get(f"/api/spaces/{WORKSHOP}/report", headers=cast.moderator.headers)).json()
+    assert got["held_to"] == "2025-11-12" and got["opener"].startswith("the Vice-Chair")
+    # An empty text clears a setting; clear_dates clears the dates (back to the record's).
+    cleared = (
+        await client.post(
+            f"/api/spaces/{WORKSHOP}/report",
+            json={"language": "en", "venue": "", "clear_dates": True},
+            headers=cast.moderator.headers,
+        )
+    ).json()
+    assert cleared["venue"] == "" and cleared["held_from"] is None
+    assert f"held on {today.day} " in cleared["body"] and " in Belém" not in cleared["body"]
+
+
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        ({"held_from": "2025-13-01"}, "held_from"),
+        ({"held_to": "2025-11-11"}, "held_to"),
+        ({"held_from": "2025-11-11", "held_to": "2025-11-10"}, "held_to"),
+        ({"venue": "x" * 301}, "venue"),
+        ({"opener": 3}, "opener"),
+    ],
+)
+async def test_bad_settings_are_refused(client: AsyncTestClient, cast: Cast, body: dict, names: str) -> None:
+    await workshop(client, cast)
+    resp = await client.post(f"/api/spaces/{WORKSHOP}/report", json=body, headers=cast.moderator.headers)
+    assert_problem(resp, (400, 422), names=names)
+
+
+@pytest.mark.parametrize(
+    ("language", "party", "fwg", "presenter"),
+    [
+        ("en", "The representative of Japan", "A representative of the Facilitative Working Group", "Japan"),
+        (
+            "fr",
+            "Le représentant de la Partie (Japon)",
+            "Un représentant du Groupe de travail de facilitation",
+            "Japon",
+        ),
+        ("es", "El representante de Japón", "Un representante del Grupo de Trabajo de Facilitación", "Japón"),
+        ("ar", "ممثل اليابان", "أحد ممثلي فريق العمل التيسيري", "اليابان"),
+        ("ru", "Представитель Стороны (Япония)", "Представитель Рабочей группы по содействию", "Япония"),
+        ("zh", "日本代表", "促进工作组的一位代表", "日本"),
+    ],
+)
+async def test_attributions_are_written_in_the_reports_language(
+    client: AsyncTestClient, cast: Cast, people: People, language: str, party: str, fwg: str, presenter: str
+) -> None:
+    ids = await held_workshop(client, cast, people)
+    body = (
+        await client.post(
+            f"/api/spaces/{WORKSHOP}/report",
+            json={"language": language, "presentation_thread_ids": [ids["shown"]["id"]]},
+            headers=cast.moderator.headers,
+        )
+    ).json()["body"]
+    # Chapter III names the presenter (a focal point of Japan), chapter V the speaker.
+    assert party in body and presenter in body
+    assert fwg in body
+    # The round table's own record stays in English.
+    if language != "en":
+        assert "Facilitative Working Group" not in body
+
+
+async def test_a_second_moderator_republishes_into_the_same_thread(
+    client: AsyncTestClient, cast: Cast, people: People, db: AsyncSession
+) -> None:
+    await held_workshop(client, cast, people)
+    second = await people.make("observer", name="Second Moderator")
+    resp = await client.put(
+        f"/api/spaces/{WORKSHOP}/moderators",
+        json={"user_ids": [cast.moderator.id, second.id]},
+        headers=cast.admin.headers,
+    )
+    assert resp.status_code == 200, resp.text
+    await client.post(f"/api/spaces/{WORKSHOP}/report", json={}, headers=cast.moderator.headers)
+    first = await client.post(f"/api/spaces/{WORKSHOP}/report/publish", headers=cast.moderator.headers)
+    assert first.status_code == 200, first.text
+    thread_id = first.json()["thread_id"]
+
+    # The second moderator edits and publishes: the thread's first post gets a revision.
+    report = (await client.get(f"/api/spaces/{WORKSHOP}/report", headers=second.headers)).json()
+    resp = await client.put(
+        f"/api/spaces/{WORKSHOP}/report",
+        json={"body": report["body"] + "\nChecked by the second moderator."},
+        headers=second.headers,
+    )
+    assert resp.status_code == 200, resp.text
+    again = await client.post(f"/api/spaces/{WORKSHOP}/report/publish", headers=second.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["thread_id"] == thread_id
+    threads = await fetch(db, select(Thread).where(Thread.title.startswith("In-session workshop")))
+    assert [t.id for t in threads] == [thread_id]
+    posts = (await client.get(f"/api/threads/{thread_id}/posts")).json()["items"]
+    assert posts[0]["body"].endswith("Checked by the second moderator.")
+    revisions = (await client.get(f"/api/posts/{posts[0]['id']}/revisions", headers=second.headers)).json()
+    assert len(revisions) >= 2, revisions
+    # Publishing the same body again changes nothing.
+    await client.post(f"/api/spaces/{WORKSHOP}/report/publish", headers=second.headers)
+    assert (
+        await client.get(f"/api/posts/{posts[0]['id']}/revisions", headers=second.headers)
+    ).json() == revisions

@@ -9,6 +9,7 @@ import { nameOf } from '../people.js';
 import { preview } from '../markdown.js';
 import { spaceBadges } from './spaces.js';
 import { attachMentions } from '../mentions.js';
+import { pollForm } from './pollform.js';
 
 export function slugOf(space) {
   if (space && typeof space === 'object') return space.slug;
@@ -139,7 +140,8 @@ async function feedbackSection(slug, space) {
         h('a', { href: `#/poll/${p.id}`, dir: 'auto', text: p.title }), ' ',
         h('span', { class: 'badge', text: t(`poll_state_${p.state}`) }))))
       : h('p', { class: 'muted', text: t('no_polls') }),
-    canModerate(space) ? h('p', {}, h('a', { href: `#/report/${encodeURIComponent(slug)}`, text: t('report_link') })) : null);
+    canModerate(space) ? h('p', {}, h('a', { href: `#/report/${encodeURIComponent(slug)}`, text: t('report_link') })) : null,
+    canModerate(space) ? pollForm(slug) : null);
 }
 
 export async function render(main, [slug]) {
