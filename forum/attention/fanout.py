@@ -28,6 +28,7 @@ from forum.attention.models import Notification
 from forum.cafes.models import Cafe
 from forum.lib import markdown
 from forum.lib.db import utcnow
+from forum.roundtables.models import RoundTable
 from forum.spaces.models import Space, SpaceModerator, Visibility
 from forum.threads import reading
 from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, ThreadUser, WatchLevel
@@ -87,6 +88,7 @@ async def _notify(
     thread_id: int | None = None,
     post_id: int | None = None,
     cafe_id: int | None = None,
+    roundtable_id: int | None = None,
 ) -> list[tuple[int, int]]:
     """One notification of `kind` for every user matching `recipients` but the actor: one
     INSERT ... SELECT, and one event per row on its recipient's inbox. (id, user_id) pairs."""
@@ -100,12 +102,24 @@ async def _notify(
         _ref(thread_id),
         _ref(post_id),
         _ref(cafe_id),
+        _ref(roundtable_id),
         literal(utcnow(), Notification.created_at.type),
     ).where(where)
     stmt = (
         insert(Notification)
         .from_select(
-            ["user_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "cafe_id", "created_at"], rows
+            [
+                "user_id",
+                "kind",
+                "actor_id",
+                "space_id",
+                "thread_id",
+                "post_id",
+                "cafe_id",
+                "roundtable_id",
+                "created_at",
+            ],
+            rows,
         )
         .returning(Notification.id, Notification.user_id)
     )
@@ -121,10 +135,16 @@ async def _notify(
 
 
 async def notify_space_watchers(
-    session: AsyncSession, kind: str, space: Space, *, actor_id: int | None, cafe_id: int | None = None
+    session: AsyncSession,
+    kind: str,
+    space: Space,
+    *,
+    actor_id: int | None,
+    cafe_id: int | None = None,
+    roundtable_id: int | None = None,
 ) -> list[tuple[int, int]]:
-    """`kind` for everyone watching `space` who may read it: a café opening, and the round
-    table's when it comes (one line in forum.attention.kinds, one call where it opens)."""
+    """`kind` for everyone watching `space` who may read it: a café's or a round table's
+    opening (one line in forum.attention.kinds, one call where it opens)."""
     watching = exists().where(
         SpaceWatch.space_id == space.id,
         SpaceWatch.user_id == User.id,
@@ -137,6 +157,7 @@ async def notify_space_watchers(
         actor_id=actor_id,
         space_id=space.id,
         cafe_id=cafe_id,
+        roundtable_id=roundtable_id,
     )
 
 
@@ -232,3 +253,11 @@ async def on_post_flagged(
 
 async def on_cafe_opened(session: AsyncSession, *, cafe: Cafe, space: Space, actor: User) -> None:
     await notify_space_watchers(session, "cafe_opened", space, actor_id=actor.id, cafe_id=cafe.id)
+
+
+async def on_roundtable_opened(
+    session: AsyncSession, *, roundtable: RoundTable, space: Space, actor_id: int
+) -> None:
+    await notify_space_watchers(
+        session, "roundtable_opened", space, actor_id=actor_id, roundtable_id=roundtable.id
+    )
