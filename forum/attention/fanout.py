@@ -5,10 +5,12 @@ Each kind of recipient is one `INSERT INTO notifications ... SELECT ... FROM use
 users who may read the space (its visibility as SQL, the same rule as
 forum.spaces.policy), who did not mute the thread, who are not the actor, and who got no
 other notification of the same post already (a mention wins over a reply, a reply over a
-watched post). The rows come back by RETURNING and each gets an event on its recipient's
-`inbox:{id}` topic (one counter bump per recipient and one multi-row insert of events).
-Cost of a post in a thread with W watchers: one INSERT...SELECT of W rows, one counter
-upsert of W rows and one insert of W events, all in the post's transaction.
+watched post). The watchers are found by a join (`watchers_of`), not by looking up each
+user's levels. The rows come back by RETURNING and each gets an event on its recipient's
+`inbox:{id}` topic (`streams.append_to_each`: one upsert of the counters, their topics in
+one parameter, and one executemany of plain event rows). Cost of a post in a thread with
+W watchers: one INSERT...SELECT of W rows, one counter upsert of W rows and one insert of
+W events, all in the post's transaction.
 """
 
 from __future__ import annotations
@@ -16,8 +18,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, exists, insert, literal, null, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Subquery,
+    exists,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from forum import streams
 from forum.accounts import handles
@@ -69,9 +85,11 @@ def _not_muted(thread: Thread) -> ColumnElement[bool]:
 
 
 def _not_yet_told(post: Post, kind: str | None = None) -> ColumnElement[bool]:
-    """`User` has no notification of this post yet (of this kind, if given)."""
-    told = exists().where(Notification.post_id == post.id, Notification.user_id == User.id)
-    return ~(told.where(Notification.kind == kind) if kind else told)
+    """`User` has no notification of this post yet (of this kind, if given). Not correlated:
+    the post's few notifications are read once through their index, where an EXISTS per
+    user made SQLite walk each candidate's whole inbox (ix_notifications_user_id)."""
+    told = select(Notification.user_id).where(Notification.post_id == post.id)
+    return User.id.not_in(told.where(Notification.kind == kind) if kind else told)
 
 
 def _ref(value: int | None) -> Any:
@@ -89,9 +107,12 @@ async def _notify(
     post_id: int | None = None,
     cafe_id: int | None = None,
     roundtable_id: int | None = None,
+    among: Subquery | None = None,
 ) -> list[tuple[int, int]]:
     """One notification of `kind` for every user matching `recipients` but the actor: one
-    INSERT ... SELECT, and one event per row on its recipient's inbox. (id, user_id) pairs."""
+    INSERT ... SELECT, and one event per row on its recipient's inbox (two statements:
+    `streams.append_to_each`). `among`, a subquery of distinct `user_id`s, is joined to
+    the users so that only those are considered. (id, user_id) pairs."""
     assert kind in KINDS, kind
     where = recipients if actor_id is None else recipients & (User.id != actor_id)
     rows: Select = select(
@@ -104,7 +125,10 @@ async def _notify(
         _ref(cafe_id),
         _ref(roundtable_id),
         literal(utcnow(), Notification.created_at.type),
-    ).where(where)
+    )
+    if among is not None:
+        rows = rows.select_from(User).join(among, among.c.user_id == User.id)
+    rows = rows.where(where)
     stmt = (
         insert(Notification)
         .from_select(
@@ -124,12 +148,8 @@ async def _notify(
         .returning(Notification.id, Notification.user_id)
     )
     made = [(int(nid), int(uid)) for nid, uid in (await session.execute(stmt)).all()]
-    await streams.append_many(
-        session,
-        [
-            streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind})
-            for nid, uid in sorted(made, key=lambda pair: pair[1])
-        ],
+    await streams.append_to_each(
+        session, CREATED, [(inbox_topic(uid), {"id": nid, "kind": kind}) for nid, uid in made]
     )
     return made
 
@@ -161,6 +181,24 @@ async def notify_space_watchers(
     )
 
 
+def watchers_of(thread_id: int, space_id: int) -> Subquery:
+    """The users whose level for the thread is `watching` (forum.threads.reading's
+    `effective_level`, as a join rather than two lookups per user): those who chose it for
+    the thread, and those who chose it for the space and chose no level for the thread.
+    Each user once: a thread level excludes the second branch."""
+    watching = WatchLevel.watching.value
+    own = aliased(ThreadUser)
+    chose_thread = select(ThreadUser.user_id).where(
+        ThreadUser.thread_id == thread_id, ThreadUser.level == watching
+    )
+    chose_space = (
+        select(SpaceWatch.user_id)
+        .outerjoin(own, (own.user_id == SpaceWatch.user_id) & (own.thread_id == thread_id))
+        .where(SpaceWatch.space_id == space_id, SpaceWatch.level == watching, own.level.is_(None))
+    )
+    return union_all(chose_thread, chose_space).subquery("watchers")
+
+
 async def mentioned_ids(session: AsyncSession, html: str) -> list[int]:
     """The users a post's rendered HTML links as mentions."""
     return sorted((await handles.ids_of(session, _mention_links(html))).values())
@@ -190,20 +228,11 @@ async def notify_about_post(
     if post.reply_to is not None:
         answered = select(Post.author_id).where(Post.id == post.reply_to).scalar_subquery()
         await _notify(session, "reply", readers & (User.id == answered) & _not_yet_told(post), **refs)
-    watching = WatchLevel.watching.value
-    candidates = or_(
-        User.id.in_(
-            select(ThreadUser.user_id).where(ThreadUser.thread_id == thread.id, ThreadUser.level == watching)
-        ),
-        User.id.in_(
-            select(SpaceWatch.user_id).where(SpaceWatch.space_id == space.id, SpaceWatch.level == watching)
-        ),
-    )
-    watches = reading.effective_level(User.id, literal(thread.id), literal(space.id)) == watching
     await _notify(
         session,
         "watched_thread" if post.number == 1 else "watched_post",
-        candidates & watches & _may_read_thread(thread, space) & _not_yet_told(post),
+        _may_read_thread(thread, space) & _not_yet_told(post),
+        among=watchers_of(thread.id, space.id),
         **refs,
     )
     await reading.track(session, thread, [author_id], read_up_to=post.number)
