@@ -413,3 +413,38 @@ async def test_a_round_table_in_a_restricted_space_tells_only_its_readers(
     page = await inbox(client, cast.observer)
     assert page["items"] == [] and page["unread"] == 0
     assert_problem(await client.get(f"/api/notifications/{stray.id}", headers=cast.observer.headers), 404)
+
+
+async def test_the_watchers_join_follows_the_effective_level(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    """watched_post reaches exactly the users whose level for the thread is `watching`: the
+    thread's own level first, else the space's; each once, with consecutive inbox seqs."""
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.focal_point, "agora")
+    for who in (cast.observer, cast.other_observer, cast.lcipp):
+        await watch_space(client, who, "agora")
+    # observer: space only, and a read position (a thread row with no level of its own).
+    resp = await client.post(
+        f"/api/threads/{thread['id']}/read", json={"number": 1}, headers=cast.observer.headers
+    )
+    assert resp.status_code == 204, resp.text
+    # other_observer: watches the space but chose tracking for this thread.
+    await watch_thread(client, cast.other_observer, thread["id"], "tracking")
+    # lcipp: watches both; moderator: the thread only.
+    await watch_thread(client, cast.lcipp, thread["id"])
+    await watch_thread(client, cast.moderator, thread["id"])
+    for i in range(2):
+        await make_post(client, cast.focal_point, thread["id"], f"news {i}")
+    assert await kinds(client, cast.observer) == ["watched_post", "watched_post"]
+    assert await kinds(client, cast.other_observer) == []
+    assert await kinds(client, cast.lcipp) == ["watched_post", "watched_post"]
+    assert await kinds(client, cast.moderator) == ["watched_post", "watched_post"]
+    for who, made in ((cast.observer, 2), (cast.moderator, 2)):
+        events = (
+            await db.scalars(select(Event).where(Event.topic == f"inbox:{who.id}").order_by(Event.seq))
+        ).all()
+        ids = sorted(n["id"] for n in (await inbox(client, who))["items"])
+        assert [(e.seq, e.type, e.data["id"]) for e in events] == [
+            (seq, "notification.created", nid) for seq, nid in zip(range(1, made + 1), ids, strict=True)
+        ]
