@@ -195,15 +195,27 @@ _BUMP_EACH = {
         "ON CONFLICT (topic) DO UPDATE SET seq = topic_counters.seq + 1 RETURNING topic, seq"
     ),
 }
-# The events themselves: an executemany of plain rows, without RETURNING (nobody needs
-# their ids) and without ORM objects.
-_INSERT_EVENTS_QUIETLY = insert(_events)
+# The events themselves, built by the database from one JSON parameter (`[[topic, seq,
+# data], ...]`): no RETURNING (nobody needs their ids), no ORM objects, no per-row binds.
+_INSERT_EACH = {
+    "sqlite": text(
+        "INSERT INTO events (topic, seq, type, data, restricted, created_at) "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), :type, "
+        "json_extract(value, '$[2]'), 0, :created_at FROM json_each(:rows)"
+    ).bindparams(bindparam("created_at", type_=Event.created_at.type)),
+    "postgresql": text(
+        "INSERT INTO events (topic, seq, type, data, restricted, created_at) "
+        "SELECT r.topic, r.seq, :type, r.data, false, :created_at "
+        "FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(topic VARCHAR, seq INTEGER, data JSONB)"
+    ).bindparams(bindparam("created_at", type_=Event.created_at.type)),
+}
 
 
 async def append_to_each(session: AsyncSession, type_: str, items: list[tuple[str, dict[str, Any]]]) -> int:
     """One unrestricted event of `type_` on each topic of `items` (`(topic, data)`, each topic
-    once), as `append` would write them, in two statements whatever their number; they are
-    published after commit. Returns how many were written.
+    once; `data` JSON-serializable), as `append` would write them, in two statements whatever
+    their number, each with one parameter for all the rows; they are published after
+    commit. Returns how many were written.
 
     What a notification's fan-out needs: `append_many` numbers events of any topics with a
     counter bump built per call (a CASE of one branch per topic) and returns the stored
@@ -218,27 +230,12 @@ async def append_to_each(session: AsyncSession, type_: str, items: list[tuple[st
     dialect = session.bind.dialect.name
     param: Any = json.dumps(topics) if dialect == "sqlite" else topics
     seqs = dict((await session.execute(_BUMP_EACH[dialect], {"topics": param})).tuples().all())
-    now = utcnow()
-    rows = [
-        {
-            "topic": topic,
-            "seq": seqs[topic],
-            "type": type_,
-            "data": by_topic[topic],
-            "restricted": False,
-            "owner_id": None,
-            "space_id": None,
-            "public_type": None,
-            "public_data": None,
-            "created_at": now,
-        }
-        for topic in topics
-    ]
-    await session.execute(_INSERT_EVENTS_QUIETLY, rows)
+    rows = json.dumps([[topic, seqs[topic], by_topic[topic]] for topic in topics])
+    await session.execute(_INSERT_EACH[dialect], {"rows": rows, "type": type_, "created_at": utcnow()})
     session.info.setdefault(OUTBOX_KEY, []).extend(
         StreamEvent(topic=topic, seq=seqs[topic], type=type_, data=by_topic[topic]) for topic in topics
     )
-    return len(rows)
+    return len(topics)
 
 
 def signal(
