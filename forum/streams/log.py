@@ -195,13 +195,13 @@ _BUMP_EACH = {
         "ON CONFLICT (topic) DO UPDATE SET seq = topic_counters.seq + 1 RETURNING topic, seq"
     ),
 }
-# The events themselves, built by the database from one JSON parameter (`[[topic, seq,
-# data], ...]`): no RETURNING (nobody needs their ids), no ORM objects, no per-row binds.
+# The events themselves, built by the database from one JSON parameter (`[{"topic", "seq",
+# "data"}, ...]`): no RETURNING (nobody needs their ids), no ORM objects, no per-row binds.
 _INSERT_EACH = {
     "sqlite": text(
         "INSERT INTO events (topic, seq, type, data, restricted, created_at) "
-        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), :type, "
-        "json_extract(value, '$[2]'), 0, :created_at FROM json_each(:rows)"
+        "SELECT json_extract(value, '$.topic'), json_extract(value, '$.seq'), :type, "
+        "json_extract(value, '$.data'), 0, :created_at FROM json_each(:rows)"
     ).bindparams(bindparam("created_at", type_=Event.created_at.type)),
     "postgresql": text(
         "INSERT INTO events (topic, seq, type, data, restricted, created_at) "
@@ -230,7 +230,7 @@ async def append_to_each(session: AsyncSession, type_: str, items: list[tuple[st
     dialect = session.bind.dialect.name
     param: Any = json.dumps(topics) if dialect == "sqlite" else topics
     seqs = dict((await session.execute(_BUMP_EACH[dialect], {"topics": param})).tuples().all())
-    rows = json.dumps([[topic, seqs[topic], by_topic[topic]] for topic in topics])
+    rows = json.dumps([{"topic": t, "seq": seqs[t], "data": by_topic[t]} for t in topics])
     await session.execute(_INSERT_EACH[dialect], {"rows": rows, "type": type_, "created_at": utcnow()})
     session.info.setdefault(OUTBOX_KEY, []).extend(
         StreamEvent(topic=topic, seq=seqs[topic], type=type_, data=by_topic[topic]) for topic in topics
