@@ -1,7 +1,7 @@
 """Attention: notifications (the inbox and its live topic), and the hooks that make them.
 
 `install()` registers this package's hooks (forum.lib.hooks) once; `create_app` and the
-command line call it, so every post, approval and café opening made through the services
+command line call it, so every post, approval, café and round table opening made through the services
 notifies in its own transaction. See docs/notifications.md.
 """
 
@@ -18,3 +18,4 @@ def install() -> None:
     hooks.register(hooks.POST_REJECTED, fanout.on_post_rejected)
     hooks.register(hooks.POST_FLAGGED, fanout.on_post_flagged)
     hooks.register(hooks.CAFE_OPENED, fanout.on_cafe_opened)
+    hooks.register(hooks.ROUNDTABLE_OPENED, fanout.on_roundtable_opened)

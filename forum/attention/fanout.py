@@ -5,10 +5,12 @@ Each kind of recipient is one `INSERT INTO notifications ... SELECT ... FROM use
 users who may read the space (its visibility as SQL, the same rule as
 forum.spaces.policy), who did not mute the thread, who are not the actor, and who got no
 other notification of the same post already (a mention wins over a reply, a reply over a
-watched post). The rows come back by RETURNING and each gets an event on its recipient's
-`inbox:{id}` topic (one counter bump per recipient and one multi-row insert of events).
-Cost of a post in a thread with W watchers: one INSERT...SELECT of W rows, one counter
-upsert of W rows and one insert of W events, all in the post's transaction.
+watched post). The watchers are found by a join (`watchers_of`), not by looking up each
+user's levels. The rows come back by RETURNING and each gets an event on its recipient's
+`inbox:{id}` topic (`streams.append_to_each`: one upsert of the counters, their topics in
+one parameter, and one executemany of plain event rows). Cost of a post in a thread with
+W watchers: one INSERT...SELECT of W rows, one counter upsert of W rows and one insert of
+W events, all in the post's transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    Subquery,
     cast,
     exists,
     insert,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from forum import streams
 from forum.accounts import handles
@@ -43,6 +47,7 @@ from forum.attention.models import Notification
 from forum.cafes.models import Cafe
 from forum.lib import markdown
 from forum.lib.db import utcnow
+from forum.roundtables.models import RoundTable
 from forum.spaces.models import Space, SpaceModerator, Visibility
 from forum.threads import reading
 from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, ThreadUser, WatchLevel
@@ -84,9 +89,11 @@ def _not_muted(thread: Thread) -> ColumnElement[bool]:
 
 
 def _not_yet_told(post: Post, kind: str | None = None) -> ColumnElement[bool]:
-    """`User` has no notification of this post yet (of this kind, if given)."""
-    told = exists().where(Notification.post_id == post.id, Notification.user_id == User.id)
-    return ~(told.where(Notification.kind == kind) if kind else told)
+    """`User` has no notification of this post yet (of this kind, if given). Not correlated:
+    the post's few notifications are read once through their index, where an EXISTS per
+    user made SQLite walk each candidate's whole inbox (ix_notifications_user_id)."""
+    told = select(Notification.user_id).where(Notification.post_id == post.id)
+    return User.id.not_in(told.where(Notification.kind == kind) if kind else told)
 
 
 def _ref(value: int | None) -> Any:
@@ -105,11 +112,14 @@ class _Notice:
     thread_id: int | None = None
     post_id: int | None = None
     cafe_id: int | None = None
+    roundtable_id: int | None = None
+    # A subquery of distinct user_ids joined to the users: only those are considered.
+    among: Subquery | None = None
 
     def rows(self, now: datetime) -> Select:
         assert self.kind in KINDS, self.kind
         where = self.recipients if self.actor_id is None else self.recipients & (User.id != self.actor_id)
-        return select(
+        rows: Select = select(
             User.id,
             literal(self.kind),
             _ref(self.actor_id),
@@ -117,11 +127,25 @@ class _Notice:
             _ref(self.thread_id),
             _ref(self.post_id),
             _ref(self.cafe_id),
+            _ref(self.roundtable_id),
             literal(now, Notification.created_at.type),
-        ).where(where)
+        )
+        if self.among is not None:
+            rows = rows.select_from(User).join(self.among, self.among.c.user_id == User.id)
+        return rows.where(where)
 
 
-_COLUMNS = ["user_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "cafe_id", "created_at"]
+_COLUMNS = [
+    "user_id",
+    "kind",
+    "actor_id",
+    "space_id",
+    "thread_id",
+    "post_id",
+    "cafe_id",
+    "roundtable_id",
+    "created_at",
+]
 # SQLite allows 500 terms in a compound SELECT: a batch's notices go in chunks well below.
 _COMPOUND_TERMS = 200
 
@@ -136,10 +160,14 @@ async def _notify(
     thread_id: int | None = None,
     post_id: int | None = None,
     cafe_id: int | None = None,
+    roundtable_id: int | None = None,
+    among: Subquery | None = None,
 ) -> list[tuple[int, int]]:
     """One notification of `kind` for every user matching `recipients` but the actor: one
-    INSERT ... SELECT, and one event per row on its recipient's inbox. (id, user_id) pairs."""
-    notice = _Notice(kind, recipients, actor_id, space_id, thread_id, post_id, cafe_id)
+    INSERT ... SELECT, and one event per row on its recipient's inbox. `among`, a subquery
+    of distinct `user_id`s, is joined to the users so that only those are considered.
+    (id, user_id) pairs."""
+    notice = _Notice(kind, recipients, actor_id, space_id, thread_id, post_id, cafe_id, roundtable_id, among)
     return [(nid, uid) for nid, uid, _ in await _notify_all(session, [notice])]
 
 
@@ -158,6 +186,13 @@ async def _notify_all(session: AsyncSession, notices: list[_Notice]) -> list[tup
         made += [(int(nid), int(uid), str(kind)) for nid, uid, kind in (await session.execute(stmt)).all()]
     # Each inbox hears of its notifications in the order they were made.
     made.sort(key=lambda row: (row[1], row[0]))
+    if len({uid for _, uid, _ in made}) == len(made):
+        # One event per inbox (nearly always): two statements whatever their number.
+        await streams.append_to_each(
+            session, CREATED, [(inbox_topic(uid), {"id": nid, "kind": kind}) for nid, uid, kind in made]
+        )
+        return made
+    # A batch told someone of several posts: their inbox gets several events, in order.
     await streams.append_many(
         session,
         [streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind}) for nid, uid, kind in made],
@@ -166,10 +201,16 @@ async def _notify_all(session: AsyncSession, notices: list[_Notice]) -> list[tup
 
 
 async def notify_space_watchers(
-    session: AsyncSession, kind: str, space: Space, *, actor_id: int | None, cafe_id: int | None = None
+    session: AsyncSession,
+    kind: str,
+    space: Space,
+    *,
+    actor_id: int | None,
+    cafe_id: int | None = None,
+    roundtable_id: int | None = None,
 ) -> list[tuple[int, int]]:
-    """`kind` for everyone watching `space` who may read it: a café opening, and the round
-    table's when it comes (one line in forum.attention.kinds, one call where it opens)."""
+    """`kind` for everyone watching `space` who may read it: a café's or a round table's
+    opening (one line in forum.attention.kinds, one call where it opens)."""
     watching = exists().where(
         SpaceWatch.space_id == space.id,
         SpaceWatch.user_id == User.id,
@@ -182,7 +223,26 @@ async def notify_space_watchers(
         actor_id=actor_id,
         space_id=space.id,
         cafe_id=cafe_id,
+        roundtable_id=roundtable_id,
     )
+
+
+def watchers_of(thread_id: int, space_id: int) -> Subquery:
+    """The users whose level for the thread is `watching` (forum.threads.reading's
+    `effective_level`, as a join rather than two lookups per user): those who chose it for
+    the thread, and those who chose it for the space and chose no level for the thread.
+    Each user once: a thread level excludes the second branch."""
+    watching = WatchLevel.watching.value
+    own = aliased(ThreadUser)
+    chose_thread = select(ThreadUser.user_id).where(
+        ThreadUser.thread_id == thread_id, ThreadUser.level == watching
+    )
+    chose_space = (
+        select(SpaceWatch.user_id)
+        .outerjoin(own, (own.user_id == SpaceWatch.user_id) & (own.thread_id == thread_id))
+        .where(SpaceWatch.space_id == space_id, SpaceWatch.level == watching, own.level.is_(None))
+    )
+    return union_all(chose_thread, chose_space).subquery("watchers")
 
 
 async def mentioned_ids(session: AsyncSession, html: str) -> list[int]:
@@ -245,19 +305,10 @@ async def _before_watchers(
     if post.reply_to is not None:
         answered = select(Post.author_id).where(Post.id == post.reply_to).scalar_subquery()
         await _notify(session, "reply", readers & (User.id == answered) & _not_yet_told(post), **refs)
-    watching = WatchLevel.watching.value
-    candidates = or_(
-        User.id.in_(
-            select(ThreadUser.user_id).where(ThreadUser.thread_id == thread.id, ThreadUser.level == watching)
-        ),
-        User.id.in_(
-            select(SpaceWatch.user_id).where(SpaceWatch.space_id == space.id, SpaceWatch.level == watching)
-        ),
-    )
-    watches = reading.effective_level(User.id, literal(thread.id), literal(space.id)) == watching
     notice = _Notice(
         "watched_thread" if post.number == 1 else "watched_post",
-        candidates & watches & _may_read_thread(thread, space) & _not_yet_told(post),
+        _may_read_thread(thread, space) & _not_yet_told(post),
+        among=watchers_of(thread.id, space.id),
         **refs,
     )
     tracks = [(thread, [author_id], post.number)]
@@ -306,3 +357,11 @@ async def on_post_flagged(
 
 async def on_cafe_opened(session: AsyncSession, *, cafe: Cafe, space: Space, actor: User) -> None:
     await notify_space_watchers(session, "cafe_opened", space, actor_id=actor.id, cafe_id=cafe.id)
+
+
+async def on_roundtable_opened(
+    session: AsyncSession, *, roundtable: RoundTable, space: Space, actor_id: int
+) -> None:
+    await notify_space_watchers(
+        session, "roundtable_opened", space, actor_id=actor_id, roundtable_id=roundtable.id
+    )

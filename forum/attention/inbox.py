@@ -3,7 +3,7 @@
 A notification was made for someone who could read its subject then; a space may have
 turned restricted since, a thread moved, a post been hidden. So every read of the inbox
 (the list, one notification, the unread count) keeps only those whose space, thread,
-post or café the reader may still see, with the same rules as every other read path
+post, café or round table the reader may still see, with the same rules as every other read path
 (forum.spaces.policy, forum.threads.policy). A page may so hold fewer items than asked;
 `next` still continues after it.
 """
@@ -28,6 +28,7 @@ from forum.lib.db import utcnow
 from forum.lib.errors import BadRequest, NotFound
 from forum.lib.pagination import check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import Id
+from forum.roundtables.models import RoundTable
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.threads.models import Post, PostStatus, Thread
@@ -43,18 +44,22 @@ Actor = aliased(User)
 # A notification with what it refers to. The space is the thread's (or the café's) as it
 # is now, not as it was when notified: a moved thread is judged where it is.
 _ROWS = (
-    select(Notification, Actor, Space, Thread, Post, Cafe)
+    select(Notification, Actor, Space, Thread, Post, Cafe, RoundTable)
     .outerjoin(Actor, Actor.id == Notification.actor_id)
     .outerjoin(Thread, Thread.id == Notification.thread_id)
     .outerjoin(Post, Post.id == Notification.post_id)
     .outerjoin(Cafe, Cafe.id == Notification.cafe_id)
-    .outerjoin(Space, Space.id == func.coalesce(Thread.space_id, Cafe.space_id, Notification.space_id))
+    .outerjoin(RoundTable, RoundTable.id == Notification.roundtable_id)
+    .outerjoin(
+        Space,
+        Space.id == func.coalesce(Thread.space_id, Cafe.space_id, RoundTable.space_id, Notification.space_id),
+    )
 )
 
 
 def _readable(viewer: Viewer, row: Row) -> bool:
     """The reader may still see what the notification is about."""
-    _n, _actor, space, thread, post, _cafe = row
+    _n, _actor, space, thread, post, _cafe, _rt = row
     if space is None or not can_see_space(viewer, space):
         return False
     if thread is not None and not can_see_thread(viewer, thread):
@@ -63,7 +68,7 @@ def _readable(viewer: Viewer, row: Row) -> bool:
 
 
 def _out(row: Row) -> NotificationOut:
-    n, actor, space, thread, post, cafe = row
+    n, actor, space, thread, post, cafe, rt = row
     return NotificationOut(
         id=n.id,
         kind=n.kind,
@@ -77,6 +82,8 @@ def _out(row: Row) -> NotificationOut:
         cafe_title=cafe.title if cafe else None,
         created_at=iso(n.created_at) or "",
         read_at=iso(n.read_at),
+        roundtable_id=rt.id if rt else None,
+        roundtable_question=rt.question if rt else None,
     )
 
 

@@ -2,8 +2,8 @@
 
 A kind's entry says what it refers to, which decides how visibility is checked again when
 it is listed or delivered (a post's kinds: the post as its recipient may see it; a
-thread's: the thread; a café's and a space's: the space). A new kind (the round table's
-opening) is one line here and one call of `fanout.notify_space_watchers` where it happens.
+thread's: the thread; a café's, a round table's and a space's: the space). A new kind is
+one line here and one call of `fanout.notify_space_watchers` where it happens.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ class Refers(enum.StrEnum):
     post = "post"
     thread = "thread"
     cafe = "cafe"
+    roundtable = "roundtable"
     space = "space"
 
 
@@ -33,6 +34,8 @@ KINDS: dict[str, Refers] = {
     "post_rejected": Refers.post,
     # a café opened in a space you watch
     "cafe_opened": Refers.cafe,
+    # a round table opened in a space you watch
+    "roundtable_opened": Refers.roundtable,
     # a post waits in the queue of a space you moderate
     "queue_item": Refers.post,
 }

@@ -1,7 +1,8 @@
 """The notifications table: one row per recipient and cause, written in the cause's transaction.
 
 A row is what a later mail outbox reads too: who (`user_id`), what (`kind`), by whom
-(`actor_id`), about what (`space_id`, `thread_id`, `post_id`, `cafe_id`), when, and
+(`actor_id`), about what (`space_id`, `thread_id`, `post_id`, `cafe_id`,
+`roundtable_id`), when, and
 whether it was read. Visibility is checked again whenever a row is shown (forum.attention.inbox).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, utcnow
@@ -29,5 +30,11 @@ class Notification(Base):
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), default=None)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), default=None)
     cafe_id: Mapped[int | None] = mapped_column(ForeignKey("cafes.id", ondelete="CASCADE"), default=None)
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding it, and
+    # rebuilding `notifications` would cascade into `mail_outbox`. A round table goes only
+    # with its space, and `space_id` (always set for its notification) cascades already.
+    roundtable_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -28,6 +28,9 @@ class NotificationOut(msgspec.Struct):
     cafe_title: str | None
     created_at: str
     read_at: str | None
+    # A round table's opening: the round table and its question.
+    roundtable_id: int | None = None
+    roundtable_question: str | None = None
 
 
 class NotificationPageOut(msgspec.Struct):

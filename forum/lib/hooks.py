@@ -29,6 +29,8 @@ POST_REJECTED = "post.rejected"
 POST_FLAGGED = "post.flagged"
 # A café opened (`cafe`, `space`, `actor`).
 CAFE_OPENED = "cafe.opened"
+# A round table opened (`roundtable`, `space`, `actor_id`: its chair).
+ROUNDTABLE_OPENED = "roundtable.opened"
 
 _hooks: dict[str, list[Hook]] = {}
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import audit
 from forum.accounts.models import User
 from forum.accounts.viewer import Viewer
+from forum.lib import hooks
 from forum.lib.errors import Invalid
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import Id
@@ -71,8 +72,10 @@ async def open_roundtable(session: AsyncSession, viewer: Viewer, slug: str, data
 
 async def opened(session: AsyncSession, rt: RoundTable, space: Space) -> None:
     """Everything that announces a new round table, in the opening's transaction: the first
-    event of its topic now; a notification to the space's readers belongs here too."""
+    event of its topic, and the `roundtable.opened` hook (the space's watchers are notified
+    by forum.attention, which registers it)."""
     await events.announce(session, rt, events.OPENED)
+    await hooks.run(hooks.ROUNDTABLE_OPENED, session, roundtable=rt, space=space, actor_id=rt.chair_id)
 
 
 async def list_roundtables(

@@ -16,9 +16,11 @@ from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import (
+    BigInteger,
     Float,
     Integer,
     and_,
+    any_,
     bindparam,
     cast,
     exists,
@@ -29,7 +31,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import Role, User
@@ -120,6 +122,15 @@ def _is_pg(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _id_in(column: Any, ids: list[int], pg: bool) -> Any:
+    """`column` is one of `ids`. On PostgreSQL one array parameter (`= ANY($1)`): the
+    statement's text and plan stay the same whatever the number of ids, where an IN list
+    of 2,000 binds is a new statement for the server to parse and plan each time."""
+    if pg:
+        return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    return column.in_(bindparam("ids", ids, expanding=True))
+
+
 def _matches(session: AsyncSession, query: Query) -> tuple[Any, Any]:
     """(what to join the entries to, the condition) for every indexed text the query matches.
 
@@ -177,7 +188,7 @@ async def search(
         visible_ids = [chosen[0].id]
     else:
         visible_ids = sorted(spaces)
-    rule = _Rule(viewer, visible_ids)
+    rule = _Rule(viewer, visible_ids, pg=_is_pg(session))
 
     # 1. The matches, newest first, narrowed by what the entry itself says.
     e = SearchEntry
@@ -241,7 +252,7 @@ async def search(
     if hits is None and readable:
         tsquery = cast(literal(query.tsquery()), TSQUERY)
         ranked = select(e.id, cast(func.ts_rank(e.document, tsquery), Float(53))).where(
-            e.id.in_(bindparam("ids", readable, expanding=True))
+            _id_in(e.id, readable, pg=True)
         )
         scores = dict((await session.execute(ranked)).tuples().all())
     if newest:
@@ -265,8 +276,9 @@ async def search(
 class _Rule:
     """The visibility rule of every domain, as SQL joined to the entries (see the module)."""
 
-    def __init__(self, viewer: Viewer, space_ids: list[int]) -> None:
+    def __init__(self, viewer: Viewer, space_ids: list[int], *, pg: bool = False) -> None:
         e = SearchEntry
+        self.pg = pg
         moderated = [space_id for space_id in space_ids if viewer.moderates(space_id)]
         me = viewer.id
         mine_thread = Thread.author_id == me if me is not None else false()
@@ -312,7 +324,7 @@ class _Rule:
             .outerjoin(CafeTable, CafeTable.id == e.table_id)
             .outerjoin(Cafe, Cafe.id == CafeTable.cafe_id)
             .outerjoin(TableMessage, and_(e.kind == EntryKind.message.value, TableMessage.id == e.ref_id))
-            .where(e.id.in_(bindparam("ids", ids, expanding=True)), self.where)
+            .where(_id_in(e.id, ids, self.pg), self.where)
         )
 
     async def filter(self, session: AsyncSession, ids: list[int]) -> list[int]:

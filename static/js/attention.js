@@ -24,6 +24,7 @@ function setUnread(n) {
 
 export function notificationLink(n) {
   if (n.cafe_id) return `#/cafe/${n.cafe_id}`;
+  if (n.roundtable_id) return `#/roundtable/${n.roundtable_id}`;
   if (n.thread_id) return `#/thread/${n.thread_id}`;
   if (n.space) return `#/space/${encodeURIComponent(n.space)}`;
   return '#/';
@@ -31,7 +32,7 @@ export function notificationLink(n) {
 
 export function notificationText(n) {
   const actor = n.actor ? n.actor.display_name : t('someone');
-  return t(`notif_${n.kind}`, { actor, title: n.thread_title || n.cafe_title || n.space || '' });
+  return t(`notif_${n.kind}`, { actor, title: n.thread_title || n.cafe_title || n.roundtable_question || n.space || '' });
 }
 
 async function refresh() {

@@ -142,6 +142,21 @@ def test_preferences_watch_a_space_and_hear_of_its_new_threads(new_page, server:
     expect(
         page.get_by_role("link", name=re.compile("started “Preparing the next round table”"))
     ).to_be_visible()
+    # A round table opened there rings the bell too, and its entry leads to it.
+    res = server.api(
+        "moderator",
+        "POST",
+        f"/api/spaces/{spaces['workshop']}/roundtables",
+        json={"question": "Which safeguards come first?", "turn_seconds": 180},
+    )
+    assert res.status_code == 201, res.text
+    expect(bell).to_have_accessible_name("Notifications 2 unread", timeout=LIVE_TIMEOUT_MS)
+    opened = page.get_by_role(
+        "link", name=re.compile("opened the round table “Which safeguards come first\\?”")
+    )
+    expect(opened).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(opened).to_have_attribute("href", f"#/roundtable/{res.json()['id']}")
+    page.keyboard.press("Escape")
     # The handle, changed here, is refused in a shape the server does not take.
     page.get_by_label("Handle").fill("x")
     page.get_by_role("button", name="Save").click()

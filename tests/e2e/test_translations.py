@@ -55,6 +55,7 @@ def test_every_key_the_code_uses_exists() -> None:
             "post_approved",
             "post_rejected",
             "cafe_opened",
+            "roundtable_opened",
             "queue_item",
         ],
         "level_": ["watching", "tracking", "normal", "muted"],

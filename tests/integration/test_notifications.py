@@ -340,3 +340,111 @@ async def test_a_table_message_links_mentions_too(
     assert resp.status_code == 201, resp.text
     assert resp.json()["html"].count('class="mention"') == 1
     assert f'href="/u/{who}"' in resp.json()["html"]
+
+
+async def open_roundtable(client: AsyncTestClient, who: Persona, slug: str, question: str) -> dict:
+    resp = await client.post(
+        f"/api/spaces/{slug}/roundtables",
+        json={"question": question, "turn_seconds": 120},
+        headers=who.headers,
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+async def test_a_round_table_opening_in_a_watched_space(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    await make_space(client, cast.admin, WORKSHOP, kind="workshop")
+    await watch_space(client, cast.observer, WORKSHOP)
+    await watch_space(client, cast.lcipp, WORKSHOP, "muted")
+    await watch_space(client, cast.moderator, WORKSHOP)
+    rt = await open_roundtable(client, cast.moderator, WORKSHOP, "Which safeguards first?")
+    page = await inbox(client, cast.observer)
+    assert [(n["kind"], n["roundtable_id"], n["roundtable_question"], n["space"]) for n in page["items"]] == [
+        ("roundtable_opened", rt["id"], "Which safeguards first?", WORKSHOP)
+    ]
+    item = page["items"][0]
+    assert item["actor"]["id"] == cast.moderator.id and page["unread"] == 1
+    assert item["cafe_id"] is None and item["thread_id"] is None and item["post_id"] is None
+    one = await client.get(f"/api/notifications/{item['id']}", headers=cast.observer.headers)
+    assert one.status_code == 200 and one.json()["roundtable_id"] == rt["id"]
+    # Its inbox topic heard of it, with the id and kind only.
+    events = (await db.scalars(select(Event).where(Event.topic == f"inbox:{cast.observer.id}"))).all()
+    assert [(e.type, e.data) for e in events] == [
+        ("notification.created", {"id": item["id"], "kind": "roundtable_opened"})
+    ]
+    # Muted, not watching, or the chair who opened it: nothing.
+    assert await kinds(client, cast.lcipp) == []
+    assert await kinds(client, cast.focal_point) == []
+    assert await kinds(client, cast.moderator) == []
+    # Other kinds of notification name no round table.
+    thread = await make_thread(client, cast.focal_point, WORKSHOP)
+    await make_post(client, cast.focal_point, thread["id"], "on the question")
+    items = (await inbox(client, cast.observer))["items"]
+    assert [(n["kind"], n["roundtable_id"]) for n in items] == [
+        ("watched_post", None),
+        ("watched_thread", None),
+        ("roundtable_opened", rt["id"]),
+    ]
+
+
+async def test_a_round_table_in_a_restricted_space_tells_only_its_readers(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    slug = "lcipp-workshop"
+    await make_space(
+        client, cast.admin, slug, kind="workshop", visibility="restricted", allowed_roles=["lcipp"]
+    )
+    await watch_space(client, cast.lcipp, slug)
+    rt = await open_roundtable(client, cast.moderator, slug, "Whose knowledge?")
+    assert await kinds(client, cast.lcipp) == ["roundtable_opened"]
+    # A notification of it that reached someone who may not read the space (as if the space
+    # had been restricted after) is checked again on every read and shows nothing.
+    stray = Notification(
+        user_id=cast.observer.id,
+        kind="roundtable_opened",
+        actor_id=cast.moderator.id,
+        space_id=None,
+        roundtable_id=rt["id"],
+    )
+    db.add(stray)
+    await db.commit()
+    page = await inbox(client, cast.observer)
+    assert page["items"] == [] and page["unread"] == 0
+    assert_problem(await client.get(f"/api/notifications/{stray.id}", headers=cast.observer.headers), 404)
+
+
+async def test_the_watchers_join_follows_the_effective_level(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    """watched_post reaches exactly the users whose level for the thread is `watching`: the
+    thread's own level first, else the space's; each once, with consecutive inbox seqs."""
+    await make_space(client, cast.admin, "agora")
+    thread = await make_thread(client, cast.focal_point, "agora")
+    for who in (cast.observer, cast.other_observer, cast.lcipp):
+        await watch_space(client, who, "agora")
+    # observer: space only, and a read position (a thread row with no level of its own).
+    resp = await client.post(
+        f"/api/threads/{thread['id']}/read", json={"number": 1}, headers=cast.observer.headers
+    )
+    assert resp.status_code == 204, resp.text
+    # other_observer: watches the space but chose tracking for this thread.
+    await watch_thread(client, cast.other_observer, thread["id"], "tracking")
+    # lcipp: watches both; moderator: the thread only.
+    await watch_thread(client, cast.lcipp, thread["id"])
+    await watch_thread(client, cast.moderator, thread["id"])
+    for i in range(2):
+        await make_post(client, cast.focal_point, thread["id"], f"news {i}")
+    assert await kinds(client, cast.observer) == ["watched_post", "watched_post"]
+    assert await kinds(client, cast.other_observer) == []
+    assert await kinds(client, cast.lcipp) == ["watched_post", "watched_post"]
+    assert await kinds(client, cast.moderator) == ["watched_post", "watched_post"]
+    for who, made in ((cast.observer, 2), (cast.moderator, 2)):
+        events = (
+            await db.scalars(select(Event).where(Event.topic == f"inbox:{who.id}").order_by(Event.seq))
+        ).all()
+        ids = sorted(n["id"] for n in (await inbox(client, who))["items"])
+        assert [(e.seq, e.type, e.data["id"]) for e in events] == [
+            (seq, "notification.created", nid) for seq, nid in zip(range(1, made + 1), ids, strict=True)
+        ]

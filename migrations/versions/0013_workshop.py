@@ -1,7 +1,7 @@
 """workshop: chapter II's settings of a report (dates, venue, opener, chair)
 
-Revision ID: 0012_workshop
-Revises: 0011_cafe_rounds
+Revision ID: 0013_workshop
+Revises: 0012_words
 Create Date: 2026-11-30 13:50:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_workshop"
-down_revision: str | None = "0011_cafe_rounds"
+revision: str = "0013_workshop"
+down_revision: str | None = "0012_words"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
