@@ -205,3 +205,5 @@ class QueueItemOut(msgspec.Struct):
     flag_count: int
     reasons: dict[str, int]
     flags: list[FlagOut]
+    # The space's title (`space` is its slug), for people to read.
+    space_title: str = ""
