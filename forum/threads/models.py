@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, utcnow
@@ -67,6 +67,9 @@ class Post(Base):
     moderation_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # Hidden by a rejection while it waited (never published), as opposed to hidden after
+    # publication: its author reads "rejected". The status stays `hidden` (the contract's).
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class PostRevision(Base):

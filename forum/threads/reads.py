@@ -53,6 +53,7 @@ _PAGE = (
         User.display_name,
         User.role,
         User.party,
+        Post.rejected,
     )
     .join(User, User.id == Post.author_id)
     .where(Post.thread_id == bindparam("thread_id"), Post.number > bindparam("after"), VISIBLE_POSTS)

@@ -75,6 +75,8 @@ class PostOut(msgspec.Struct):
     created_at: str
     edited_at: str | None
     moderation_reason: str | None = None
+    # True for a post hidden by a rejection while it waited (status `hidden`).
+    rejected: bool = False
 
 
 class RevisionOut(msgspec.Struct):
@@ -118,13 +120,14 @@ def post_out(post: Post, author: User) -> PostOut:
         created_at=iso(post.created_at) or "",
         edited_at=iso(post.edited_at),
         moderation_reason=post.moderation_reason,
+        rejected=bool(post.rejected),
     )
 
 
 def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
     """Posts from plain rows of (id, thread_id, number, status, body, html, reply_to,
     client_id, created_at, edited_at, moderation_reason, author's id, display_name, role,
-    party), as `post_out` makes them: a page's fifty posts built without an ORM object,
+    party[, rejected]), as `post_out` makes them: a page's fifty posts built without an ORM object,
     and one author per person however many of the posts are theirs."""
     authors: dict[int, AuthorOut] = {}
     items = []
@@ -145,6 +148,7 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
         name,
         role,
         party,
+        *more,
     ) in rows:
         author = authors.get(author_id)
         if author is None:
@@ -164,6 +168,7 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
                 created_at=iso(created_at) or "",
                 edited_at=iso(edited_at),
                 moderation_reason=reason,
+                rejected=bool(more[0]) if more else False,
             )
         )
     return items

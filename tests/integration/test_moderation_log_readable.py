@@ -159,3 +159,25 @@ async def test_queue_count_and_space_names(client: AsyncTestClient, cast: Cast, 
 
     items = (await client.get("/api/moderation/queue", headers=cast.moderator.headers)).json()["items"]
     assert {i["space"]: i["space_title"] for i in items} == {"workshop": "Workshop", "other": "Other"}
+
+
+async def test_a_rejected_post_reads_as_rejected_to_its_author(client: AsyncTestClient, cast: Cast) -> None:
+    """The status stays `hidden` (the contract's); `rejected` tells a refusal from a hiding."""
+    await make_space(client, cast.admin, "workshop", moderation="pre", kind="workshop")
+    thread = await make_thread(client, cast.lcipp, "workshop")
+    refused = await make_post(client, cast.observer, thread["id"], "refused")
+    later_hidden = await make_post(client, cast.lcipp, thread["id"], "hidden later")
+    resp = await client.post(
+        f"/api/posts/{refused['id']}/reject", json={"reason": "off topic"}, headers=cast.moderator.headers
+    )
+    assert resp.json()["status"] == "hidden" and resp.json()["rejected"] is True
+    resp = await client.post(
+        f"/api/posts/{later_hidden['id']}/hide", json={"reason": "tidy"}, headers=cast.moderator.headers
+    )
+    assert resp.json()["status"] == "hidden" and resp.json()["rejected"] is False
+    page = (await client.get(f"/api/threads/{thread['id']}/posts", headers=cast.observer.headers)).json()
+    mine = next(p for p in page["items"] if p["id"] == refused["id"])
+    assert mine["rejected"] is True and mine["moderation_reason"] == "off topic"
+    # Published again, it is no longer a rejected post.
+    resp = await client.post(f"/api/posts/{refused['id']}/unhide", headers=cast.moderator.headers)
+    assert resp.json()["status"] == "published" and resp.json()["rejected"] is False
