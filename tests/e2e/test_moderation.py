@@ -152,3 +152,21 @@ def test_arabic_log_on_a_phone_is_mirrored_and_fits(new_page, server: Server, sp
     screenshot(page, "moderation-arabic-phone")
     assert_accessible(page, "the moderation page in Arabic on a phone")
     server.api("moderator", "POST", f"/api/posts/{waiting_post['id']}/approve")
+
+
+def test_a_rejected_post_reads_as_rejected_to_its_author(new_page, server: Server, spaces) -> None:
+    thread_id = make_thread(server, "moderator", spaces["review"], "Rejected or hidden")
+    page = new_page("alice", path=f"#/thread/{thread_id}")
+    page.wait_for_selector("html[data-live=online]", timeout=LIVE_TIMEOUT_MS)
+    post = add_post(server, "alice", thread_id, "An off-topic question about something else")
+    mine = page.locator("li.post").filter(has_text="off-topic question")
+    expect(mine).to_contain_text("Waiting for a moderator", timeout=LIVE_TIMEOUT_MS)
+    res = server.api("moderator", "POST", f"/api/posts/{post['id']}/reject", json={"reason": "off topic"})
+    assert res.status_code == 200, res.text
+    # Live, then after a reload: "Rejected" and the reason as a refusal, never "Hidden".
+    for _ in range(2):
+        expect(mine.locator(".badge.hidden")).to_have_text("Rejected", timeout=LIVE_TIMEOUT_MS)
+        expect(mine).to_contain_text("Rejected by a moderator: off topic")
+        expect(mine).not_to_contain_text("Hidden")
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
