@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.audit.models import AuditEntry
 from tests.conftest import Cast, People, make_space, make_thread
 from tests.helpers import assert_problem, make_post
+from tests.queries import count_app_queries
 
 
 async def log(client: AsyncTestClient, headers: dict, query: str = "") -> list[dict]:
@@ -181,3 +183,39 @@ async def test_a_rejected_post_reads_as_rejected_to_its_author(client: AsyncTest
     # Published again, it is no longer a rejected post.
     resp = await client.post(f"/api/posts/{refused['id']}/unhide", headers=cast.moderator.headers)
     assert resp.json()["status"] == "published" and resp.json()["rejected"] is False
+
+
+async def test_a_log_page_names_its_targets_in_one_query_per_kind(
+    client: AsyncTestClient, app: Litestar, cast: Cast
+) -> None:
+    """5 or 50 entries about posts, threads and users: the same statements (no query per entry)."""
+    await make_space(client, cast.admin, "agora")
+    await client.get("/api/me", headers=cast.moderator.headers)  # the viewer remembered
+    logs = []
+    for n in (5, 50):
+        thread = await make_thread(client, cast.lcipp, "agora", title=f"Thread of {n}")
+        for i in range(n // 5):
+            post = await make_post(client, cast.observer, thread["id"], f"reply {i}")
+            await client.post(
+                f"/api/posts/{post['id']}/hide", json={"reason": "r"}, headers=cast.moderator.headers
+            )
+            await client.post(f"/api/posts/{post['id']}/unhide", headers=cast.moderator.headers)
+            await client.patch(
+                f"/api/threads/{thread['id']}", json={"pinned": i % 2 == 0}, headers=cast.moderator.headers
+            )
+            await client.post(
+                f"/api/users/{cast.observer.id}/silence",
+                json={"reason": "r", "duration_seconds": 60},
+                headers=cast.moderator.headers,
+            )
+            await client.delete(f"/api/users/{cast.observer.id}/silence", headers=cast.moderator.headers)
+        with count_app_queries(app) as queries:
+            resp = await client.get(f"/api/moderation/log?limit={n}", headers=cast.moderator.headers)
+        assert resp.status_code == 200 and len(resp.json()["items"]) == n, resp.text
+        assert {e["target"]["type"] for e in resp.json()["items"]} == {"post", "thread", "user"}
+        logs.append(queries.labels())
+    print("log page statements:", logs[0])
+    assert logs[0] == logs[1], logs
+    # The page (with actors and spaces), then posts, threads, users, and the spaces' slugs.
+    assert logs[0].count("select audit_log") == 1, logs[0]
+    assert len(logs[0]) <= 8, logs[0]
