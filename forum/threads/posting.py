@@ -358,6 +358,7 @@ async def _store(
                 "moderation_reason": None,
                 "created_at": now,
                 "edited_at": None,
+                "rejected": False,
             }
         )
     ids = {
