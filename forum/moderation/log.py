@@ -12,7 +12,7 @@ from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
 from forum.audit.models import AuditEntry
-from forum.lib.errors import Invalid, NotFound
+from forum.lib.errors import BadRequest, NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import Id
 from forum.moderation import access, targets
@@ -29,16 +29,16 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 def check_period(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
     """`since` and `until` as aware datetimes (a date without a zone is read as UTC), within
-    the bounds and in order; else `Invalid` naming the field."""
+    the bounds and in order; else `BadRequest` naming the field."""
     out: list[datetime | None] = []
     for name, value in (("since", since), ("until", until)):
         if value is not None:
             value = value if value.tzinfo else value.replace(tzinfo=UTC)
             if not EARLIEST <= value <= LATEST:
-                raise Invalid(f"{name}: a date between 2000 and 2200", field=name)
+                raise BadRequest(f"{name}: a date between 2000 and 2200", field=name)
         out.append(value)
     if out[0] is not None and out[1] is not None and out[0] > out[1]:
-        raise Invalid("until: must not be before since", field="until")
+        raise BadRequest("until: must not be before since", field="until")
     return out[0], out[1]
 
 

@@ -125,7 +125,7 @@ async def test_bad_dates_are_problems(client: AsyncTestClient, cast: Cast) -> No
         ("?since=2025-11-12T00:00:00Z&until=2025-11-11T00:00:00Z", "until"),
     ]:
         resp = await client.get(f"/api/moderation/log{query}", headers=cast.admin.headers)
-        body = assert_problem(resp, (400, 422))
+        body = assert_problem(resp, 400)
         assert body["code"] == "bad_request"
         assert name in resp.text, (query, body)
 
