@@ -54,7 +54,7 @@ THREAD_COLUMNS = (
 )  # fmt: skip
 POST_COLUMNS = (
     "id", "thread_id", "number", "author_id", "body", "html", "status", "reply_to", "client_id",
-    "moderation_reason", "created_at", "edited_at", "archive",
+    "moderation_reason", "created_at", "edited_at", "archive", "rejected",
 )  # fmt: skip
 REVISION_COLUMNS = ("id", "post_id", "body", "edited_at", "editor_id", "status")
 FLAG_COLUMNS = ("id", "post_id", "user_id", "reason", "note", "created_at", "resolved_at", "resolved_by")
@@ -134,6 +134,7 @@ class SpacePlan:
     moderators: list[int]  # who moderates it: its own and the global ones
     authors: list[Person] = field(default_factory=list)
     author_weights: list[float] = field(default_factory=list)
+    title: str = ""  # for the queue's items (space_title)
 
 
 @dataclass
@@ -399,6 +400,7 @@ class Generator:
                 sid, slug, kind, moderation, "restricted" if restricted else "public", allowed,
                 own + self.global_moderators,
             )  # fmt: skip
+            plan.title = space_title
             plan.authors = [
                 p
                 for p in self.people
@@ -530,6 +532,7 @@ class Generator:
                     at,
                     edited_at,
                     None,  # archive: generated posts are people's, with no record
+                    False,  # the generator hides published posts; it rejects none
                 )
             )
             if status in ("pending", "hidden"):
@@ -561,6 +564,7 @@ class Generator:
                     "status": state,
                     "edited_at": iso(edited_when) if edited_when else None,
                     "moderation_reason": why,
+                    "rejected": False,
                 }
 
             stub = {"id": pid, "thread_id": tid, "number": number, "status": "hidden"}
@@ -790,6 +794,7 @@ class Generator:
             "post": post,
             "thread": {"id": tid, "title": thread_title},
             "space": space.slug,
+            "space_title": space.title,
             "since": iso(since),
             "flag_count": len(flags),
             "reasons": {f["reason"]: 1 for f in flags},

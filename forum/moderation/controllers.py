@@ -5,6 +5,7 @@ The log is read-only over HTTP: no route writes, edits or deletes an entry.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
@@ -64,6 +65,15 @@ class ModerationController(Controller):
         return ListOut(items=page.items, next=page.next)
 
     @get(
+        "/api/moderation/queue/count",
+        summary="How many posts wait in the caller's queue (0 and moderates=false for non-moderators)",
+        security=SIGNED_IN,
+        operation_id="moderation_queue_count",
+    )
+    async def queue_count(self, db_session: AsyncSession, viewer: Viewer) -> queue.QueueCountOut:
+        return await queue.count_queue(db_session, viewer)
+
+    @get(
         "/api/moderation/log",
         summary="The audit log, newest first (read-only)",
         security=SIGNED_IN,
@@ -79,11 +89,31 @@ class ModerationController(Controller):
             int | None, Parameter(query="actor", required=False, ge=1, le=MAX_ID, description="a user id")
         ] = None,
         action: Annotated[str | None, Parameter(query="action", required=False, max_length=40)] = None,
+        since: Annotated[
+            datetime | None,
+            Parameter(
+                query="since", required=False, description="acted at or after (ISO 8601; UTC if no zone)"
+            ),
+        ] = None,
+        until: Annotated[
+            datetime | None,
+            Parameter(
+                query="until", required=False, description="acted at or before (ISO 8601; UTC if no zone)"
+            ),
+        ] = None,
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> ListOut[AuditEntryOut]:
         page = await log.list_log(
-            db_session, viewer, space=space, actor=actor, action=action, limit=limit, cursor=cursor
+            db_session,
+            viewer,
+            space=space,
+            actor=actor,
+            action=action,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
         )
         return ListOut(items=page.items, next=page.next)
 

@@ -74,6 +74,7 @@ async def _settle(
     before = _state(post)
     post.status = status
     post.moderation_reason = reason if status == PostStatus.hidden.value else None
+    post.rejected = action == "reject"
     await counts.status_changed(session, found.thread, post, before["status"])
     if publish_thread:
         await events.announce_thread(session, found)

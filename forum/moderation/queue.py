@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.viewer import Viewer
@@ -43,3 +44,31 @@ async def list_queue(
         items = items[:limit]
         nxt = encode_cursor([items[-1].since, items[-1].post.id])
     return Page(items=items, next=nxt)
+
+
+class QueueCountOut(msgspec.Struct):
+    """How many posts wait for the caller: `moderates` is false (and the counts 0) for
+    someone who moderates nothing, so that a page may ask on every screen without an error."""
+
+    moderates: bool
+    count: int
+    pending: int
+    flagged: int
+
+
+async def count_queue(session: AsyncSession, viewer: Viewer) -> QueueCountOut:
+    """The size of the caller's queue, by kind: one count over the queue's index ranges."""
+    viewer.require_user()
+    if not viewer.moderates_anything:
+        return QueueCountOut(moderates=False, count=0, pending=0, flagged=0)
+    space_ids = None if viewer.is_global_moderator else viewer.moderated_space_ids
+    counts = {}
+    for kind in ("pending", "flagged"):
+        waiting = queue.waiting_posts(space_ids=space_ids, kind=kind)
+        counts[kind] = (await session.execute(select(func.count()).select_from(waiting))).scalar_one()
+    return QueueCountOut(
+        moderates=True,
+        count=counts["pending"] + counts["flagged"],
+        pending=counts["pending"],
+        flagged=counts["flagged"],
+    )

@@ -50,9 +50,23 @@ class RestrictionIn(msgspec.Struct, forbid_unknown_fields=True):
     duration_seconds: Annotated[int, msgspec.Meta(ge=1, le=MAX_RESTRICTION_SECONDS)] | None = None
 
 
-class TargetRef(msgspec.Struct):
+class TargetRef(msgspec.Struct, omit_defaults=True):
+    """The target of an entry: `type` and `id` always; the rest when the reader may know it.
+
+    `title`: the thread's (post, thread), café's, round table's question, poll's or space's
+    title, or the user's display name; `thread_id` and `number` place a post; `handle` names
+    a user's page; `cafe_id` and `roundtable_id` place a message or an intervention; `space`
+    is the slug of the target's space (its page, a report's page)."""
+
     type: str
     id: int
+    title: str | None = None
+    thread_id: int | None = None
+    number: int | None = None
+    handle: str | None = None
+    cafe_id: int | None = None
+    roundtable_id: int | None = None
+    space: str | None = None
 
 
 class AuditEntryOut(msgspec.Struct):
@@ -65,6 +79,10 @@ class AuditEntryOut(msgspec.Struct):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     space: str | None
+    # The entry's space's title (`space` is its slug), for the sentence the page writes.
+    space_title: str | None = None
+    # The actor's handle: their page is #/u/{handle}.
+    actor_handle: str | None = None
 
 
 class StandingOut(msgspec.Struct):

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.lib.db import Base, DateTimeUTC, utcnow
@@ -73,6 +73,9 @@ class Post(Base):
     # dates in the reader's time zone, while `body` keeps the text in Markdown for search
     # and for clients that read only it. Dropped when the post is edited (docs/cafes.md).
     archive: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    # Hidden by a rejection while it waited (never published), as opposed to hidden after
+    # publication: its author reads "rejected". The status stays `hidden` (the contract's).
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class PostRevision(Base):

@@ -431,6 +431,7 @@ async def _store(
                 "created_at": now,
                 "edited_at": None,
                 "archive": draft.archive,
+                "rejected": False,
             }
         )
     ids = {

@@ -70,6 +70,7 @@ _POST_COLUMNS = (
     User.role,
     User.party,
     Post.archive,
+    Post.rejected,
 )
 # The columns the thread's rules read, and the reader's read position, before the post's.
 _RULE_COLUMNS = 6

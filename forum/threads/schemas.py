@@ -86,6 +86,8 @@ class PostOut(msgspec.Struct):
     # The record behind a post the service wrote (a closed café's table, a round table):
     # see docs/cafes.md#the-archive. Null for everything people write.
     archive: dict[str, Any] | None = None
+    # True for a post hidden by a rejection while it waited (status `hidden`).
+    rejected: bool = False
 
 
 class RevisionOut(msgspec.Struct):
@@ -130,13 +132,14 @@ def post_out(post: Post, author: User) -> PostOut:
         edited_at=iso(post.edited_at),
         moderation_reason=post.moderation_reason,
         archive=None if gone else post.archive,
+        rejected=bool(post.rejected),
     )
 
 
 def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
     """Posts from plain rows of (id, thread_id, number, status, body, html, reply_to,
     client_id, created_at, edited_at, moderation_reason, author's id, display_name, role,
-    party, archive), as `post_out` makes them: a page's fifty posts built without an ORM object,
+    party, archive, rejected), as `post_out` makes them: a page's fifty posts built without an ORM object,
     and one author per person however many of the posts are theirs."""
     authors: dict[int, AuthorOut] = {}
     items = []
@@ -158,6 +161,7 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
         role,
         party,
         archive,
+        rejected,
     ) in rows:
         author = authors.get(author_id)
         if author is None:
@@ -178,6 +182,7 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
                 edited_at=iso(edited_at),
                 moderation_reason=reason,
                 archive=None if gone else archive,
+                rejected=bool(rejected),
             )
         )
     return items
@@ -219,3 +224,5 @@ class QueueItemOut(msgspec.Struct):
     flag_count: int
     reasons: dict[str, int]
     flags: list[FlagOut]
+    # The space's title (`space` is its slug), for people to read.
+    space_title: str = ""

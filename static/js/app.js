@@ -7,6 +7,7 @@ import { t, setLanguage, preferredLanguage, lang, onLanguageChange } from './i18
 import { session, loadMe, logout, onUserChange, isGlobalModerator } from './session.js';
 import { live } from './live.js';
 import { bell, followInbox } from './attention.js';
+import { queueBadge, followQueue } from './modqueue.js';
 
 const ROUTES = [
   { pattern: /^\/?$/, view: () => import('./views/spaces.js'), nav: 'spaces' },
@@ -115,7 +116,12 @@ function renderNav() {
   const nav = document.getElementById('site-nav');
   const link = (href, key, name) => h('a', { href, text: t(key), 'aria-current': currentNav === name ? 'page' : null });
   const items = [link('#/', 'nav_spaces', 'spaces'), link('#/search', 'nav_search', 'search')];
-  if (session.user && (isGlobalModerator() || session.moderatesSomething)) items.push(link('#/moderation', 'nav_moderation', 'moderation'));
+  if (session.user && (isGlobalModerator() || session.moderatesSomething)) {
+    // The queue's count rides on the link (modqueue.js keeps it live).
+    const modLink = link('#/moderation', 'nav_moderation', 'moderation');
+    modLink.append(queueBadge());
+    items.push(modLink);
+  }
   if (session.user) items.push(link('#/preferences', 'preferences', 'preferences'));
   mount(nav, items);
   const box = document.getElementById('user-box');
@@ -175,7 +181,8 @@ async function start() {
   onLanguageChange(() => { renderNav(); renderConnection(live.status); });
   await signedIn;
   followInbox();
-  onUserChange(() => { followInbox(); renderNav(); });
+  followQueue();
+  onUserChange(() => { followInbox(); followQueue(); renderNav(); });
   live.onStatus(renderConnection);
   live.start();
   window.addEventListener('hashchange', () => render());

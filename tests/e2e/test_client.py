@@ -198,7 +198,7 @@ def test_moderator_hides_a_post_and_it_vanishes_for_a_reader(new_page, server: S
 
     # The moderator's log records it; the page passes axe.
     mod.goto("/#/moderation")
-    expect(mod.locator("table.log")).to_contain_text("hide")
+    expect(mod.locator("ol.log-entries")).to_contain_text("Mo Facilitator hid post")
     assert_accessible(mod, "the moderation page")
 
 

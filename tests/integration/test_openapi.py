@@ -95,6 +95,7 @@ OPERATION_IDS = {
     ("GET", "/api/spaces/{slug}/report.docx"): "report_docx",
     ("POST", "/api/spaces/{slug}/report/publish"): "publish_report",
     ("GET", "/api/moderation/queue"): "moderation_queue",
+    ("GET", "/api/moderation/queue/count"): "moderation_queue_count",
     ("GET", "/api/moderation/log"): "moderation_log",
     ("GET", "/api/moderation/log/{entry_id}"): "moderation_log_entry",
     ("POST", "/api/posts/{post_id}/approve"): "approve_post",

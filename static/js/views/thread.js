@@ -264,7 +264,8 @@ export async function render(main, [idText], ctx) {
       h('time', { class: 'muted small', datetime: p.created_at || '', text: formatDate(p.created_at) }),
       p.edited_at && !removed ? h('span', { class: 'muted small', text: t('edited') }) : null,
       p.status === 'pending' ? h('span', { class: 'badge pending', text: t('pending_badge') }) : null,
-      p.status === 'hidden' ? h('span', { class: 'badge hidden', text: t('hidden_badge') }) : null,
+      // A post rejected while it waited was never published: its author reads "Rejected".
+      p.status === 'hidden' ? h('span', { class: 'badge hidden', text: t(p.rejected ? 'rejected_badge' : 'hidden_badge') }) : null,
     );
     li.appendChild(head);
     if (p.reply_to && !removed) {
@@ -284,7 +285,7 @@ export async function render(main, [idText], ctx) {
     else body.appendChild(h('p', { text: p.body || '' }));
     li.appendChild(body);
     if (p.status === 'hidden' && p.moderation_reason) {
-      li.appendChild(h('p', { class: 'small muted', dir: 'auto', text: t('moderation_reason', { reason: p.moderation_reason }) }));
+      li.appendChild(h('p', { class: 'small muted', dir: 'auto', text: t(p.rejected ? 'rejected_reason' : 'moderation_reason', { reason: p.moderation_reason }) }));
     }
     li.appendChild(actions(p, mine));
     return li;
