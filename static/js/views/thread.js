@@ -268,7 +268,8 @@ export async function render(main, [idText], ctx) {
     for (const other of list.children) {
       if (Number(other.dataset.number) > merged.number) { before = other; break; }
     }
-    list.insertBefore(el, before);
+    // A line still on its way stays the last entry of the timeline.
+    list.insertBefore(el, before || (sendingEl && sendingEl.parentNode === list ? sendingEl : null));
     if (!quiet && !prev) {
       el.classList.add('flash');
       if (!isMine(merged) && merged.status !== 'deleted') {
