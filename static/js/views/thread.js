@@ -117,7 +117,7 @@ export async function render(main, [idText], ctx) {
 
   /** The tab's title names the thread, with the count of live posts not seen yet. */
   function renderTitle() {
-    if (!ctx.isCurrent()) return;
+    if (!ctx.isCurrent() || !thread) return;
     const vars = { title: thread.title, app: t('app_name') };
     document.title = unseenForTitle ? t('tab_title_unread', { ...vars, count: unseenForTitle }) : t('tab_title', vars);
   }
