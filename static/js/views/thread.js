@@ -181,7 +181,7 @@ export async function render(main, [idText], ctx) {
       case 'post.updated':
         upsert(data);
         // An edit while its earlier versions are open: they gain one.
-        if (revisions.has(data.id) && posts.has(data.id)) { revisions.delete(data.id); toggleRevisions(posts.get(data.id)); }
+        if (revisions.has(data.id) && posts.has(data.id)) { revisions.delete(data.id); toggleRevisions(posts.get(data.id), { focus: false }); }
         break;
       case 'post.hidden': onHidden(data); break;
       case 'post.deleted': onDeleted(data); break;
@@ -323,16 +323,16 @@ export async function render(main, [idText], ctx) {
   }
 
   /** "(edited)" opens (or closes) the post's earlier versions, as the API lets this reader see them. */
-  async function toggleRevisions(p) {
+  async function toggleRevisions(p, { focus = true } = {}) {
     if (revisions.has(p.id)) {
       revisions.delete(p.id);
       upsert(posts.get(p.id));
-      elements.get(p.id)?.querySelector('button.edited')?.focus();
+      if (focus) elements.get(p.id)?.querySelector('button.edited')?.focus();
       return;
     }
     revisions.set(p.id, null);
     upsert(posts.get(p.id));
-    elements.get(p.id)?.querySelector('button.edited')?.focus();
+    if (focus) elements.get(p.id)?.querySelector('button.edited')?.focus();
     try {
       const res = await get(`/api/posts/${p.id}/revisions`);
       if (!revisions.has(p.id)) return;
