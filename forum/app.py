@@ -23,7 +23,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from forum import __version__, attention, mail
+from forum import __version__, attention, cafes, mail
 from forum.accounts.controllers import AccountController
 from forum.accounts.passwords import configure_hashing
 from forum.accounts.requesters import rate_limit_identity
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     attention.install()
     # Then the mail outbox, which reads the notifications attention just wrote.
     mail.install(settings)
+    # The spaces list's activity figures read threads and cafés (forum.spaces.activity).
+    cafes.install()
     engine = create_engine(settings)
     channels = make_channels(settings)
 

@@ -105,6 +105,23 @@ async def find_table(session: AsyncSession, viewer: Viewer, table_id: int) -> Vi
     return VisibleTable(table, cafe, space)
 
 
+async def sits_at(session: AsyncSession, viewer: Viewer, table_id: int) -> bool:
+    """Whether the viewer is at the table in the café's sense: its host, or seated there now.
+
+    A moderator who looks at a table (or someone reading a table they left) is observing:
+    they may read it, but they are not "here now" and do not count for rotation.
+    """
+    if viewer.id is None:
+        return False
+    table = await session.get(CafeTable, table_id)
+    if table is None:
+        return False
+    if table.host_id == viewer.id:
+        return True
+    seat = await seat_of(session, table.cafe_id, viewer.id)
+    return seat is not None and seat.table_id == table.id
+
+
 async def get_table_for_reader(session: AsyncSession, viewer: Viewer, table_id: int) -> CafeTable:
     """The table if the viewer may read it: seated there now or before, its host, or a
     moderator of the space (who must also see the space); else NotFound."""

@@ -105,6 +105,7 @@ class Subscription:
         "checking_through",
         "cleared_through",
         "conn",
+        "counted",
         "holds",
         "last_sent",
         "overflowed",
@@ -124,12 +125,16 @@ class Subscription:
         after: int,
         *,
         presence: bool = False,
+        counted: bool = True,
         space_id: int | None = None,
     ) -> None:
         self.conn = conn
         self.topic = topic
-        # Table topics: the socket's user counts as present while subscribed.
+        # Table topics: the socket hears who is there; its user counts as present while
+        # subscribed only if `counted` (a table's host or who sits there, not a moderator
+        # looking at it: topics.counts_present).
         self.presence = presence
+        self.counted = counted
         self.present_as: int | None = None
         self.last_sent = after
         self.state = State.CATCHING_UP
@@ -633,6 +638,7 @@ class Connection:
         epochs = (self.hub.access_epoch, self._rereads)
         async with self.hub.reader() as session:
             space_id = await topics.authorize(session, self.viewer, topic)
+            present = await topics.counts_present(session, self.viewer, topic)
             latest = await replay.latest_seq(session, topic.name)
         old = self.subs.pop(topic.name, None)
         if old is not None:
@@ -640,7 +646,9 @@ class Connection:
         # Without `after` the socket starts at the present; an `after` beyond the log's end
         # (a client that kept a seq from another database) is read as the present.
         start = latest if after is None else min(after, latest)
-        sub = Subscription(self, topic.name, start, presence=topic.rule.presence, space_id=space_id)
+        sub = Subscription(
+            self, topic.name, start, presence=topic.rule.presence, counted=present, space_id=space_id
+        )
         self.subs[topic.name] = sub
         self.reply(frames.Subscribed(topic=topic.name, seq=latest))
         # Live events buffer in `sub` from here on; the catch-up then reads the log past

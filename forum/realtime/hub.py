@@ -247,9 +247,11 @@ class Hub:
         await self._listen_for_access()
         await self._acquire(sub.topic)
         if sub.presence and sub.conn.viewer.id is not None:
-            sub.present_as = sub.conn.viewer.id
-            await self.presence.join(sub.topic, sub.present_as)
-            # Always announced, so the socket that just arrived learns who is there too.
+            if sub.counted:
+                sub.present_as = sub.conn.viewer.id
+                await self.presence.join(sub.topic, sub.present_as)
+            # Always announced, so the socket that just arrived (also one that only
+            # observes) learns who is there too.
             await self._announce_presence(sub.topic)
 
     async def detach(self, sub: Subscription) -> None:

@@ -49,6 +49,8 @@ class Sent:
 
 # (session, viewer, topic id) -> the topic's space id, or NotFound
 Authorizer = Callable[[AsyncSession, Viewer, int | None], Awaitable[int | None]]
+# (session, viewer, topic id) -> whether the subscriber counts as present there
+Presenter = Callable[[AsyncSession, Viewer, int | None], Awaitable[bool]]
 # (writers, viewer, topic id, body, client_id, reply_to) -> what was stored
 Sender = Callable[[Writers, Viewer, int | None, str, str, int | None], Awaitable[Sent]]
 
@@ -62,6 +64,8 @@ class TopicRule:
     has_id: bool = True
     # Subscribed signed-in sockets count as present; changes go out as `presence`.
     presence: bool = False
+    # Which subscribers count as present (with `presence`); None: every signed-in one.
+    present: Presenter | None = None
     # Sends keep their order without the socket waiting for each (the post and table
     # writers store them in the order given), so a socket may have several under way.
     pipelined: bool = False
@@ -105,6 +109,11 @@ async def _post_to_table(
         raise BadRequest("reply_to: table messages do not answer one another", field="reply_to")
     posted = await writers.table_writer.post(viewer, table_id or 0, body, client_id)
     return Sent(posted.message.id, posted.created, posted.seq)
+
+
+async def _at_table(session: AsyncSession, viewer: Viewer, table_id: int | None) -> bool:
+    # Its host and who sits there now; a moderator looking at the table is observing.
+    return await access.sits_at(session, viewer, table_id or 0)
 
 
 async def _cafe(session: AsyncSession, viewer: Viewer, cafe_id: int | None) -> int | None:
@@ -154,7 +163,12 @@ async def _inbox(_session: AsyncSession, viewer: Viewer, user_id: int | None) ->
 TOPICS: dict[str, TopicRule] = {
     "thread": TopicRule(_thread, send=_post_to_thread, created_type="post.created", pipelined=True),
     "table": TopicRule(
-        _table, send=_post_to_table, created_type="message.created", presence=True, pipelined=True
+        _table,
+        send=_post_to_table,
+        created_type="message.created",
+        presence=True,
+        present=_at_table,
+        pipelined=True,
     ),
     "cafe": TopicRule(_cafe),
     # Round tables: actions over HTTP, events here (forum.roundtables.events).
@@ -203,6 +217,15 @@ async def authorize(session: AsyncSession, viewer: Viewer, topic: Topic) -> int 
     """Raise NotFound unless the viewer may read this topic; the id of its space (None for
     `moderation`, which spans every space the viewer moderates)."""
     return await topic.rule.authorize(session, viewer, topic.id)
+
+
+async def counts_present(session: AsyncSession, viewer: Viewer, topic: Topic) -> bool:
+    """Whether this (authorized) subscriber counts in the topic's presence."""
+    if not topic.rule.presence or viewer.id is None:
+        return False
+    if topic.rule.present is None:
+        return True
+    return await topic.rule.present(session, viewer, topic.id)
 
 
 async def send(

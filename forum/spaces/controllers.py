@@ -10,7 +10,7 @@ from forum.accounts.viewer import Viewer
 from forum.lib.http import ListOut
 from forum.lib.openapi import ANYONE, SIGNED_IN
 from forum.lib.pagination import Cursor, Limit
-from forum.spaces import services
+from forum.spaces import activity, services
 from forum.spaces.schemas import ModeratorsIn, SpaceIn, SpaceOut, space_out
 
 
@@ -29,13 +29,27 @@ class SpaceController(Controller):
         space = await services.create_space(transaction, viewer, data)
         return space_out(space, [])
 
-    @get("/", summary="The spaces the caller may see", security=ANYONE, operation_id="list_spaces")
+    @get(
+        "/",
+        summary="The spaces the caller may see",
+        description=(
+            "Each with its activity as the caller may see it: `thread_count`, `post_count`"
+            " (every post in a space the caller moderates; elsewhere the public ones and the"
+            " caller's own pending or hidden ones), `last_post_at` (the latest activity"
+            " everyone may see) and `running_cafe_id` (a café whose round is under way)."
+        ),
+        security=ANYONE,
+        operation_id="list_spaces",
+    )
     async def list(
         self, db_session: AsyncSession, viewer: Viewer, limit: Limit = None, cursor: Cursor = None
     ) -> ListOut[SpaceOut]:
         page = await services.list_spaces(db_session, viewer, limit=limit, cursor=cursor)
         mods = await services.moderator_ids(db_session, [s.id for s in page.items])
-        return ListOut(items=[space_out(s, mods[s.id]) for s in page.items], next=page.next)
+        figures = await activity.read(db_session, viewer, page.items)
+        return ListOut(
+            items=[space_out(s, mods[s.id], figures.get(s.id)) for s in page.items], next=page.next
+        )
 
     @get("/{slug:str}", summary="One space", security=ANYONE, operation_id="get_space")
     async def get(self, slug: str, db_session: AsyncSession, viewer: Viewer) -> SpaceOut:

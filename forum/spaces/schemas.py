@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
 from forum.lib.raw_input import NOT_BLANK, Id
+from forum.spaces.activity import SpaceActivity
 from forum.spaces.models import Space
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]
@@ -37,9 +39,14 @@ class SpaceOut(msgspec.Struct):
     moderator_ids: list[int]
     description: str
     id: int
+    # The spaces list only (forum.spaces.activity): what is going on, as the reader sees it.
+    post_count: int | None = None
+    thread_count: int | None = None
+    last_post_at: datetime | None = None
+    running_cafe_id: int | None = None
 
 
-def space_out(space: Space, moderator_ids: list[int]) -> SpaceOut:
+def space_out(space: Space, moderator_ids: list[int], activity: SpaceActivity | None = None) -> SpaceOut:
     return SpaceOut(
         id=space.id,
         slug=space.slug,
@@ -50,4 +57,8 @@ def space_out(space: Space, moderator_ids: list[int]) -> SpaceOut:
         allowed_roles=list(space.allowed_roles or []),
         moderator_ids=sorted(moderator_ids),
         description=space.description,
+        post_count=activity.post_count if activity else None,
+        thread_count=activity.thread_count if activity else None,
+        last_post_at=activity.last_post_at if activity else None,
+        running_cafe_id=activity.running_cafe_id if activity else None,
     )

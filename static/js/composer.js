@@ -15,7 +15,7 @@ function saveDraft(key, text) {
 }
 
 /**
- * options: {key, path, label, withPreview, onSent(result), submitLabel}
+ * options: {key, path, label, withPreview, onSent(result), submitLabel, onPending(item|null, state)}
  * Returns {el, focus(), setReply(post|null), retarget(key, path), close()}.
  */
 export function createComposer(options) {
@@ -93,11 +93,14 @@ export function createComposer(options) {
         if (textarea.value === item.body) textarea.value = '';
         saveDraft(key, textarea.value);
         setReply(null);
-        if (!previewBox.hidden) renderPreview();
+        // Sent: the preview of what was sent closes with it (issue 13).
+        if (previewBtn && !previewBox.hidden) togglePreview();
         announce(t('sent'));
       }
       if (result && options.onSent) options.onSent(result);
     }
+    // The line on its way, for the timeline to show as "Sending…" until the server has it.
+    if (options.onPending) options.onPending(state === 'sending' || state === 'queued' ? outbox.pending() : null, state);
   }
 
   let outbox = new Outbox(key, path, onChange);

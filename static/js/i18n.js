@@ -54,6 +54,20 @@ export function t(key, vars) {
   return s;
 }
 
+/**
+ * A text with a count, in the plural form the language needs: the key's variants are
+ * `key.one`, `key.few`, `key.many`, `key.other`… (the categories of Intl.PluralRules for
+ * the language; `key.other` always exists). `{count}` is the number in the interface's
+ * digits: tn('p_posts', 3) -> "3 posts", in Russian "3 сообщения".
+ */
+export function tn(key, count, vars) {
+  let category = 'other';
+  try { category = new Intl.PluralRules(current).select(Number(count)); } catch { /* other */ }
+  const wanted = `${key}.${category}`;
+  const name = Object.prototype.hasOwnProperty.call(strings, wanted) ? wanted : `${key}.other`;
+  return t(name, { count: formatNumber(count), ...(vars || {}) });
+}
+
 /** Elements in index.html carry data-i18n (text) and data-i18n-aria-label. */
 export function translateStatic(root) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);

@@ -98,7 +98,7 @@ def test_unread_markers_and_new_posts_while_scrolled_up(new_page, server: Server
     wait_live(page)
     page.evaluate("window.scrollTo(0, 0)")
     add_post(server, "host1", thread_id, "A new point while Bob reads the top")
-    button = page.get_by_role("button", name="1 new posts ↓")
+    button = page.get_by_role("button", name="1 new post ↓")
     expect(button).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     button.click()
     expect(button).to_be_hidden()

@@ -36,7 +36,7 @@ def wait_live(page) -> None:
 
 
 def post_item(page, text: str):
-    return page.locator("li.post").filter(has_text=text)
+    return page.locator("li.post:not(.is-sending)").filter(has_text=text)
 
 
 def assert_accessible(page, where: str) -> None:

@@ -11,6 +11,29 @@ import pytest
 STATIC = Path(__file__).resolve().parents[2] / "static"
 LANGUAGES = ["ar", "zh", "en", "fr", "ru", "es"]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Plural forms are keys `base.category` (static/js/i18n.js `tn`); each language has the
+# categories its plural rules use (CLDR, as Intl.PluralRules gives them), `other` always.
+PLURAL_CATEGORIES = {
+    "en": {"one", "other"},
+    "fr": {"one", "many", "other"},
+    "es": {"one", "many", "other"},
+    "ru": {"one", "few", "many", "other"},
+    "ar": {"zero", "one", "two", "few", "many", "other"},
+    "zh": {"other"},
+}
+
+
+def split(strings: dict[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The plain keys, and the plural ones by base name and category."""
+    plain: dict[str, str] = {}
+    plural: dict[str, dict[str, str]] = {}
+    for key, text in strings.items():
+        base, dot, category = key.partition(".")
+        if dot:
+            plural.setdefault(base, {})[category] = text
+        else:
+            plain[key] = text
+    return plain, plural
 
 
 def load(lang: str) -> dict[str, str]:
@@ -19,7 +42,7 @@ def load(lang: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
 def test_same_keys_and_placeholders_as_english(lang: str) -> None:
-    english, other = load("en"), load(lang)
+    english, other = split(load("en"))[0], split(load(lang))[0]
     assert set(other) == set(english), {
         "missing": sorted(set(english) - set(other)),
         "extra": sorted(set(other) - set(english)),
@@ -29,6 +52,20 @@ def test_same_keys_and_placeholders_as_english(lang: str) -> None:
         assert other[key].strip(), (lang, key)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_plural_forms_have_the_language_s_categories(lang: str) -> None:
+    english = split(load("en"))[1]
+    forms = split(load(lang))[1]
+    assert set(forms) == set(english), sorted(set(forms) ^ set(english))
+    for base, by_category in forms.items():
+        assert set(by_category) == PLURAL_CATEGORIES[lang], (lang, base, sorted(by_category))
+        allowed = set(PLACEHOLDER.findall(english[base]["other"]))
+        # A form may spell its number out ("منشور واحد"), but names nothing English lacks.
+        for category, text in by_category.items():
+            assert text.strip() and set(PLACEHOLDER.findall(text)) <= allowed, (lang, base, category)
+        assert set(PLACEHOLDER.findall(by_category["other"])) == allowed, (lang, base)
+
+
 def test_every_key_the_code_uses_exists() -> None:
     english = load("en")
     used: set[str] = set()
@@ -36,6 +73,7 @@ def test_every_key_the_code_uses_exists() -> None:
         source = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"\bt\('([a-z0-9_]+)'", source))
         used |= set(re.findall(r"label\('([a-z0-9_]+)'\)", source))
+        used |= {f"{base}.other" for base in re.findall(r"\btn\('([a-z0-9_]+)'", source)}
     used |= set(re.findall(r'data-i18n(?:-aria-label)?="([a-z0-9_]+)"', (STATIC / "index.html").read_text()))
     # Keys built from data: kinds, roles, states, flag reasons, moderator actions.
     for prefix, names in {

@@ -6,7 +6,7 @@
 // close, each consequential one confirmed).
 
 import { h, mount, setServerHtml, announce, field } from '../dom.js';
-import { t, formatDate, formatDuration, formatNumber } from '../i18n.js';
+import { t, tn, formatDate, formatDuration, formatNumber } from '../i18n.js';
 import { get, post, put, getNumbered, clockOffset } from '../api.js';
 import { session, canModerate, userId, noteModerator } from '../session.js';
 import { live } from '../live.js';
@@ -152,8 +152,9 @@ export async function render(main, [idText], ctx) {
       const current = Number(tb.id) === Number(tableId);
       return h('li', { 'aria-current': current ? 'true' : null },
         h('span', { dir: 'auto', text: tb.topic }), ' — ', h('span', { class: 'muted small', text: t('hosted_by', { name: nameOf(tb.host) }) }),
-        ' ', h('span', { class: 'muted small', text: t('n_seated', { n: formatNumber(seatedCount(tb)) }) }),
-        current ? h('span', { class: 'badge', text: mySeat === tb.id ? t('your_table') : t('viewing') }) : null,
+        ' ', h('span', { class: 'muted small', text: tn('p_seated', seatedCount(tb)) }),
+        // A closed café has no "your table" any more: what is shown is only looked at.
+        current ? h('span', { class: 'badge', text: mySeat === tb.id && cafe.state !== 'closed' ? t('your_table') : t('viewing') }) : null,
         canModerate(space || {}) && !current ? [' ', h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: () => enterTable(tb.id) })] : null);
     }));
   }
@@ -197,7 +198,7 @@ export async function render(main, [idText], ctx) {
       return h('li', { class: 'card console-table', dataset: { tableId: String(tb.id) } },
         h('h3', { dir: 'auto' }, h('span', { class: 'muted small', text: `${t('table_n', { n: formatNumber(tb.position) })} · ` }), tb.topic),
         h('p', { class: 'small' }, t('host'), ': ', personBadge(tb.host)),
-        h('p', { class: 'small', text: `${t('n_seated', { n: formatNumber(seatedCount(tb)) })} · ${t('n_messages', { n: formatNumber(tb.message_count ?? 0) })}` }),
+        h('p', { class: 'small', text: `${tn('p_seated', seatedCount(tb))} · ${tn('p_messages', tb.message_count ?? 0)}` }),
         h('ul', { class: 'plain-list small seated-names', 'aria-label': t('seated_here') }, names.map((id) => h('li', {}, personBadge(id)))),
         h('button', { type: 'button', class: 'secondary small', text: t('view_table'), 'aria-label': t('view_table_topic', { topic: tb.topic }), onclick: async () => { await enterTable(tb.id); tablePanel.querySelector('#table-h')?.focus(); } }));
     });
@@ -252,7 +253,7 @@ export async function render(main, [idText], ctx) {
     }
     const tb = tableId !== null ? tableById(tableId) : null;
     if (!tb) {
-      mount(tablePanel, h('h2', { id: 'table-h', text: t('your_table') }),
+      mount(tablePanel, h('h2', { id: 'table-h', text: cafe.state === 'closed' ? t('cafe_closed_heading') : t('your_table') }),
         cafe.state === 'closed' ? h('p', { text: t('cafe_closed') })
           : [h('p', { text: t('join_explain') }), h('button', { type: 'button', id: 'join-cafe', text: t('join_cafe'), onclick: join })]);
       return;
@@ -261,11 +262,13 @@ export async function render(main, [idText], ctx) {
     const presentList = h('ul', { class: 'plain-list small', id: 'present-list' });
     const msgList = h('ol', { class: 'messages', id: 'table-messages', 'aria-label': t('table_chat') });
     const harvest = harvestBlock(tb, isHost);
+    const closed = cafe.state === 'closed';
     mount(tablePanel,
-      h('p', { class: 'muted small', text: mySeat === tb.id ? t('your_table') : t('viewing_table') }),
+      h('p', { class: 'muted small', text: closed ? t('cafe_closed_table') : (mySeat === tb.id ? t('your_table') : t('viewing_table')) }),
       h('h2', { id: 'table-h', tabindex: '-1', dir: 'auto', 'data-table-id': String(tb.id), text: tb.topic }),
       h('p', {}, t('host'), ': ', personBadge(tb.host)),
-      h('h3', { text: t('here_now') }), presentList,
+      // Nobody is "here now" at a closed café's table.
+      closed ? null : [h('h3', { text: t('here_now') }), presentList],
       h('h3', { text: t('table_chat') }), msgList,
       composer && cafe.state !== 'closed' ? composer.el : null,
       harvest);

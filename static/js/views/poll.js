@@ -4,7 +4,7 @@
 // else once the poll has closed.
 
 import { h, mount, announce, field } from '../dom.js';
-import { t, formatNumber } from '../i18n.js';
+import { t, tn, formatNumber } from '../i18n.js';
 import { get, put } from '../api.js';
 import { session } from '../session.js';
 import { live } from '../live.js';
@@ -38,7 +38,7 @@ function answersOf(form, poll) {
 
 function resultsView(poll, results) {
   return h('div', { id: 'poll-results' },
-    h('p', { text: t('poll_responses', { n: formatNumber(results.responses) }) }),
+    h('p', { text: tn('p_responses', results.responses) }),
     results.questions.map((r, i) => h('div', { class: 'card' },
       h('h3', { dir: 'auto', text: r.prompt }),
       r.kind === 'rating' && r.mean !== null ? h('p', { text: t('poll_mean', { mean: r.mean }) }) : null,

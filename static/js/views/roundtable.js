@@ -4,7 +4,7 @@
 // skip, end the turn, close). Every event of `roundtable:{id}` carries the whole state.
 
 import { h, mount, announce, field } from '../dom.js';
-import { t, formatDuration, formatNumber } from '../i18n.js';
+import { t, tn, formatDuration, formatNumber } from '../i18n.js';
 import { get, post, put, clockOffset } from '../api.js';
 import { session, canModerate, userId, noteModerator } from '../session.js';
 import { live } from '../live.js';
@@ -243,7 +243,7 @@ export async function render(main, [idText], ctx) {
       if (r) announce(t('rt_announce_requested', { name: nameOf(r.user), capacity: capacityText(r.capacity), n: formatNumber(r.position) }));
     } else if (['roundtable.floor_withdrawn', 'roundtable.request_moved', 'roundtable.request_skipped'].includes(ev.type)
       && before !== now.queue.map((r) => r.id).join(',')) {
-      announce(t('rt_queue_changed', { n: formatNumber(now.queue.length) }));
+      announce(tn('p_queue_waiting', now.queue.length));
     }
   }
 

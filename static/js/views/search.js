@@ -3,7 +3,7 @@
 // elements, never inserted as HTML.
 
 import { h, mount, field, announce } from '../dom.js';
-import { t, formatDate } from '../i18n.js';
+import { t, tn, formatDate } from '../i18n.js';
 import { get, getAll } from '../api.js';
 import { nameOf } from '../people.js';
 
@@ -126,7 +126,7 @@ export async function render(main) {
       shown += page.items.length;
       cursor = page.next;
       more.hidden = !cursor;
-      announce(shown ? t('search_shown', { count: shown }) : t('search_no_results'));
+      announce(shown ? tn('p_search_shown', shown) : t('search_no_results'));
       // Keyboard users land on the first new hit after "More".
       const firstNew = list.children[first];
       if (first && firstNew) { const a = firstNew.querySelector('a'); if (a) a.focus(); }

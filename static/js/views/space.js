@@ -2,7 +2,7 @@
 // a workshop its world cafés and round tables.
 
 import { h, mount, field, announce } from '../dom.js';
-import { t, formatDate, formatNumber } from '../i18n.js';
+import { t, tn, formatDate } from '../i18n.js';
 import { get, post, getAll, itemsOf } from '../api.js';
 import { session, canModerate, noteModerator } from '../session.js';
 import { nameOf } from '../people.js';
@@ -22,11 +22,11 @@ function threadItem(th) {
     th.pinned ? h('span', { class: 'badge pinned', text: t('pinned') }) : null,
     th.locked ? h('span', { class: 'badge locked', text: t('locked') }) : null,
     // attention: the reader's unread posts of a thread they read or follow.
-    th.unread ? h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(th.unread) }) }) : null,
+    th.unread ? h('span', { class: 'badge unread', text: tn('p_unread', th.unread) }) : null,
     h('p', { class: 'muted small' },
-      t('thread_meta', {
+      t('thread_meta_counted', {
         author: nameOf(th.author),
-        posts: formatNumber(th.post_count || 0),
+        posts: tn('p_posts', th.post_count || 0),
         when: formatDate(th.last_post_at || th.created_at),
       })),
   );

@@ -1,7 +1,7 @@
 // The home page (#/): the spaces the person may see, grouped by kind (NMA, workshop, general).
 
 import { h, mount } from '../dom.js';
-import { t, formatNumber } from '../i18n.js';
+import { t, tn, formatDate } from '../i18n.js';
 import { get, getAll } from '../api.js';
 import { session, mayOpenModeration, noteModerator } from '../session.js';
 
@@ -21,7 +21,18 @@ function sinceLastVisit(unread) {
     h('h2', { id: 'since-h', text: t('new_since_last_visit') }),
     h('ul', { class: 'plain-list' }, unread.threads.map((th) => h('li', {},
       h('a', { href: `#/thread/${th.thread_id}`, dir: 'auto', text: th.title }), ' ',
-      h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(th.unread) }) })))));
+      h('span', { class: 'badge unread', text: tn('p_unread', th.unread) })))));
+}
+
+/** What is going on in a space: its threads and posts, the latest post, a café running now. */
+function activity(space) {
+  if (space.post_count === undefined || space.post_count === null) return null;
+  const line = space.post_count
+    ? t('space_activity', { threads: tn('p_threads', space.thread_count || 0), posts: tn('p_posts', space.post_count), when: formatDate(space.last_post_at) })
+    : t('space_no_posts');
+  return h('p', { class: 'muted small space-activity' },
+    h('span', { text: line }),
+    space.running_cafe_id ? [' ', h('a', { class: 'badge live', href: `#/cafe/${space.running_cafe_id}`, text: t('cafe_running_now') })] : null);
 }
 
 export async function render(main) {
@@ -46,8 +57,9 @@ export async function render(main) {
       h('ul', { class: 'space-list' }, g.items.map((s) => h('li', {},
         h('a', { href: `#/space/${encodeURIComponent(s.slug)}`, dir: 'auto', text: s.title || s.slug }),
         spaceBadges(s),
-        unreadBySpace.get(s.slug) ? h('span', { class: 'badge unread', text: t('unread_count', { count: formatNumber(unreadBySpace.get(s.slug)) }) }) : null,
+        unreadBySpace.get(s.slug) ? h('span', { class: 'badge unread', text: tn('p_unread', unreadBySpace.get(s.slug)) }) : null,
         s.description ? h('p', { class: 'muted small', dir: 'auto', text: s.description }) : null,
+        activity(s),
       ))),
     )),
   );

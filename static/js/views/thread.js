@@ -1,9 +1,11 @@
 // One thread (#/thread/{id}), chat-style: posts in order, live updates applied in place,
 // the composer (reply, preview, queued sends), editing and deleting one's own posts, and
-// the moderator's tools (approve, hide, pin, lock, move).
+// the moderator's tools (approve, hide, pin, lock, move). Also: "(edited)" opens the post's
+// earlier versions, a line on its way shows as "Sending…" in the timeline, and the tab's
+// title counts the live posts the reader has not seen yet.
 
 import { h, mount, setServerHtml, announce, field } from '../dom.js';
-import { t, formatDate, formatNumber } from '../i18n.js';
+import { t, tn, formatDate } from '../i18n.js';
 import { get, patch, post, put, del, getAll, getNumbered } from '../api.js';
 import { session, canModerate, userId, noteModerator } from '../session.js';
 import { live } from '../live.js';
@@ -34,14 +36,25 @@ export async function render(main, [idText], ctx) {
   const levelBox = h('div');
   let readTimer = null;
   let readSent = 0;
+  // The tab's title: "(3) Thread title – forum" while live posts wait to be seen.
+  let unseenForTitle = 0;
+  // "(edited)": the revisions shown (post id -> items, or null while they load).
+  const revisions = new Map();
+  // The composer's line on its way ({client_id, body, reply_to}) and its timeline entry.
+  let sendingEl = null;
+  let sendingClientId = null;
 
   // Listen before reading, so nothing said in between is missed.
   const unsubscribe = live.subscribe(topic, onEvent);
-  const onScroll = () => { if (atBottom()) { clearUnseen(); markReadSoon(); } };
+  const onScroll = () => { if (atBottom() && !document.hidden) { clearUnseen(); markReadSoon(); } };
   window.addEventListener('scroll', onScroll, { passive: true });
+  const onVisibility = () => { if (!document.hidden && atBottom()) { clearUnseen(); markReadSoon(); } };
+  document.addEventListener('visibilitychange', onVisibility);
   const cleanup = () => {
     unsubscribe();
     window.removeEventListener('scroll', onScroll);
+    document.removeEventListener('visibilitychange', onVisibility);
+    document.title = t('app_name');
     if (readTimer) { clearTimeout(readTimer); readTimer = null; sendRead(); }
     if (composer) composer.close();
   };
@@ -77,6 +90,7 @@ export async function render(main, [idText], ctx) {
   renderHeader();
   renderComposer();
   renderLevel();
+  renderTitle();
 
   for (const p of initialPosts) upsert(p, { quiet: true });
   loaded = true;
@@ -90,12 +104,24 @@ export async function render(main, [idText], ctx) {
   function clearUnseen() {
     unseen = [];
     newPostsBtn.hidden = true;
+    unseenForTitle = 0;
+    renderTitle();
   }
 
   function noteUnseen(el) {
+    unseenForTitle += 1;
+    renderTitle();
+    if (atBottom()) return; // in view, the tab was hidden: the title alone says it
     unseen.push(el);
-    newPostsBtn.textContent = t('new_posts_below', { count: formatNumber(unseen.length) });
+    newPostsBtn.textContent = tn('p_new_posts_below', unseen.length);
     newPostsBtn.hidden = false;
+  }
+
+  /** The tab's title names the thread, with the count of live posts not seen yet. */
+  function renderTitle() {
+    if (!ctx.isCurrent() || !thread) return;
+    const vars = { title: thread.title, app: t('app_name') };
+    document.title = unseenForTitle ? t('tab_title_unread', { ...vars, count: unseenForTitle }) : t('tab_title', vars);
   }
 
   function showUnseen() {
@@ -152,8 +178,12 @@ export async function render(main, [idText], ctx) {
         get(`/api/threads/${threadId}`).then((th) => { thread = th; renderHeader(); renderComposer(); }).catch(() => {});
         break;
       case 'post.created':
+        upsert(data);
+        break;
       case 'post.updated':
         upsert(data);
+        // An edit while its earlier versions are open: they gain one.
+        if (revisions.has(data.id) && posts.has(data.id)) { revisions.delete(data.id); toggleRevisions(posts.get(data.id), { focus: false }); }
         break;
       case 'post.hidden': onHidden(data); break;
       case 'post.deleted': onDeleted(data); break;
@@ -219,6 +249,7 @@ export async function render(main, [idText], ctx) {
 
   function upsert(p, { quiet = false } = {}) {
     if (!p || p.id === undefined || (p.thread_id !== undefined && Number(p.thread_id) !== threadId)) return;
+    if (sendingClientId && p.client_id === sendingClientId && isMine(p)) showSending(null);
     const prev = posts.get(p.id);
     const merged = prev ? { ...prev, ...p } : p;
     if (!visible(merged)) { removePost(merged); return; }
@@ -239,12 +270,13 @@ export async function render(main, [idText], ctx) {
     for (const other of list.children) {
       if (Number(other.dataset.number) > merged.number) { before = other; break; }
     }
-    list.insertBefore(el, before);
+    // A line still on its way stays the last entry of the timeline.
+    list.insertBefore(el, before || (sendingEl && sendingEl.parentNode === list ? sendingEl : null));
     if (!quiet && !prev) {
       el.classList.add('flash');
       if (!isMine(merged) && merged.status !== 'deleted') {
         announce(t('new_post_by', { name: nameOf(merged.author) }));
-        if (atBottom()) markReadSoon();
+        if (atBottom() && !document.hidden) markReadSoon();
         else noteUnseen(el);
       }
     }
@@ -262,7 +294,10 @@ export async function render(main, [idText], ctx) {
       removed ? h('span', { class: 'author', text: t('removed_post') }) : personBadge(p.author),
       h('span', { class: 'num', text: `#${p.number}` }),
       h('time', { class: 'muted small', datetime: p.created_at || '', text: formatDate(p.created_at) }),
-      p.edited_at && !removed ? h('span', { class: 'muted small', text: t('edited') }) : null,
+      p.edited_at && !removed ? h('button', {
+        type: 'button', class: 'link-button small edited', text: t('edited'), 'aria-label': t('edited_open', { number: p.number }),
+        'aria-expanded': String(revisions.has(p.id)), 'aria-controls': `post-${p.number}-revisions`, onclick: () => toggleRevisions(p),
+      }) : null,
       p.status === 'pending' ? h('span', { class: 'badge pending', text: t('pending_badge') }) : null,
       // A post rejected while it waited was never published: its author reads "Rejected".
       p.status === 'hidden' ? h('span', { class: 'badge hidden', text: t(p.rejected ? 'rejected_badge' : 'hidden_badge') }) : null,
@@ -284,11 +319,73 @@ export async function render(main, [idText], ctx) {
     else if (p.html) setServerHtml(body, p.html);
     else body.appendChild(h('p', { text: p.body || '' }));
     li.appendChild(body);
+    if (p.edited_at && revisions.has(p.id)) li.appendChild(revisionsBox(p));
     if (p.status === 'hidden' && p.moderation_reason) {
       li.appendChild(h('p', { class: 'small muted', dir: 'auto', text: t(p.rejected ? 'rejected_reason' : 'moderation_reason', { reason: p.moderation_reason }) }));
     }
     li.appendChild(actions(p, mine));
     return li;
+  }
+
+  /** "(edited)" opens (or closes) the post's earlier versions, as the API lets this reader see them. */
+  async function toggleRevisions(p, { focus = true } = {}) {
+    if (revisions.has(p.id)) {
+      revisions.delete(p.id);
+      upsert(posts.get(p.id));
+      if (focus) elements.get(p.id)?.querySelector('button.edited')?.focus();
+      return;
+    }
+    revisions.set(p.id, null);
+    upsert(posts.get(p.id));
+    if (focus) elements.get(p.id)?.querySelector('button.edited')?.focus();
+    try {
+      const res = await get(`/api/posts/${p.id}/revisions`);
+      if (!revisions.has(p.id)) return;
+      revisions.set(p.id, (res && res.items) || []);
+    } catch (err) {
+      if (!revisions.has(p.id)) return;
+      revisions.set(p.id, { error: err.detail || t('error_generic') });
+    }
+    const hadFocus = elements.get(p.id)?.contains(document.activeElement);
+    upsert(posts.get(p.id));
+    if (hadFocus) elements.get(p.id)?.querySelector('button.edited')?.focus();
+  }
+
+  function revisionsBox(p) {
+    const found = revisions.get(p.id);
+    const titleId = `post-${p.number}-revisions-h`;
+    let content;
+    if (found === null) content = h('p', { class: 'muted small', text: t('loading') });
+    else if (found.error) content = h('p', { class: 'error', text: found.error });
+    else if (!found.length) content = h('p', { class: 'muted small', text: t('revisions_none') });
+    else {
+      content = h('ol', { class: 'revision-list' }, found.map((r) => h('li', {},
+        h('p', { class: 'muted small' }, h('time', { datetime: r.edited_at || '', text: t('revision_meta', { when: formatDate(r.edited_at), name: nameOf(r.editor) }) })),
+        // The earlier text as it was typed (Markdown source), never parsed as HTML.
+        h('p', { class: 'revision-body', dir: 'auto', text: r.body || '' }))));
+    }
+    return h('section', { class: 'revisions', id: `post-${p.number}-revisions`, 'aria-labelledby': titleId },
+      h('h3', { id: titleId, class: 'small-heading', text: t('revisions_title', { number: p.number }) }),
+      content,
+      h('button', { type: 'button', class: 'secondary small', text: t('close_dialog'), onclick: () => toggleRevisions(p) }));
+  }
+
+  /** The composer's line on its way, at the end of the timeline, until the server has it. */
+  function showSending(item, state) {
+    if (!item) {
+      sendingClientId = null;
+      if (sendingEl) { sendingEl.remove(); sendingEl = null; }
+      return;
+    }
+    // The server may have it already (its live event came first): no second copy.
+    for (const other of posts.values()) if (other.client_id === item.client_id && isMine(other)) { showSending(null); return; }
+    sendingClientId = item.client_id;
+    const el = h('li', { class: 'post mine is-sending', dataset: { clientId: item.client_id }, 'aria-live': 'off' },
+      h('header', {}, personBadge(session.user),
+        h('span', { class: 'badge sending', text: state === 'queued' ? t('outbox_waiting') : t('outbox_sending') })),
+      h('div', { class: 'body', dir: 'auto' }, h('p', { class: 'revision-body', text: item.body || '' })));
+    if (sendingEl) sendingEl.replaceWith(el); else list.appendChild(el);
+    sendingEl = el;
   }
 
   function focusPost(number) {
@@ -400,6 +497,7 @@ export async function render(main, [idText], ctx) {
   }
 
   function renderHeader() {
+    renderTitle();
     const mod = moderator();
     const tools = mod ? threadTools() : null;
     mount(header,
@@ -455,6 +553,7 @@ export async function render(main, [idText], ctx) {
       label: t('your_post'),
       withPreview: true,
       submitLabel: t('post_button'),
+      onPending: (item, state) => showSending(item, state),
       onSent: (p) => {
         upsert(p, { quiet: true });
         if (p.status === 'pending') announce(t('pending_notice'));

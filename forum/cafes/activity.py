@@ -1,0 +1,87 @@
+"""The home page's activity figures of a list of spaces, in one statement (forum.spaces.activity).
+
+For each space: how many threads and posts the reader may see, the latest activity they
+may see, and a café of the space whose round is under way. The rules are those of the
+thread list (forum.threads.counts): in a space the reader moderates every thread and post
+counts; elsewhere the published threads (and the reader's own pending ones), their public
+posts and the reader's own pending or hidden posts. `last_post_at` is the threads' own,
+which a pending or hidden post never moves.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.viewer import Viewer
+from forum.cafes.models import Cafe, CafeState
+from forum.spaces.activity import SpaceActivity
+from forum.spaces.models import Space
+from forum.threads.models import Post, Thread
+from forum.threads.policy import PUBLIC_STATUSES
+
+
+def _moderated(viewer: Viewer, spaces: list[Space]) -> ColumnElement[bool]:
+    if viewer.is_global_moderator:
+        return Thread.space_id.is_not(None)
+    ids = [s.id for s in spaces if viewer.moderates(s.id)]
+    return Thread.space_id.in_(ids) if ids else false()
+
+
+async def read_activity(
+    session: AsyncSession, viewer: Viewer, spaces: list[Space]
+) -> dict[int, SpaceActivity]:
+    ids = [s.id for s in spaces]
+    moderated = _moderated(viewer, spaces)
+    public = Thread.post_count - Thread.restricted_count
+    if viewer.id is None:
+        posts: ColumnElement[int] = case((moderated, Thread.post_count), else_=public)
+        thread_visible: ColumnElement[bool] = or_(Thread.status == "published", moderated)
+    else:
+        own = (
+            select(func.count(Post.id))
+            .where(
+                Post.thread_id == Thread.id,
+                Post.author_id == viewer.id,
+                Post.status.not_in(PUBLIC_STATUSES),
+            )
+            .correlate(Thread)
+            .scalar_subquery()
+        )
+        posts = case(
+            (moderated, Thread.post_count),
+            (Thread.restricted_count > 0, public + own),
+            else_=public,
+        )
+        thread_visible = or_(Thread.status == "published", moderated, Thread.author_id == viewer.id)
+    stats = (
+        select(
+            Thread.space_id.label("space_id"),
+            func.count(Thread.id).label("threads"),
+            func.sum(posts).label("posts"),
+            func.max(Thread.last_post_at).label("latest"),
+        )
+        .where(Thread.space_id.in_(ids), thread_visible)
+        .group_by(Thread.space_id)
+        .subquery()
+    )
+    running = (
+        select(func.min(Cafe.id))
+        .where(Cafe.space_id == Space.id, Cafe.state == CafeState.running.value)
+        .correlate(Space)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Space.id, stats.c.threads, stats.c.posts, stats.c.latest, running)
+        .outerjoin(stats, and_(stats.c.space_id == Space.id))
+        .where(Space.id.in_(ids))
+    )
+    return {
+        space_id: SpaceActivity(
+            post_count=int(n_posts or 0),
+            thread_count=int(n_threads or 0),
+            last_post_at=latest,
+            running_cafe_id=cafe_id,
+        )
+        for space_id, n_threads, n_posts, latest, cafe_id in rows
+    }
