@@ -23,13 +23,18 @@ PLURAL_CATEGORIES = {
 }
 
 
+CLDR_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+
 def split(strings: dict[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """The plain keys, and the plural ones by base name and category."""
+    """The plain keys, and the plural ones by base name and category. A dotted key is a
+    plural form only when its suffix is a CLDR category (`post_count.few`); other dotted
+    keys (`audit_post.hide`, one sentence per action) are plain."""
     plain: dict[str, str] = {}
     plural: dict[str, dict[str, str]] = {}
     for key, text in strings.items():
         base, dot, category = key.partition(".")
-        if dot:
+        if dot and category in CLDR_CATEGORIES:
             plural.setdefault(base, {})[category] = text
         else:
             plain[key] = text
