@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ColumnElement, Integer, bindparam, literal_column, or_, true
+from sqlalchemy import BigInteger, Boolean, ColumnElement, bindparam, literal_column, or_, true
 
 from forum.accounts.viewer import Viewer
 from forum.spaces.models import ModerationMode, Space
@@ -32,7 +32,7 @@ def can_see_post(viewer: Viewer, post: Post, space_id: int) -> bool:
 VISIBLE_POSTS = or_(
     bindparam("sees_every_post", type_=Boolean),
     Post.status.in_(sorted(PUBLIC_STATUSES)),
-    Post.author_id == bindparam("viewer_id", type_=Integer),
+    Post.author_id == bindparam("viewer_id", type_=BigInteger),
 )
 
 
@@ -46,7 +46,7 @@ def visible_posts_params(viewer: Viewer, space_id: int) -> dict[str, object]:
 # public statuses are written into the SQL: an expanding IN is rendered again on every
 # execution.
 _PUBLIC_STATUS = Post.status.in_([literal_column(f"'{status}'") for status in sorted(PUBLIC_STATUSES)])
-_OWN_POST = Post.author_id == bindparam("viewer_id", type_=Integer)
+_OWN_POST = Post.author_id == bindparam("viewer_id", type_=BigInteger)
 # For a viewer who moderates every space or none (nearly everyone).
 VISIBLE_THREAD_POSTS = or_(bindparam("moderates_every_space", type_=Boolean), _PUBLIC_STATUS, _OWN_POST)
 # For a viewer who moderates some spaces: `Viewer.moderates` in SQL, on the thread's space.

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Select,
@@ -100,14 +101,16 @@ def _rules_and_page(visible: ColumnElement[bool]) -> Select:
         .outerjoin(
             ThreadUser,
             and_(
-                ThreadUser.thread_id == Thread.id, ThreadUser.user_id == bindparam("viewer_id", type_=Integer)
+                ThreadUser.thread_id == Thread.id,
+                ThreadUser.user_id == bindparam("viewer_id", type_=BigInteger),
             ),
         )
         .outerjoin(
-            Post, and_(Post.thread_id == Thread.id, Post.number > bindparam("after", type_=Integer), visible)
+            Post,
+            and_(Post.thread_id == Thread.id, Post.number > bindparam("after", type_=BigInteger), visible),
         )
         .outerjoin(User, User.id == Post.author_id)
-        .where(Thread.id == bindparam("thread_id", type_=Integer))
+        .where(Thread.id == bindparam("thread_id", type_=BigInteger))
         .order_by(Post.number)
         .limit(bindparam("rows", type_=Integer))
     )

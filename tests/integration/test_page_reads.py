@@ -9,6 +9,7 @@ reading another; and the read position, written only when a page moves it.
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -109,3 +110,15 @@ async def test_a_page_read_again_writes_no_read_position(
     db.expire_all()
     assert await position() == 2
     assert await read() == []
+
+
+@pytest.mark.parametrize("thread_id", [2**31, 3_418_446_806, 2**63 - 1])
+async def test_a_thread_id_beyond_32_bits_is_simply_not_found(
+    client: AsyncTestClient, cast: Cast, thread_id: int
+) -> None:
+    """Ids are 64-bit wherever they reach SQL: the one-statement page read binds them so
+    (PostgreSQL's int4 would refuse them with a server error)."""
+    for headers in ({}, cast.observer.headers):
+        resp = await client.get(f"/api/threads/{thread_id}/posts", headers=headers)
+        assert resp.status_code == 404, resp.text
+        assert resp.json()["code"] == "not_found"

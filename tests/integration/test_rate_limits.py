@@ -49,8 +49,26 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def running(app: Litestar) -> AsyncIterator[Litestar]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local"):
-        yield app
+    """The app started in the test's own event loop, where `from_address` sends its
+    requests: a test client would run the lifespan in a thread and loop of its own, and
+    the connections the hub pools there could not be used from this loop (asyncpg). One
+    task enters and leaves the lifespan, as its task groups require."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run())
+    ready = asyncio.create_task(started.wait())
+    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        ready.cancel()
+        task.result()  # the start-up failed: raise its error
+    yield app
+    stop.set()
+    await task
 
 
 async def first_sight(app: Litestar, who: Persona) -> None:
