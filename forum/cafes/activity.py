@@ -17,8 +17,8 @@ from forum.accounts.viewer import Viewer
 from forum.cafes.models import Cafe, CafeState
 from forum.spaces.activity import SpaceActivity
 from forum.spaces.models import Space
-from forum.threads.models import Post, Thread
-from forum.threads.policy import PUBLIC_STATUSES
+from forum.threads.counts import own_restricted_posts
+from forum.threads.models import Thread
 
 
 def _moderated(viewer: Viewer, spaces: list[Space]) -> ColumnElement[bool]:
@@ -38,16 +38,7 @@ async def read_activity(
         posts: ColumnElement[int] = case((moderated, Thread.post_count), else_=public)
         thread_visible: ColumnElement[bool] = or_(Thread.status == "published", moderated)
     else:
-        own = (
-            select(func.count(Post.id))
-            .where(
-                Post.thread_id == Thread.id,
-                Post.author_id == viewer.id,
-                Post.status.not_in(PUBLIC_STATUSES),
-            )
-            .correlate(Thread)
-            .scalar_subquery()
-        )
+        own = own_restricted_posts(viewer.id)
         posts = case(
             (moderated, Thread.post_count),
             (Thread.restricted_count > 0, public + own),

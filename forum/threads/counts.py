@@ -37,17 +37,22 @@ def visible_post_count(viewer: Viewer, space_id: int) -> ColumnElement[int]:
     public = Thread.post_count - Thread.restricted_count
     if viewer.id is None:
         return public
-    own = (
+    return public + case((Thread.restricted_count > 0, own_restricted_posts(viewer.id)), else_=0)
+
+
+def own_restricted_posts(author_id: int) -> ColumnElement[int]:
+    """How many of `Thread`'s pending or hidden posts are this author's (correlated to the
+    enclosing query's thread): what a reader sees beside its public posts."""
+    return (
         select(func.count(Post.id))
         .where(
             Post.thread_id == Thread.id,
-            Post.author_id == viewer.id,
+            Post.author_id == author_id,
             Post.status.not_in(PUBLIC_STATUSES),
         )
         .correlate(Thread)
         .scalar_subquery()
     )
-    return public + case((Thread.restricted_count > 0, own), else_=0)
 
 
 async def post_count_for(session: AsyncSession, viewer: Viewer | None, thread: Thread, space_id: int) -> int:
