@@ -137,26 +137,19 @@ def _validation_parts(
             message, _, path = message.partition(" - at `$.")
             path = path.rstrip("`")
         name = path or (str(key) if key else None)
-        # A missing or unknown field inside an object of the body: name it by its whole path.
-        nested = re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message)
-        if name and name != "data" and (m := nested):
-            name = f"{name}.{m[2]}"
-            required = m[1] == "missing required"
+        # A missing or unknown field: of the body (`data`) by its name, inside an object of
+        # the body by its whole path.
+        missing = re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message)
+        if name and missing:
+            name = missing[2] if name == "data" else f"{name}.{missing[2]}"
+            required = missing[1] == "missing required"
             message = "is required" if required else "is not a field of this request"
             field = field or name
             parts.append(f"{name}: {message}")
             items.append(_item(name, "required" if required else "unknown_field"))
             continue
         if name == "data":
-            # The error is about the body as a whole: a missing or unknown field, or not an object.
-            if m := re.fullmatch(r"Object (missing required|contains unknown) field `(.+)`", message):
-                name = m[2]
-                required = m[1] == "missing required"
-                message = "is required" if required else "is not a field of this request"
-                field = field or name
-                parts.append(f"{name}: {message}")
-                items.append(_item(name, "required" if required else "unknown_field"))
-                continue
+            # The error is about the body as a whole: not an object.
             if m := re.fullmatch(r"Expected `object`, got `(.+)`", message):
                 name = None
                 message = f"the request body must be a JSON object, not {_type_words(m[1])}"
