@@ -95,7 +95,7 @@ def create_engine(
         # costs more than the query.
         # One hop to aiosqlite's thread per statement instead of four (forum.lib.sqlite_driver).
         engine = create_async_engine(
-            settings.database_url, pool_size=5, max_overflow=10, module=one_hop_dbapi()
+            settings.database_url, **_pool_sizes(autocommit, sqlite=True), module=one_hop_dbapi()
         )
         _configure_sqlite(engine, immediate=not autocommit)
         return engine
@@ -106,17 +106,39 @@ def create_engine(
         engine = create_async_engine(
             settings.database_url,
             isolation_level="AUTOCOMMIT",
-            pool_size=5,
-            max_overflow=10,
+            **_pool_sizes(autocommit, sqlite=False),
             pool_recycle=1800,
             connect_args=timeouts,
         )
     else:
         engine = create_async_engine(
-            settings.database_url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=timeouts
+            settings.database_url,
+            **_pool_sizes(autocommit, sqlite=False),
+            pool_recycle=1800,
+            connect_args=timeouts,
         )
     _skip_closed_connections(engine)
     return engine
+
+
+def _pool_sizes(autocommit: bool, *, sqlite: bool) -> dict[str, int]:
+    """How many connections an engine keeps, and how many more it may open for a while.
+
+    A connection past `pool_size` is closed when it comes back, so a pool smaller than the
+    usual number of concurrent requests opens and closes a connection for many of them (a
+    thread and four PRAGMAs on SQLite, a TCP and TLS handshake on PostgreSQL): with 16
+    concurrent page reads and a pool of 5, one read in five paid for a new connection, and
+    PostgreSQL served a quarter of the pages it does with a pool that fits (docs/benchmarks.md).
+    The autocommit engine serves every page read and every socket's authorizing read, so it
+    keeps the most. On SQLite each connection is a thread of its own contending for the
+    interpreter's lock with the event loop: a few more than the two cores suffice, and more
+    of them made the slowest reads slower.
+    """
+    if sqlite:
+        return {"pool_size": 8, "max_overflow": 8}
+    if autocommit:
+        return {"pool_size": 20, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20}
 
 
 def _skip_closed_connections(engine: AsyncEngine) -> None:

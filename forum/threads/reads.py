@@ -12,14 +12,14 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
+    Text,
     and_,
     bindparam,
+    cast,
     literal,
     or_,
     select,
     tuple_,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -91,8 +91,9 @@ def _rules_and_page(visible: ColumnElement[bool]) -> Select:
             Thread.author_id,
             Thread.space_id,
             Space.visibility,
-            # Not through the JSON type's processing, which would run on every row of the page.
-            type_coerce(Space.allowed_roles, String),
+            # As text, decoded once: neither the JSON type's processing nor asyncpg's jsonb
+            # codec, which would each run on every row of the page.
+            cast(Space.allowed_roles, Text),
             ThreadUser.last_read_number,
             *_POST_COLUMNS,
         )
@@ -143,8 +144,7 @@ async def list_posts(
     if not rows:
         raise NotFound(f"no thread with id {thread_id}")
     status, author_id, space_id, visibility, roles_json, read_up_to = rows[0][:_RULE_COLUMNS]
-    # SQLite gives the stored text; asyncpg's codec for jsonb has already decoded it.
-    allowed_roles = json.loads(roles_json) if isinstance(roles_json, str) else roles_json
+    allowed_roles = json.loads(roles_json) if roles_json else []
     if not can_see_space_of(viewer, space_id, visibility, allowed_roles) or not can_see_thread_of(
         viewer, status, author_id, space_id
     ):
