@@ -227,13 +227,18 @@ async def notify_space_watchers(
     )
 
 
+# A second look at thread_users beside SpaceWatch. Made once: an alias copies the table, every
+# column, and those copies are reference cycles left for the garbage collector.
+_OWN_LEVEL = aliased(ThreadUser, name="own")
+
+
 def watchers_of(thread_id: int, space_id: int) -> Subquery:
     """The users whose level for the thread is `watching` (forum.threads.reading's
     `effective_level`, as a join rather than two lookups per user): those who chose it for
     the thread, and those who chose it for the space and chose no level for the thread.
     Each user once: a thread level excludes the second branch."""
     watching = WatchLevel.watching.value
-    own = aliased(ThreadUser)
+    own = _OWN_LEVEL
     chose_thread = select(ThreadUser.user_id).where(
         ThreadUser.thread_id == thread_id, ThreadUser.level == watching
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import Insert, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,13 +60,22 @@ async def put_many(session: AsyncSession, entries: list[Entry]) -> None:
         }
         for entry in entries
     ]
+    await session.execute(_UPSERTS[is_pg], rows)
+
+
+def _upsert(is_pg: bool) -> Insert:
     insert = postgresql.insert(SearchEntry) if is_pg else sqlite.insert(SearchEntry)
     # A text written again (an edit, a new title, a harvest replaced) keeps its entry and id.
-    statement = insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=["kind", "ref_id"],
         set_={"document": insert.excluded.document, "thread_id": insert.excluded.thread_id},
     )
-    await session.execute(statement, rows)
+
+
+# Built once: `excluded` is a new alias of the table, every column copied, each time it is
+# read, and those copies are reference cycles the garbage collector then has to find
+# (a few hundred objects per post written, docs/benchmarks.md).
+_UPSERTS = {True: _upsert(True), False: _upsert(False)}
 
 
 async def remove(session: AsyncSession, kind: EntryKind, ref_id: int) -> None:
