@@ -4,7 +4,7 @@
 // aria-activedescendant, and the number of suggestions is spoken through the live region.
 
 import { h, uid, announce } from './dom.js';
-import { t } from './i18n.js';
+import { t, tn } from './i18n.js';
 import { get } from './api.js';
 
 const BEFORE_CARET = /(^|[^\w@/.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,29})$/;
@@ -52,7 +52,7 @@ export function attachMentions(textarea) {
       users = found;
       active = found.length ? 0 : -1;
       paint();
-      announce(found.length ? t('mention_count', { count: String(found.length) }) : t('mention_none'));
+      announce(found.length ? tn('mention_count', found.length) : t('mention_none'));
     } catch { close(); }
   }
 

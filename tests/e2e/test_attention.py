@@ -75,6 +75,10 @@ def test_the_composer_offers_people_to_mention(new_page, server: Server, spaces)
     listbox = page.get_by_role("listbox", name="People to mention")
     option = listbox.get_by_role("option", name=re.compile(f"@{re.escape(bob)}"))
     expect(option).to_be_visible()
+    # The number of suggestions is spoken in the plural form it takes.
+    found = listbox.get_by_role("option").count()
+    spoken = "1 person found" if found == 1 else f"{found} people found"
+    expect(page.locator("#announcer")).to_contain_text(spoken)
     assert_accessible(page, "the mention autocomplete")
     # Arrow keys move through the list, Enter picks without sending.
     for _ in range(listbox.get_by_role("option").count()):
