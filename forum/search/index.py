@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Insert, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.search.models import EntryKind, SearchEntry
@@ -63,19 +62,21 @@ async def put_many(session: AsyncSession, entries: list[Entry]) -> None:
     await session.execute(_UPSERTS[is_pg], rows)
 
 
-def _upsert(is_pg: bool) -> Insert:
-    insert = postgresql.insert(SearchEntry) if is_pg else sqlite.insert(SearchEntry)
-    # A text written again (an edit, a new title, a harvest replaced) keeps its entry and id.
-    return insert.on_conflict_do_update(
-        index_elements=["kind", "ref_id"],
-        set_={"document": insert.excluded.document, "thread_id": insert.excluded.thread_id},
+# A text written again (an edit, a new title, a harvest replaced) keeps its entry and id.
+# A text statement, compiled once: SQLAlchemy never caches the dialects' INSERT ... ON
+# CONFLICT constructs (their `inherit_cache` is off), and this one runs for every post.
+# PostgreSQL reads the tsvector in its literal syntax, never through to_tsvector()'s parser.
+_UPSERT = (
+    "INSERT INTO search_entries (kind, ref_id, thread_id, table_id, author_id, created_at, document)"
+    " VALUES (:kind, :ref_id, :thread_id, :table_id, :author_id, :created_at, {document})"
+    " ON CONFLICT (kind, ref_id) DO UPDATE SET document = excluded.document, thread_id = excluded.thread_id"
+)
+_UPSERTS = {
+    is_pg: text(_UPSERT.format(document="CAST(:document AS tsvector)" if is_pg else ":document")).bindparams(
+        bindparam("created_at", type_=SearchEntry.created_at.type)
     )
-
-
-# Built once: `excluded` is a new alias of the table, every column copied, each time it is
-# read, and those copies are reference cycles the garbage collector then has to find
-# (a few hundred objects per post written, docs/benchmarks.md).
-_UPSERTS = {True: _upsert(True), False: _upsert(False)}
+    for is_pg in (True, False)
+}
 
 
 async def remove(session: AsyncSession, kind: EntryKind, ref_id: int) -> None:

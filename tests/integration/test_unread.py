@@ -115,3 +115,53 @@ async def test_unread_covers_tracked_threads_of_spaces_the_reader_may_read(
     assert figures == {"notifications": 0, "posts": 0, "spaces": [], "threads": []}
     watching = (await client.get("/api/me/watching", headers=cast.observer.headers)).json()["items"]
     assert [(w["kind"], w["thread_id"], w["level"]) for w in watching] == [("thread", normal["id"], "muted")]
+
+
+async def test_tracking_a_batch_keeps_each_users_choice_and_the_furthest_position(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, settings: Settings
+) -> None:
+    """`track_many` as one statement: a user who watches the space gets no level of their
+    own, a level chosen for the thread stays, a position never moves back, a user named
+    twice keeps the furthest position, and an id of nobody writes nothing."""
+    from forum.lib.db import create_engine, make_sessionmaker
+    from forum.threads import reading
+    from forum.threads.models import Thread
+
+    await make_space(client, cast.admin, "agora")
+    tid = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    space_id = (await client.get("/api/spaces/agora")).json()["id"]
+    watch = await client.put(
+        "/api/spaces/agora/watch", json={"level": "watching"}, headers=cast.observer.headers
+    )
+    assert watch.status_code in (200, 204), watch.text
+    chosen = await client.put(
+        f"/api/threads/{tid}/watch", json={"level": "muted"}, headers=cast.lcipp.headers
+    )
+    assert chosen.status_code in (200, 204), chosen.text
+    await read(client, cast.other_observer, tid, 1)
+
+    engine = create_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            thread = await session.get(Thread, tid)
+            assert thread is not None and thread.space_id == space_id
+            await reading.track_many(
+                session,
+                [
+                    (thread, [cast.observer.id, cast.lcipp.id, 10**9], 0),
+                    (thread, [cast.other_observer.id, cast.observer.id], 0),
+                    (thread, [cast.observer.id], 1),
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+    rows = {
+        row.user_id: (row.level, row.last_read_number)
+        for row in (await db.scalars(select(ThreadUser).where(ThreadUser.thread_id == tid))).all()
+    }
+    assert rows[cast.observer.id] == (None, 1)  # watches the space; the furthest of 0 and 1
+    assert rows[cast.lcipp.id] == ("muted", 0)  # chose a level: it stays
+    assert rows[cast.other_observer.id][1] == 1  # had read 1: tracking at 0 does not move it back
+    assert rows[cast.other_observer.id][0] == "tracking"
+    assert 10**9 not in rows
