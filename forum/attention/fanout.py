@@ -18,13 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Insert,
     Select,
     Subquery,
+    bindparam,
     cast,
     exists,
     insert,
@@ -64,15 +67,28 @@ def inbox_topic(user_id: int) -> str:
 
 def _moderates(space: Space) -> ColumnElement[bool]:
     """`User` moderates `space` (forum.accounts.viewer's rule, as SQL)."""
-    named = exists().where(SpaceModerator.space_id == space.id, SpaceModerator.user_id == User.id)
+    return _moderates_space(space.id)
+
+
+def _moderates_space(space_id: Any) -> ColumnElement[bool]:
+    """`_moderates` of a space id given as a value or a bound parameter."""
+    named = exists().where(SpaceModerator.space_id == space_id, SpaceModerator.user_id == User.id)
     return or_(User.role.in_(sorted(GLOBAL_MODERATOR_ROLES)), named)
 
 
 def _may_read_space(space: Space) -> ColumnElement[bool]:
     """`User` may read `space` (forum.spaces.policy's rule, as SQL)."""
-    if space.visibility == Visibility.public.value:
+    return _may_read(
+        space.visibility == Visibility.public.value, sorted(set(space.allowed_roles or [])), space.id
+    )
+
+
+def _may_read(public: bool, roles: Any, space_id: Any) -> ColumnElement[bool]:
+    """`_may_read_space` of a space given by what the rule reads: whether it is public, its
+    allowed roles and its id (values, or bound parameters)."""
+    if public:
         return true()
-    return or_(User.role.in_(sorted(set(space.allowed_roles or []))), _moderates(space))
+    return or_(User.role.in_(roles), _moderates_space(space_id))
 
 
 def _may_read_thread(thread: Thread, space: Space) -> ColumnElement[bool]:
@@ -184,6 +200,11 @@ async def _notify_all(session: AsyncSession, notices: list[_Notice]) -> list[tup
             .returning(Notification.id, Notification.user_id, Notification.kind)
         )
         made += [(int(nid), int(uid), str(kind)) for nid, uid, kind in (await session.execute(stmt)).all()]
+    return await _announce(session, made)
+
+
+async def _announce(session: AsyncSession, made: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """One event per notification made, (id, user_id, kind), on its recipient's inbox."""
     # Each inbox hears of its notifications in the order they were made.
     made.sort(key=lambda row: (row[1], row[0]))
     if len({uid for _, uid, _ in made}) == len(made):
@@ -198,6 +219,100 @@ async def _notify_all(session: AsyncSession, notices: list[_Notice]) -> list[tup
         [streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind}) for nid, uid, kind in made],
     )
     return made
+
+
+# --- a post's watchers: the statement built once per shape -------------------------------
+#
+# Every published post tells its thread's watchers, so this notice is built the most: as one
+# statement per batch shape (each post's kind, whether its space is public, whether its
+# thread is published), its values bound as parameters, it is built and compiled once and
+# then only executed. Built per post from the values, as the other notices are, it cost
+# about as much Python as the rest of the post's write.
+
+
+@dataclass(frozen=True)
+class _Watchers:
+    """A post's notice to its thread's watchers: its shape, and its values."""
+
+    kind: str
+    public: bool
+    published: bool
+    values: dict[str, Any]
+
+
+def _watchers(post: Post, thread: Thread, space: Space, actor_id: int) -> _Watchers:
+    return _Watchers(
+        "watched_thread" if post.number == 1 else "watched_post",
+        space.visibility == Visibility.public.value,
+        thread.status == "published",
+        {
+            "actor": actor_id,
+            "space": space.id,
+            "thread": thread.id,
+            "post": post.id,
+            "author": thread.author_id,
+            "roles": sorted(set(space.allowed_roles or [])),
+        },
+    )
+
+
+def _watchers_rows(i: int, kind: str, public: bool, published: bool) -> Select:
+    """The rows of the i-th post's watchers notice (`_may_read_thread`, `_not_yet_told`,
+    `watchers_of`, the actor left out), its values bound as `<name>_<i>`."""
+
+    def bound(name: str) -> Any:
+        return bindparam(f"{name}_{i}", type_=BigInteger)
+
+    space_id, thread_id, post_id, actor_id = bound("space"), bound("thread"), bound("post"), bound("actor")
+    readable = _may_read(public, bindparam(f"roles_{i}", expanding=True), space_id)
+    if not published:  # forum.threads.policy.can_see_thread
+        readable = readable & or_(User.id == bound("author"), _moderates_space(space_id))
+    told = select(Notification.user_id).where(Notification.post_id == post_id)
+    among = watchers_of(thread_id, space_id)
+    return (
+        select(
+            User.id,
+            literal(kind),
+            actor_id,
+            space_id,
+            thread_id,
+            post_id,
+            cast(null(), BigInteger),
+            cast(null(), BigInteger),
+            bindparam("now", type_=Notification.created_at.type),
+        )
+        .select_from(User)
+        .join(among, among.c.user_id == User.id)
+        .where(readable & User.id.not_in(told) & (User.id != actor_id))
+    )
+
+
+@lru_cache(maxsize=256)
+def _watchers_insert(shapes: tuple[tuple[str, bool, bool], ...]) -> Insert:
+    parts = [_watchers_rows(i, *shape) for i, shape in enumerate(shapes)]
+    # On the table, not the entity: given parameters, an ORM insert would take them for rows.
+    table = Notification.__table__
+    return (
+        insert(table)
+        .from_select(_COLUMNS, parts[0] if len(parts) == 1 else union_all(*parts))
+        .returning(table.c.id, table.c.user_id, table.c.kind)
+    )
+
+
+async def _notify_watchers(session: AsyncSession, notices: list[_Watchers]) -> list[tuple[int, int, str]]:
+    """Several posts' watchers notices: one cached INSERT ... SELECT per _COMPOUND_TERMS."""
+    made: list[tuple[int, int, str]] = []
+    for at in range(0, len(notices), _COMPOUND_TERMS):
+        chunk = notices[at : at + _COMPOUND_TERMS]
+        params: dict[str, Any] = {"now": utcnow()}
+        for i, notice in enumerate(chunk):
+            assert notice.kind in KINDS, notice.kind
+            params.update({f"{name}_{i}": value for name, value in notice.values.items()})
+        stmt = _watchers_insert(tuple((n.kind, n.public, n.published) for n in chunk))
+        made += [
+            (int(nid), int(uid), str(kind)) for nid, uid, kind in (await session.execute(stmt, params)).all()
+        ]
+    return await _announce(session, made)
 
 
 async def notify_space_watchers(
@@ -232,7 +347,7 @@ async def notify_space_watchers(
 _OWN_LEVEL = aliased(ThreadUser, name="own")
 
 
-def watchers_of(thread_id: int, space_id: int) -> Subquery:
+def watchers_of(thread_id: Any, space_id: Any) -> Subquery:
     """The users whose level for the thread is `watching` (forum.threads.reading's
     `effective_level`, as a join rather than two lookups per user): those who chose it for
     the thread, and those who chose it for the space and chose no level for the thread.
@@ -267,7 +382,7 @@ async def notify_about_post(
     and the watchers hear of it, and the author and the mentioned track the thread."""
     watchers, tracks = await _before_watchers(session, post, thread, space, author_id)
     if watchers is not None:
-        await _notify_all(session, [watchers])
+        await _notify_watchers(session, [watchers])
     for thread_, user_ids, read_up_to in tracks:
         await reading.track(session, thread_, user_ids, read_up_to=read_up_to)
 
@@ -278,7 +393,7 @@ async def notify_about_posts(session: AsyncSession, posts: Sequence[StoredPost])
     statement and every read position and tracking in one. The watchers' rule reads the
     notifications made before it (a mention or reply wins over a watched post), and the
     tracking never makes anyone watch, so the order between posts changes nothing."""
-    notices: list[_Notice] = []
+    notices: list[_Watchers] = []
     tracks: list[tuple[Thread, list[int], int]] = []
     for stored in posts:
         watchers, more = await _before_watchers(
@@ -288,13 +403,13 @@ async def notify_about_posts(session: AsyncSession, posts: Sequence[StoredPost])
             notices.append(watchers)
         tracks += more
     if notices:
-        await _notify_all(session, notices)
+        await _notify_watchers(session, notices)
     await reading.track_many(session, tracks)
 
 
 async def _before_watchers(
     session: AsyncSession, post: Post, thread: Thread, space: Space, author_id: int
-) -> tuple[_Notice | None, list[tuple[Thread, list[int], int]]]:
+) -> tuple[_Watchers | None, list[tuple[Thread, list[int], int]]]:
     """A post's notices that precede its watchers' (written now), its watchers' notice, and
     who then tracks the thread (thread, users, read_up_to), in that order."""
     refs = {"actor_id": author_id, "space_id": space.id, "thread_id": thread.id, "post_id": post.id}
@@ -303,19 +418,15 @@ async def _before_watchers(
         return None, [(thread, [author_id], post.number)]
     if post.status != PostStatus.published.value:
         return None, []
-    readers = _may_read_thread(thread, space) & _not_muted(thread)
     mentioned = [uid for uid in await mentioned_ids(session, post.html) if uid != author_id]
-    if mentioned:
-        await _notify(session, "mention", readers & User.id.in_(mentioned), **refs)
-    if post.reply_to is not None:
-        answered = select(Post.author_id).where(Post.id == post.reply_to).scalar_subquery()
-        await _notify(session, "reply", readers & (User.id == answered) & _not_yet_told(post), **refs)
-    notice = _Notice(
-        "watched_thread" if post.number == 1 else "watched_post",
-        _may_read_thread(thread, space) & _not_yet_told(post),
-        among=watchers_of(thread.id, space.id),
-        **refs,
-    )
+    if mentioned or post.reply_to is not None:
+        readers = _may_read_thread(thread, space) & _not_muted(thread)
+        if mentioned:
+            await _notify(session, "mention", readers & User.id.in_(mentioned), **refs)
+        if post.reply_to is not None:
+            answered = select(Post.author_id).where(Post.id == post.reply_to).scalar_subquery()
+            await _notify(session, "reply", readers & (User.id == answered) & _not_yet_told(post), **refs)
+    notice = _watchers(post, thread, space, author_id)
     tracks = [(thread, [author_id], post.number)]
     if mentioned:
         tracks.append((thread, mentioned, 0))

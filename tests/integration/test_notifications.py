@@ -448,3 +448,36 @@ async def test_the_watchers_join_follows_the_effective_level(
         assert [(e.seq, e.type, e.data["id"]) for e in events] == [
             (seq, "notification.created", nid) for seq, nid in zip(range(1, made + 1), ids, strict=True)
         ]
+
+
+async def test_watchers_of_a_restricted_space_are_told_only_while_they_may_read_it(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    """The watchers' notice is written by a statement built once per shape, its space's
+    roles bound as a parameter: the rows it writes follow the space the thread is in."""
+
+    async def written(who: Persona) -> list[str]:
+        rows = await db.scalars(
+            select(Notification.kind).where(Notification.user_id == who.id).order_by(Notification.id)
+        )
+        return list(rows)
+
+    await make_space(
+        client, cast.admin, "circle", visibility="restricted", allowed_roles=["lcipp", "focal_point"]
+    )
+    await make_space(client, cast.admin, "inner", visibility="restricted", allowed_roles=["lcipp"])
+    for who in (cast.focal_point, cast.moderator):
+        await watch_space(client, who, "circle")
+    thread = await make_thread(client, cast.lcipp, "circle")
+    assert await written(cast.focal_point) == ["watched_thread"]
+    assert await written(cast.moderator) == ["watched_thread"]  # moderators read every space
+    for who in (cast.focal_point, cast.moderator):
+        await watch_thread(client, who, thread["id"])
+    resp = await client.patch(
+        f"/api/threads/{thread['id']}", json={"space": "inner"}, headers=cast.admin.headers
+    )
+    assert resp.status_code == 200, resp.text
+    await make_post(client, cast.lcipp, thread["id"], "only for the inner circle now")
+    assert await written(cast.focal_point) == ["watched_thread"]  # may no longer read it
+    assert await written(cast.moderator) == ["watched_thread", "watched_post"]
+    assert await written(cast.observer) == []
