@@ -55,7 +55,8 @@ MIX: list[tuple[str, str, dict[str, Any]]] = [
     ("zh bigram", "适应", {}),
     ("ja bigram", "適応", {}),
     ("en newest", "adaptation", {"order": "newest"}),
-    ("en in space", "adaptation", {"space": "space-3"}),
+    # The space: `space-3` of the fill, else the third public space of the database.
+    ("en in space", "adaptation", {"space": None}),
     ("en by role", "mitigation", {"role": "focal_point"}),
 ]
 
@@ -306,9 +307,15 @@ async def run(database_url: str, repeats: int) -> list[dict[str, Any]]:
         )
         viewer = await load_viewer(session, observer)
         total = await session.scalar(select(func.count()).select_from(Post))
-        print(f"{total} posts; {repeats} runs of each query as an observer\n")
+        public = select(Space.slug).where(Space.visibility == "public").order_by(Space.id)
+        slugs = list(await session.scalars(public))
+        space = "space-3" if "space-3" in slugs else slugs[min(2, len(slugs) - 1)]
+        print(f"{total} posts; {repeats} runs of each query as an observer; the space filter: {space}\n")
         print(f"{'query':<16}{'hits':>6}{'p50 ms':>10}{'p99 ms':>10}{'LIKE p50':>11}{'LIKE p99':>11}")
-        for label, q, filters in MIX:
+        for label, q, asked in MIX:
+            filters = {
+                name: space if name == "space" and value is None else value for name, value in asked.items()
+            }
             times, like_times = [], []
             hits = 0
             pattern = "%" + q.strip('"').split()[0].lower() + "%"
