@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -198,3 +198,9 @@ def document(text: str) -> Document:
             stems.append(stem_of(piece.folded, language))
             words.append(piece.folded)
     return Document(stems, words)
+
+
+def stored_documents(texts: Sequence[str], postgresql: bool) -> list[str]:
+    """The `document` column's values of several texts on this database: what a worker
+    process of `forum search reindex` computes for its share of a batch."""
+    return [document(text).stored(postgresql) for text in texts]
