@@ -1,10 +1,13 @@
 """The batched rebuild (`forum.search.rebuild.rebuild`, what `forum search reindex` runs) on
 the demo: tiny batches give the answers the writes gave, a rebuild run twice or stopped
 midway leaves every text with exactly one entry, and entries whose text is gone are
-removed. On SQLite the FTS5 table follows the entries row for row (its delete trigger).
+removed; the forum writes while it runs, and what it wrote is found by its latest text.
+On SQLite the FTS5 table follows the entries row for row (its delete trigger).
 SQLite by default, PostgreSQL when FORUM_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -15,6 +18,7 @@ from forum.demo.loader import load_demo
 from forum.lib.db import create_engine, make_sessionmaker
 from forum.search.rebuild import Walk, count_texts, rebuild
 from forum.settings import Settings
+from tests.conftest import Cast, make_space, make_thread
 from tests.search.test_reindex import QUERIES
 
 
@@ -144,3 +148,73 @@ async def test_entries_of_texts_that_are_gone_are_removed(
     await _assert_one_entry_per_text(db)
     answers = await _answers(client)
     assert answers == {q: [hit for hit in hits if hit != ("post", post_id)] for q, hits in written.items()}
+
+
+def _word(n: int) -> str:
+    """A word found in no other text (letters only: digits would be a term of their own)."""
+    return "zq" + "".join(chr(ord("a") + int(digit)) for digit in str(n)) + "x"
+
+
+async def _found(client: AsyncTestClient, word: str) -> list[tuple[str, int]]:
+    resp = await client.get("/api/search", params={"q": word, "kind": "posts", "limit": 100})
+    assert resp.status_code == 200, resp.text
+    return [(hit["kind"], hit["id"]) for hit in resp.json()["items"]]
+
+
+async def test_writes_during_the_rebuild_are_found_with_their_latest_text(
+    settings: Settings, client: AsyncTestClient, db: AsyncSession, cast: Cast
+) -> None:
+    await _load_demo(settings)
+    await make_space(client, cast.admin, "online")
+    thread = await make_thread(client, cast.observer, "online", "Written meanwhile", _word(0))
+    posts: dict[int, str] = {}  # post id: its latest word
+    gone: list[str] = []  # words no text holds any more
+    for n in range(1, 7):
+        resp = await client.post(
+            f"/api/threads/{thread['id']}/posts", json={"body": _word(n)}, headers=cast.observer.headers
+        )
+        assert resp.status_code == 201, resp.text
+        posts[resp.json()["id"]] = _word(n)
+    first = list(posts)
+
+    async def write(n: int) -> None:
+        """The n-th write: a new post, an edit or a deletion of one of the first posts."""
+        if n % 3 == 0:
+            resp = await client.post(
+                f"/api/threads/{thread['id']}/posts",
+                json={"body": _word(200 + n)},
+                headers=cast.observer.headers,
+            )
+            assert resp.status_code == 201, resp.text
+            posts[resp.json()["id"]] = _word(200 + n)
+        elif n % 3 == 1:
+            post_id = first[n // 3]
+            resp = await client.patch(
+                f"/api/posts/{post_id}", json={"body": _word(100 + n)}, headers=cast.observer.headers
+            )
+            assert resp.status_code == 200, resp.text
+            gone.append(posts[post_id])
+            posts[post_id] = _word(100 + n)
+        elif n // 3 + 3 < len(first):
+            post_id = first[n // 3 + 3]
+            resp = await client.delete(f"/api/posts/{post_id}", headers=cast.observer.headers)
+            assert resp.status_code == 204, resp.text
+            gone.append(posts.pop(post_id))
+
+    # After each batch, a write starts, and runs beside the batches that follow.
+    writes: list[asyncio.Task[None]] = []
+    batches: list[int] = []
+
+    def progress(done: int, _total: int) -> None:
+        batches.append(done)
+        if len(writes) < 9:
+            writes.append(asyncio.get_running_loop().create_task(write(len(writes))))
+
+    await rebuild(settings, batch_size=1, workers=0, progress=progress)
+    assert len(batches) > len(writes) == 9
+    await asyncio.gather(*writes)
+    for post_id, word in posts.items():
+        assert await _found(client, word) == [("post", post_id)], word
+    for word in gone:
+        assert await _found(client, word) == [], word
+    await _assert_one_entry_per_text(db)
