@@ -29,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, column, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forum.lib.db import DateTimeUTC, create_engine
 from forum.search.terms import document, stored_documents
@@ -38,6 +40,8 @@ from forum.settings import Settings
 BATCH = 2000
 # Entry ids per statement of the final sweep.
 SWEEP = 20_000
+# Tries of one batch's transaction before the rebuild gives up.
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -382,8 +386,7 @@ async def rebuild(
             following = await read(walk.take, batch_size)
             next_computing = compute(following)
             stored = await computing
-            async with writer.begin() as connection:
-                count += await connection.run_sync(write_batch, texts, stored)
+            count += await _retried(writer, write_batch, texts, stored)
             done += len(texts)
             if progress:
                 progress(done, max(total, done))
@@ -391,8 +394,7 @@ async def rebuild(
         async with reader.connect() as connection:
             low, high = await connection.run_sync(id_range)
         for start in range(low, high + 1, SWEEP):
-            async with writer.begin() as connection:
-                await connection.run_sync(remove_orphans, start, min(start + SWEEP - 1, high))
+            await _retried(writer, remove_orphans, start, min(start + SWEEP - 1, high))
     finally:
         for pending in (computing, next_computing):
             if isinstance(pending, asyncio.Future) and not pending.done():
@@ -402,6 +404,21 @@ async def rebuild(
         await writer.dispose()
         await reader.dispose()
     return count
+
+
+async def _retried(engine: AsyncEngine, work: Callable[..., int], *args: Any) -> int:
+    """`work` in a transaction of its own, tried again (a few times, after a pause) when the
+    database refuses it: SQLite locked past its busy timeout by a long write of the forum, a
+    PostgreSQL deadlock with a writer of the same entries. Each try starts afresh."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with engine.begin() as connection:
+                return await connection.run_sync(work, *args)
+        except DBAPIError:
+            if attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 class RateReport:
