@@ -10,7 +10,6 @@ from typing import TypeVar
 
 import click
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import attention
 from forum.accounts.services import create_user
@@ -21,7 +20,7 @@ from forum.lib.db import create_engine, make_sessionmaker
 from forum.lib.errors import ForumError
 from forum.lib.migrate import upgrade
 from forum.realtime.wire import uvicorn_options
-from forum.search.rebuild import rebuild_sync
+from forum.search.rebuild import BATCH, RateReport, rebuild
 from forum.settings import Settings
 
 T = TypeVar("T")
@@ -203,18 +202,33 @@ def search() -> None:
 
 
 @search.command("reindex")
-def search_reindex() -> None:
-    """Index every thread title, post, table message and harvest again, in one transaction
-    (searches meanwhile see the old index until it commits)."""
+@click.option(
+    "--batch",
+    "batch_size",
+    default=BATCH,
+    show_default=True,
+    type=click.IntRange(1),
+    help="texts per transaction",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(0),
+    help="processes computing the terms (default: one per core; 0: none, in this process)",
+)
+def search_reindex(batch_size: int, workers: int | None) -> None:
+    """Index every thread title, post, table message and harvest again, while the forum runs.
+
+    Oldest first, in batches, each in its own short transaction that replaces the batch's
+    entries: every search meanwhile finds each text once, by its old entry or its new one,
+    and writers wait at most for one batch. Entries of texts that no longer exist are
+    removed at the end. Progress goes to stderr. Stopped midway, the batches done stay
+    done; run it again to finish."""
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
-
-    async def work(session: AsyncSession) -> int:
-        connection = await session.connection()
-        return await connection.run_sync(rebuild_sync)
-
-    count = _run_in_transaction(work, settings)
+    report = RateReport(lambda line: click.echo(line, err=True))
+    count = asyncio.run(rebuild(settings, batch_size=batch_size, workers=workers, progress=report))
     click.echo(f"indexed {count} texts")
 
 

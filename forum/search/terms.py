@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -86,14 +86,19 @@ def stem(word: str, language: str) -> str:
     return _STEMMERS[language].stemWord(word) or word
 
 
+# Each function word, with the languages it is one of.
+_STOPWORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _language, _words in _LATIN_STOPWORDS.items():
+    for _word in _words:
+        _STOPWORD_LANGUAGES[_word] = (*_STOPWORD_LANGUAGES.get(_word, ()), _language)
+
+
 def latin_language(text: str) -> str:
     """English, Spanish or French, by the function words of the text (English if none)."""
     counts = dict.fromkeys(LATIN_LANGUAGES, 0)
-    for match in WORD.finditer(text[:4000]):
-        word = match.group().lower()
-        for language, stopwords in _LATIN_STOPWORDS.items():
-            if word in stopwords:
-                counts[language] += 1
+    for word in WORD.findall(text[:4000]):
+        for language in _STOPWORD_LANGUAGES.get(word.lower(), ()):
+            counts[language] += 1
     best = max(counts.values())
     return next(language for language in LATIN_LANGUAGES if counts[language] == best)
 
@@ -109,27 +114,52 @@ class Piece:
     cjk: bool
 
     def grams(self) -> list[str]:
-        if not self.cjk:
-            return [self.folded]
-        if len(self.folded) == 1:
-            return [self.folded]
-        return [self.folded[i : i + 2] for i in range(len(self.folded) - 1)]
+        return _grams(self.folded) if self.cjk else [self.folded]
+
+
+def _grams(run: str) -> list[str]:
+    """A CJK run's overlapping bigrams (one character alone stays a unigram)."""
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+# Words longer than this are split anew each time rather than remembered: a CJK text
+# written without spaces is one word as long as its paragraph.
+_REMEMBERED_WORD_CHARS = 32
+
+
+def _runs(word: str) -> tuple[tuple[str, bool], ...]:
+    """A word as written, folded, in runs each marked CJK or not."""
+    if len(word) <= _REMEMBERED_WORD_CHARS:
+        return _remembered_runs(word)
+    return _split_runs(word)
+
+
+def _split_runs(word: str) -> tuple[tuple[str, bool], ...]:
+    runs = []
+    # Folding can turn one token into several (NFKC of ½ holds a fraction slash).
+    for part in _ALNUM.findall(fold(word)):
+        if len(part) > MAX_WORD_CHARS:
+            continue
+        # Split at the edges of CJK runs: the odd pieces are CJK, the even ones not.
+        for i, run in enumerate(_CJK_RUN.split(part)):
+            if run:
+                runs.append((run, i % 2 == 1))
+    return tuple(runs)
+
+
+_remembered_runs = lru_cache(maxsize=65536)(_split_runs)
 
 
 def pieces(text: str) -> Iterator[Piece]:
     """The words and CJK runs of a text, folded, in order."""
     for match in WORD.finditer(text):
-        folded_word = fold(match.group())
-        # Folding can turn one token into several (NFKC of ½ holds a fraction slash).
-        for part in _ALNUM.findall(folded_word):
-            if len(part) > MAX_WORD_CHARS:
-                continue
-            # Split at the edges of CJK runs: the odd pieces are CJK, the even ones not.
-            for i, run in enumerate(_CJK_RUN.split(part)):
-                if run:
-                    yield Piece(match.start(), match.end(), run, i % 2 == 1)
+        for run, cjk in _runs(match.group()):
+            yield Piece(match.start(), match.end(), run, cjk)
 
 
+@lru_cache(maxsize=65536)
 def stem_of(word: str, language: str) -> str:
     """The stem the index keeps for a folded non-CJK word of a text in `language`."""
     if word.isdigit():
@@ -179,6 +209,7 @@ class Document:
         )
 
 
+@lru_cache(maxsize=65536)
 def quote(term: str) -> str:
     """A term in tsvector/tsquery literal syntax."""
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -189,12 +220,20 @@ def document(text: str) -> Document:
     language = latin_language(text)
     stems: list[str] = []
     words: list[str] = []
-    for piece in pieces(text):
-        if piece.cjk:
-            grams = piece.grams()
-            stems.extend(grams)
-            words.extend(grams)
-        else:
-            stems.append(stem_of(piece.folded, language))
-            words.append(piece.folded)
+    # `pieces` without their places in the text, which a document does not keep.
+    for word in WORD.findall(text):
+        for run, cjk in _runs(word):
+            if cjk:
+                grams = _grams(run)
+                stems.extend(grams)
+                words.extend(grams)
+            else:
+                stems.append(stem_of(run, language))
+                words.append(run)
     return Document(stems, words)
+
+
+def stored_documents(texts: Sequence[str], postgresql: bool) -> list[str]:
+    """The `document` column's values of several texts on this database: what a worker
+    process of `forum search reindex` computes for its share of a batch."""
+    return [document(text).stored(postgresql) for text in texts]
