@@ -94,9 +94,7 @@ def create_engine(
         # Pooled connections: opening the file (a thread and four PRAGMAs) per session
         # costs more than the query.
         # One hop to aiosqlite's thread per statement instead of four (forum.lib.sqlite_driver).
-        engine = create_async_engine(
-            settings.database_url, **_pool_sizes(autocommit, sqlite=True), module=one_hop_dbapi()
-        )
+        engine = create_async_engine(settings.database_url, **_pool_sizes(autocommit), module=one_hop_dbapi())
         _configure_sqlite(engine, immediate=not autocommit)
         return engine
     timeouts: dict[str, Any] = {"timeout": PG_CONNECT_TIMEOUT_SECONDS}
@@ -106,14 +104,14 @@ def create_engine(
         engine = create_async_engine(
             settings.database_url,
             isolation_level="AUTOCOMMIT",
-            **_pool_sizes(autocommit, sqlite=False),
+            **_pool_sizes(autocommit),
             pool_recycle=1800,
             connect_args=timeouts,
         )
     else:
         engine = create_async_engine(
             settings.database_url,
-            **_pool_sizes(autocommit, sqlite=False),
+            **_pool_sizes(autocommit),
             pool_recycle=1800,
             connect_args=timeouts,
         )
@@ -121,7 +119,7 @@ def create_engine(
     return engine
 
 
-def _pool_sizes(autocommit: bool, *, sqlite: bool) -> dict[str, int]:
+def _pool_sizes(autocommit: bool) -> dict[str, int]:
     """How many connections an engine keeps, and how many more it may open for a while.
 
     A connection past `pool_size` is closed when it comes back, so a pool smaller than the
@@ -130,12 +128,8 @@ def _pool_sizes(autocommit: bool, *, sqlite: bool) -> dict[str, int]:
     concurrent page reads and a pool of 5, one read in five paid for a new connection, and
     PostgreSQL served a quarter of the pages it does with a pool that fits (docs/benchmarks.md).
     The autocommit engine serves every page read and every socket's authorizing read, so it
-    keeps the most. On SQLite each connection is a thread of its own contending for the
-    interpreter's lock with the event loop: a few more than the two cores suffice, and more
-    of them made the slowest reads slower.
+    keeps the most (on SQLite, 8 of them served a quarter fewer pages than 20).
     """
-    if sqlite:
-        return {"pool_size": 8, "max_overflow": 8}
     if autocommit:
         return {"pool_size": 20, "max_overflow": 20}
     return {"pool_size": 10, "max_overflow": 20}
