@@ -135,20 +135,23 @@ class _Notice:
     def rows(self, now: datetime) -> Select:
         assert self.kind in KINDS, self.kind
         where = self.recipients if self.actor_id is None else self.recipients & (User.id != self.actor_id)
-        rows: Select = select(
-            User.id,
-            literal(self.kind),
-            _ref(self.actor_id),
-            _ref(self.space_id),
-            _ref(self.thread_id),
-            _ref(self.post_id),
-            _ref(self.cafe_id),
-            _ref(self.roundtable_id),
+        refs = (self.actor_id, self.space_id, self.thread_id, self.post_id, self.cafe_id, self.roundtable_id)
+        return _rows(
+            self.kind,
+            [_ref(ref) for ref in refs],
             literal(now, Notification.created_at.type),
+            where,
+            self.among,
         )
-        if self.among is not None:
-            rows = rows.select_from(User).join(self.among, self.among.c.user_id == User.id)
-        return rows.where(where)
+
+
+def _rows(kind: str, refs: list[Any], now: Any, where: ColumnElement[bool], among: Subquery | None) -> Select:
+    """A notice's rows in `_COLUMNS`' order: each user matching `where` (among `among`'s
+    user_ids, if given), with the notice's kind, references and time."""
+    rows: Select = select(User.id, literal(kind), *refs, now)
+    if among is not None:
+        rows = rows.select_from(User).join(among, among.c.user_id == User.id)
+    return rows.where(where)
 
 
 _COLUMNS = [
@@ -268,22 +271,12 @@ def _watchers_rows(i: int, kind: str, public: bool, published: bool) -> Select:
     if not published:  # forum.threads.policy.can_see_thread
         readable = readable & or_(User.id == bound("author"), _moderates_space(space_id))
     told = select(Notification.user_id).where(Notification.post_id == post_id)
-    among = watchers_of(thread_id, space_id)
-    return (
-        select(
-            User.id,
-            literal(kind),
-            actor_id,
-            space_id,
-            thread_id,
-            post_id,
-            cast(null(), BigInteger),
-            cast(null(), BigInteger),
-            bindparam("now", type_=Notification.created_at.type),
-        )
-        .select_from(User)
-        .join(among, among.c.user_id == User.id)
-        .where(readable & User.id.not_in(told) & (User.id != actor_id))
+    return _rows(
+        kind,
+        [actor_id, space_id, thread_id, post_id, _ref(None), _ref(None)],  # no café, no round table
+        bindparam("now", type_=Notification.created_at.type),
+        readable & User.id.not_in(told) & (User.id != actor_id),
+        watchers_of(thread_id, space_id),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, text
+from sqlalchemy import TextClause, bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.search.models import EntryKind, SearchEntry
@@ -66,15 +66,20 @@ async def put_many(session: AsyncSession, entries: list[Entry]) -> None:
 # A text statement, compiled once: SQLAlchemy never caches the dialects' INSERT ... ON
 # CONFLICT constructs (their `inherit_cache` is off), and this one runs for every post.
 # PostgreSQL reads the tsvector in its literal syntax, never through to_tsvector()'s parser.
-_UPSERT = (
-    "INSERT INTO search_entries (kind, ref_id, thread_id, table_id, author_id, created_at, document)"
-    " VALUES (:kind, :ref_id, :thread_id, :table_id, :author_id, :created_at, {document})"
-    " ON CONFLICT (kind, ref_id) DO UPDATE SET document = excluded.document, thread_id = excluded.thread_id"
-)
+def insert_entries(is_pg: bool, on_conflict: str) -> TextClause:
+    """INSERT of entries (one row per parameter set: kind, ref_id, thread_id, table_id,
+    author_id, created_at, document) with this ON CONFLICT (kind, ref_id) action; also the
+    rebuild's (forum.search.rebuild)."""
+    document_value = "CAST(:document AS tsvector)" if is_pg else ":document"
+    return text(
+        "INSERT INTO search_entries (kind, ref_id, thread_id, table_id, author_id, created_at, document)"
+        f" VALUES (:kind, :ref_id, :thread_id, :table_id, :author_id, :created_at, {document_value})"
+        f" ON CONFLICT (kind, ref_id) {on_conflict}"
+    ).bindparams(bindparam("created_at", type_=SearchEntry.created_at.type))
+
+
 _UPSERTS = {
-    is_pg: text(_UPSERT.format(document="CAST(:document AS tsvector)" if is_pg else ":document")).bindparams(
-        bindparam("created_at", type_=SearchEntry.created_at.type)
-    )
+    is_pg: insert_entries(is_pg, "DO UPDATE SET document = excluded.document, thread_id = excluded.thread_id")
     for is_pg in (True, False)
 }
 

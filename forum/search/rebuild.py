@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forum.lib.db import DateTimeUTC, create_engine
+from forum.search.index import insert_entries
 from forum.search.terms import document, stored_documents
 from forum.settings import Settings
 
@@ -207,6 +208,10 @@ def count_texts(connection: Connection) -> int:
     )
 
 
+# A batch's new entries; one already written for the same text (by the forum meanwhile) stays.
+_INSERTS = {is_pg: insert_entries(is_pg, "DO NOTHING") for is_pg in (True, False)}
+
+
 def write_batch(
     connection: Connection, texts: Sequence[Found], stored: Sequence[str], *, recheck: bool = True
 ) -> int:
@@ -262,14 +267,8 @@ def write_batch(
             }
         )
     if rows:
-        document_value = "CAST(:document AS tsvector)" if is_pg else ":document"
         # No id: the table's identity (PostgreSQL) or rowid (SQLite) numbers them in this order.
-        insert = text(
-            "INSERT INTO search_entries (kind, ref_id, thread_id, table_id, author_id, created_at, document)"
-            f" VALUES (:kind, :ref_id, :thread_id, :table_id, :author_id, :created_at, {document_value})"
-            " ON CONFLICT (kind, ref_id) DO NOTHING"
-        ).bindparams(bindparam("created_at", type_=DateTimeUTC(timezone=True)))
-        connection.execute(insert, rows)
+        connection.execute(_INSERTS[is_pg], rows)
     return len(rows)
 
 
