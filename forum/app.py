@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -245,6 +246,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 # the old generation, whose growth then triggers full collections. Rarer young collections
 # let such objects die young, freed by reference counting as most objects are.
 GC_THRESHOLDS = (50_000, 20, 100)
+# How long a thread may hold the GIL while another waits for it (Python's default: 5 ms).
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def create_served_app() -> Litestar:
@@ -255,9 +258,16 @@ def create_served_app() -> Litestar:
     with the defaults, that paused the event loop for 100-200 ms every ten seconds or so.
     What exists by now (modules, routes, the app) lives as long as the process, so it is
     set aside (`gc.freeze()`) and never walked again.
+
+    The interpreter also hands the GIL over more often (`GIL_SWITCH_INTERVAL_SECONDS`): on
+    SQLite every statement runs on a driver thread, and with Python's default of 5 ms the
+    event loop, woken by a finished statement, waited for a busy driver thread's whole
+    interval before it could run (a convoy): 16 clients reading pages got 87 pages/s, and
+    199 with a tenth of the interval (docs/benchmarks.md).
     """
     app = create_app()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     return app

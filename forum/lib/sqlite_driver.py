@@ -58,6 +58,21 @@ def _on_driver_thread(connection: Any, function: Callable[[], T]) -> asyncio.Fut
     return future
 
 
+async def fetch_all(connection: aiosqlite.Connection, sql: str, args: list[Any]) -> list[Any]:
+    """Every row of one statement, in one hop to the connection's thread (no transaction
+    begun: for an autocommit connection; forum.lib.driver_reads)."""
+    raw: sqlite3.Connection = connection._conn
+
+    def run() -> list[Any]:
+        cursor = raw.cursor()
+        try:
+            return cursor.execute(sql, args).fetchall()
+        finally:
+            cursor.close()
+
+    return await _on_driver_thread(connection, run)
+
+
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 

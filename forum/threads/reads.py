@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from forum.accounts.models import User
 from forum.accounts.schemas import author_out, iso
 from forum.accounts.viewer import Viewer
+from forum.lib.api_time import api_time
+from forum.lib.driver_reads import DriverRead
 from forum.lib.errors import BadRequest, NotFound
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_INT32, Id
@@ -63,14 +65,15 @@ _POST_COLUMNS = (
     Post.html,
     Post.reply_to,
     Post.client_id,
-    Post.created_at,
-    Post.edited_at,
+    # Written by the database as the API writes them: no datetime, no isoformat per row.
+    api_time(Post.created_at),
+    api_time(Post.edited_at),
     Post.moderation_reason,
     User.id,
     User.display_name,
     User.role,
     User.party,
-    Post.archive,
+    cast(Post.archive, Text),  # decoded in `posts_out`, for the rare post that has one
     Post.rejected,
 )
 # The columns the thread's rules read, and the reader's read position, before the post's.
@@ -81,7 +84,8 @@ _RULE_COLUMNS = 6
 # posts they may see (`VISIBLE_THREAD_POSTS`) joined to the thread, so a thread with no
 # post past `after` still gives one row (of NULL post columns). Built once, its viewer
 # bound. One statement needs no transaction around it: it runs on the autocommit engine
-# (no BEGIN, no ROLLBACK, one round trip in all).
+# (no BEGIN, no ROLLBACK, one round trip in all), with the driver's own call
+# (forum.lib.driver_reads): every column is plain text, numbers or booleans.
 
 
 def _rules_and_page(visible: ColumnElement[bool]) -> Select:
@@ -117,10 +121,11 @@ def _rules_and_page(visible: ColumnElement[bool]) -> Select:
     )
 
 
-# By `visible_thread_posts`: for a moderator of some spaces (True), and for everyone else.
+# By `visible_thread_posts`: for a moderator of some spaces (True; its `IN` of their
+# spaces makes SQLAlchemy run it), and for everyone else.
 _RULES_AND_PAGE = {
-    False: _rules_and_page(VISIBLE_THREAD_POSTS),
-    True: _rules_and_page(VISIBLE_THREAD_POSTS_OF_MODERATOR),
+    False: DriverRead(_rules_and_page(VISIBLE_THREAD_POSTS)),
+    True: DriverRead(_rules_and_page(VISIBLE_THREAD_POSTS_OF_MODERATOR)),
 }
 
 
@@ -139,8 +144,7 @@ async def list_posts(
     limit = check_limit(limit)
     of_moderator, params = visible_thread_posts(viewer)
     params |= {"thread_id": thread_id, "after": after, "rows": limit + 1}
-    async with reader.connect() as connection:
-        rows = (await connection.execute(_RULES_AND_PAGE[of_moderator], params)).all()
+    rows = await _RULES_AND_PAGE[of_moderator].rows(reader, params)
     if not rows:
         raise NotFound(f"no thread with id {thread_id}")
     status, author_id, space_id, visibility, roles_json, read_up_to = rows[0][:_RULE_COLUMNS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
@@ -140,7 +141,8 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
     """Posts from plain rows of (id, thread_id, number, status, body, html, reply_to,
     client_id, created_at, edited_at, moderation_reason, author's id, display_name, role,
     party, archive, rejected), as `post_out` makes them: a page's fifty posts built without an ORM object,
-    and one author per person however many of the posts are theirs."""
+    and one author per person however many of the posts are theirs. The two moments come
+    already written as the API writes them (`forum.lib.api_time`), the archive as JSON text."""
     authors: dict[int, AuthorOut] = {}
     items = []
     deleted = PostStatus.deleted.value
@@ -178,10 +180,10 @@ def posts_out(rows: Iterable[Sequence[Any]]) -> list[PostOut]:
                 status=status,
                 reply_to=reply_to,
                 client_id=client_id,
-                created_at=iso(created_at) or "",
-                edited_at=iso(edited_at),
+                created_at=created_at,
+                edited_at=edited_at,
                 moderation_reason=reason,
-                archive=None if gone else archive,
+                archive=None if gone or archive is None else json.loads(archive),
                 rejected=bool(rejected),
             )
         )

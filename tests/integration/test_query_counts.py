@@ -166,7 +166,7 @@ async def test_a_repeated_client_id_over_http_only_finds_the_first_post(
 # A page of a thread's posts (forum.threads.reads.list_posts): the thread's rules, the
 # reader's read position and the page in one statement on the autocommit engine (`reader`),
 # whose `begin` and `rollback` are SQLAlchemy's events only: no BEGIN or ROLLBACK is sent.
-PAGE = ["begin", "select threads", "rollback"]
+PAGE = ["select threads"]
 
 
 async def test_a_thread_page_costs_the_same_statements_for_5_or_50_posts_by_20_authors(
