@@ -44,7 +44,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from forum.lib.errors import OutcomeUnknown
-from forum.lib.sqlite_driver import OneHopConnection, one_hop_dbapi
+from forum.lib.sqlite_driver import SQLITE_BUSY_TIMEOUT_MS, OneHopConnection, one_hop_dbapi
 from forum.settings import Settings
 
 __all__ = [
@@ -66,8 +66,6 @@ log = logging.getLogger("forum")
 # Integer ids from the database's own IDENTITY (PostgreSQL) or rowid (SQLite).
 Base = IdentityBase
 
-# How long a SQLite writer waits for the lock before giving up, in milliseconds.
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 # asyncpg's bounds: connecting (its default, 60 s, kept requests waiting for a minute on a
 # database that accepts connections and never answers) and any one statement (none by
 # default: a server that stopped answering held a request forever). Either ends in a 503.
@@ -94,8 +92,12 @@ def create_engine(
         # Pooled connections: opening the file (a thread and four PRAGMAs) per session
         # costs more than the query.
         # One hop to aiosqlite's thread per statement instead of four (forum.lib.sqlite_driver).
+        # An autocommit connection may also read on the event loop's thread (`fetch_all`).
         engine = create_async_engine(
-            settings.database_url, **_pool_sizes(autocommit, sqlite=True), module=one_hop_dbapi()
+            settings.database_url,
+            **_pool_sizes(autocommit, sqlite=True),
+            module=one_hop_dbapi(),
+            connect_args={"check_same_thread": False} if autocommit else {},
         )
         _configure_sqlite(engine, immediate=not autocommit)
         return engine

@@ -5,7 +5,8 @@ switch each way, the cursor adapter, a `Row` per row, the type processors, the e
 was the largest single cost of the request: a fifth of the server's samples at 16 clients
 (docs/benchmarks.md). `DriverRead` compiles its statement once per dialect and runs it on
 the driver connection that SQLAlchemy's pool hands out: asyncpg's `fetch` on PostgreSQL
-(its own prepared-statement cache), one call on the aiosqlite thread on SQLite. The pool
+(its own prepared-statement cache); on SQLite, a read on the event loop's own thread when
+SQLite can answer at once, with no hop to the driver's (`sqlite_driver.fetch_all`). The pool
 stays SQLAlchemy's (sizes, the closed-connection check at checkout), and listeners of
 `before_cursor_execute` still hear of the statement, so the query-count guards count it.
 
