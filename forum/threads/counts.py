@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.viewer import Viewer
 from forum.threads.models import Post, Thread
-from forum.threads.policy import PUBLIC_STATUSES
+from forum.threads.policy import PUBLIC_STATUS_SQL, PUBLIC_STATUSES
 
 
 def is_restricted(status: str) -> bool:
@@ -48,7 +48,7 @@ def own_restricted_posts(author_id: int) -> ColumnElement[int]:
         .where(
             Post.thread_id == Thread.id,
             Post.author_id == author_id,
-            Post.status.not_in(PUBLIC_STATUSES),
+            ~PUBLIC_STATUS_SQL,  # written into the SQL, as `policy.status_literal` says why
         )
         .correlate(Thread)
         .scalar_subquery()

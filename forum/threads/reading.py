@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
 from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, ThreadUser, WatchLevel
+from forum.threads.policy import status_literal
 
 LEVELS = tuple(level.value for level in WatchLevel)
 # Levels under which unread posts are counted in GET /api/me/unread.
@@ -168,7 +169,7 @@ def unread_posts(viewer_id: int, last_read: ColumnElement[int]):  # type: ignore
         .where(
             Post.thread_id == Thread.id,
             Post.number > last_read,
-            Post.status == PostStatus.published.value,
+            Post.status == status_literal(PostStatus.published.value),
             Post.author_id != viewer_id,
         )
         .correlate(Thread, ThreadUser)
