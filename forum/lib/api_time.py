@@ -9,7 +9,7 @@ Python cost a page of fifty posts more than its query (two type processors and a
 PostgreSQL formats the `timestamptz` with `to_char` in UTC. SQLite stores what
 SQLAlchemy's DateTime writes, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, which only needs its
 separator changed, its zero microseconds dropped and a `Z`. Both are checked against
-`iso` on every kind of moment in tests/lib/test_api_time.py.
+`iso` on edge cases and random moments in tests/integration/test_api_time.py.
 """
 
 from __future__ import annotations
