@@ -25,7 +25,7 @@ from forum.spaces.policy import can_see_space
 from forum.threads import reading
 from forum.threads.lookup import get_thread
 from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, ThreadUser, WatchLevel
-from forum.threads.policy import can_see_thread
+from forum.threads.policy import can_see_thread, status_literal
 
 # Threads listed by GET /api/me/unread at most (the counts cover every thread).
 UNREAD_THREADS_MAX = 50
@@ -115,7 +115,7 @@ async def unread(session: AsyncSession, viewer: Viewer) -> UnreadOut:
                 and_(
                     Post.thread_id == Thread.id,
                     Post.number > ThreadUser.last_read_number,
-                    Post.status == PostStatus.published.value,
+                    Post.status == status_literal(PostStatus.published.value),
                     Post.author_id != user.id,
                 ),
             )

@@ -24,7 +24,7 @@ from forum.settings import Settings
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.threads.models import Post, PostStatus, SpaceWatch, Thread, WatchLevel
-from forum.threads.policy import can_see_thread
+from forum.threads.policy import can_see_thread, status_literal
 
 KIND = "digest"
 OFF = "off"
@@ -99,7 +99,7 @@ async def links(
         SpaceWatch.level.in_([WatchLevel.watching.value, WatchLevel.tracking.value]),
     )
     new_posts = select(Post.thread_id).where(
-        Post.status == PostStatus.published.value,
+        Post.status == status_literal(PostStatus.published.value),
         Post.created_at <= until,
         Post.author_id != user.id,
         *([Post.created_at > since] if since is not None else []),

@@ -59,6 +59,7 @@ from forum.searching.snippets import snippet
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space_of
 from forum.threads.models import Post, PostStatus, Thread
+from forum.threads.policy import status_literal
 
 _KINDS = {
     SearchKind.threads: EntryKind.thread,
@@ -335,8 +336,12 @@ class _Rule:
         mine_message = TableMessage.author_id == me if me is not None else false()
         thread_ok = or_(Thread.status == "published", mine_thread, Thread.space_id.in_(moderated))
         post_ok = and_(
-            Post.status != PostStatus.deleted.value,
-            or_(Post.status == PostStatus.published.value, mine_post, Thread.space_id.in_(moderated)),
+            Post.status != status_literal(PostStatus.deleted.value),
+            or_(
+                Post.status == status_literal(PostStatus.published.value),
+                mine_post,
+                Thread.space_id.in_(moderated),
+            ),
         )
         if me is None:
             table_ok: Any = false()

@@ -95,7 +95,7 @@ async def status_changed(session: AsyncSession, thread: Thread, post: Post, befo
     # Hidden: the thread's activity is that of its latest post still public.
     latest = await session.scalar(
         select(func.max(Post.created_at)).where(
-            Post.thread_id == thread.id, Post.id != post.id, Post.status.in_(PUBLIC_STATUSES)
+            Post.thread_id == thread.id, Post.id != post.id, PUBLIC_STATUS_SQL
         )
     )
     fallback = latest if latest is not None else thread.created_at

@@ -44,7 +44,7 @@ def can_see_post(viewer: Viewer, post: Post, space_id: int) -> bool:
 # bound parameters (`visible_posts_params`), so that a statement using it is built once.
 VISIBLE_POSTS = or_(
     bindparam("sees_every_post", type_=Boolean),
-    Post.status.in_(sorted(PUBLIC_STATUSES)),
+    PUBLIC_STATUS_SQL,
     Post.author_id == bindparam("viewer_id", type_=BigInteger),
 )
 
@@ -55,16 +55,13 @@ def visible_posts_params(viewer: Viewer, space_id: int) -> dict[str, object]:
 
 
 # `VISIBLE_POSTS` for a statement that reads the thread in the same step, so that its space
-# is not known beforehand; `visible_thread_posts` picks the form and its parameters. The
-# public statuses are written into the SQL: an expanding IN is rendered again on every
-# execution.
-_PUBLIC_STATUS = PUBLIC_STATUS_SQL
+# is not known beforehand; `visible_thread_posts` picks the form and its parameters.
 _OWN_POST = Post.author_id == bindparam("viewer_id", type_=BigInteger)
 # For a viewer who moderates every space or none (nearly everyone).
-VISIBLE_THREAD_POSTS = or_(bindparam("moderates_every_space", type_=Boolean), _PUBLIC_STATUS, _OWN_POST)
+VISIBLE_THREAD_POSTS = or_(bindparam("moderates_every_space", type_=Boolean), PUBLIC_STATUS_SQL, _OWN_POST)
 # For a viewer who moderates some spaces: `Viewer.moderates` in SQL, on the thread's space.
 VISIBLE_THREAD_POSTS_OF_MODERATOR = or_(
-    Thread.space_id.in_(bindparam("moderated_space_ids", expanding=True)), _PUBLIC_STATUS, _OWN_POST
+    Thread.space_id.in_(bindparam("moderated_space_ids", expanding=True)), PUBLIC_STATUS_SQL, _OWN_POST
 )
 
 
