@@ -206,12 +206,21 @@ async def _threads_with_spaces(session: AsyncSession, thread_ids: list[int]) -> 
     return threads
 
 
-async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[PostWritten | ForumError]:
+async def create_posts(
+    session: AsyncSession, drafts: list[PostDraft], *, own_transaction: bool = False
+) -> list[PostWritten | ForumError]:
     """Store several posts in the caller's transaction; one result or error per draft, in order.
 
     A repeated client_id (stored before, or earlier in the same call) returns the first
     post, whatever has changed since. New posts are returned detached (not in the session),
     as if loaded and the session closed.
+
+    A client_id can race in from another transaction between the read of earlier sends and
+    the insert. A caller whose transaction holds other work gets a savepoint around the
+    writes (`race_savepoint`), and the winner's post is read in the same transaction. A
+    caller that owns the transaction (`own_transaction`: the post writer) saves those two
+    statements on every batch: the IntegrityError reaches it, and it writes the batch again
+    in a new transaction, whose read finds the winner (forum.threads.writer).
     """
     results: list[PostWritten | ForumError | None] = [None] * len(drafts)
     writers: dict[int, User] = {}
@@ -305,32 +314,15 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
             latest[(thread.id, user.id)] = now
 
     if accepted:
-        try:
-            async with race_savepoint(session):
-                created = await _store(
-                    session, [(drafts[i], writers[i], threads[drafts[i].thread_id]) for i in accepted], now
-                )
-        except IntegrityError:
-            # A client_id raced in from another process after the read above: the savepoint
-            # undid this batch's writes.
-            if len(drafts) > 1:
-                # Alone, each draft finds what is stored now.
-                return [(await create_posts(session, [draft]))[0] for draft in drafts]
-            (i,) = accepted
-            draft = drafts[i]
-            existing = (
-                await session.scalar(
-                    select(Post).where(Post.author_id == writers[i].id, Post.client_id == draft.client_id)
-                )
-                if draft.client_id is not None
-                else None
-            )
-            if existing is None:
-                raise
+        to_store = [(drafts[i], writers[i], threads[drafts[i].thread_id]) for i in accepted]
+        if own_transaction:
+            created = await _store(session, to_store, now)
+        else:
             try:
-                return [_repeat(existing, draft.thread_id)]
-            except ForumError as exc:
-                return [exc]
+                async with race_savepoint(session):
+                    created = await _store(session, to_store, now)
+            except IntegrityError as race:
+                return await _after_a_race(session, drafts, writers, accepted, race)
         for i, written in zip(accepted, created, strict=True):
             results[i] = written
     for i, first in repeats.items():
@@ -341,6 +333,35 @@ async def create_posts(session: AsyncSession, drafts: list[PostDraft]) -> list[P
             else first_result
         )
     return _all_answered(results)
+
+
+async def _after_a_race(
+    session: AsyncSession,
+    drafts: list[PostDraft],
+    writers: dict[int, User],
+    accepted: list[int],
+    race: IntegrityError,
+) -> list[PostWritten | ForumError]:
+    """The answers when a client_id raced in from another transaction after the read of
+    earlier sends: the savepoint has undone this batch's writes."""
+    if len(drafts) > 1:
+        # Alone, each draft finds what is stored now.
+        return [(await create_posts(session, [draft]))[0] for draft in drafts]
+    (i,) = accepted
+    draft = drafts[i]
+    existing = (
+        await session.scalar(
+            select(Post).where(Post.author_id == writers[i].id, Post.client_id == draft.client_id)
+        )
+        if draft.client_id is not None
+        else None
+    )
+    if existing is None:
+        raise race
+    try:
+        return [_repeat(existing, draft.thread_id)]
+    except ForumError as exc:
+        return [exc]
 
 
 async def store_opening_post(

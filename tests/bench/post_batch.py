@@ -101,7 +101,7 @@ async def measure(settings: Settings, threads: list[int], user_ids: list[int], p
     async def batch(size: int) -> None:
         drafts = [draft() for _ in range(size)]
         async with sessionmaker() as session, session.begin():
-            results = await posting.create_posts(session, drafts)
+            results = await posting.create_posts(session, drafts, own_transaction=True)
         assert all(isinstance(r, PostWritten) and r.created for r in results), results
 
     lines = []

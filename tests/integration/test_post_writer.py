@@ -16,11 +16,12 @@ import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.models import User
 from forum.lib.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, RateLimited
+from forum.settings import Settings
 from forum.threads import posting, queue
 from forum.threads.models import Post, Thread
 from forum.threads.posting import PostDraft, PostWritten
@@ -270,6 +271,62 @@ async def test_a_post_refused_inside_a_batch_leaves_the_others_written(
         assert_gap_free(stored)
         assert [e.data["body"] for e in stored if e.type == "post.created"] == bodies
         assert (await thread_row(db, thread_id)).post_count == len(bodies)
+
+
+async def _waiting_for_a_lock(db: AsyncSession) -> bool:
+    return bool(await db.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
+
+
+@pytest.mark.parametrize("where", ["same thread", "another thread"])
+async def test_a_client_id_that_races_in_from_another_transaction_answers_as_a_repeat(
+    client: AsyncTestClient,
+    cast: Cast,
+    db: AsyncSession,
+    writer: async_sessionmaker,
+    settings: Settings,
+    where: str,
+) -> None:
+    if settings.is_sqlite:
+        pytest.skip("SQLite's writers hold the write lock from their first statement: no race")
+    await make_space(client, cast.admin, "agora")
+    thread_id = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    other_id = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    first_in = thread_id if where == "same thread" else other_id
+    observer = await viewer_of(writer, cast.observer)
+    posts = PostWriter(writer)
+    try:
+        # Another transaction (another process's writer) stores the client_id first...
+        async with writer() as elsewhere, elsewhere.begin():
+            (first,) = await posting.create_posts(
+                elsewhere, [PostDraft(observer, first_in, "first", "raced")]
+            )
+            assert isinstance(first, PostWritten) and first.created
+            # ...while this writer's batch, which read no earlier post with it, waits on
+            # that transaction (for the thread's row, or for the client_id's unique key).
+            racing = asyncio.create_task(posts.post(observer, thread_id, "second", "raced"))
+            for _ in range(200):
+                if await _waiting_for_a_lock(db):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the writer never waited on the other transaction")
+            assert not racing.done()
+        if where == "same thread":
+            result = await racing
+            assert not result.created and result.post.id == first.post.id
+        else:
+            with pytest.raises(Conflict, match="another thread"):
+                await racing
+    finally:
+        await posts.stop()
+    # Stored once; the thread the second send named is as it was, or holds only the first.
+    assert len(await fetch(db, select(Post).where(Post.client_id == "raced"))) == 1
+    for tid in (thread_id, other_id):
+        stored = await events(db, f"thread:{tid}")
+        assert_gap_free(stored)
+        bodies = [e.data["body"] for e in stored if e.type == "post.created"]
+        assert bodies == (["First", "first"] if tid == first_in else ["First"])
+        assert (await thread_row(db, tid)).post_count == len(bodies)
 
 
 # --- HTTP posts through the process's writer (real server, real sockets) --------------
