@@ -16,8 +16,10 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        Index("ix_audit_log_space", "space_id"),
-        Index("ix_audit_log_actor", "actor_id"),
+        # A moderator's page of their spaces' entries and their own, newest first below a
+        # cursor: each index walked back from the cursor (migration 0016).
+        Index("ix_audit_log_space", "space_id", "id"),
+        Index("ix_audit_log_actor", "actor_id", "id"),
         Index("ix_audit_log_action", "action"),
     )
 
