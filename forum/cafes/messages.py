@@ -182,7 +182,9 @@ async def post_message(
     return result.message, result.created
 
 
-async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> list[Posted | ForumError]:
+async def post_messages(
+    session: AsyncSession, drafts: list[MessageDraft], *, own_transaction: bool = False
+) -> list[Posted | ForumError]:
     """Say several things at tables in one transaction; one result or error per draft, in order.
 
     Each draft follows the rules of one message: allowed to who sits at the table now, its
@@ -271,34 +273,46 @@ async def post_messages(session: AsyncSession, drafts: list[MessageDraft]) -> li
             first_of[key] = i
 
     if accepted:
-        try:
-            async with race_savepoint(session):
-                created = await _store(
-                    session, [(drafts[i], writers[i], tables[drafts[i].table_id]) for i in accepted]
-                )
-        except IntegrityError:
-            # A client_id raced in from another process after the read above: the savepoint
-            # undid this batch's writes.
-            if len(drafts) > 1:
-                # Alone, each draft finds what is stored now.
-                return [(await post_messages(session, [draft]))[0] for draft in drafts]
-            (i,) = accepted
-            draft = drafts[i]
-            existing = (
-                await _existing_message(session, writers[i].id, draft.client_id) if draft.client_id else None
-            )
-            if existing is None:
-                raise
+        to_store = [(drafts[i], writers[i], tables[drafts[i].table_id]) for i in accepted]
+        if own_transaction:
+            # The table writer's: a raced client_id's IntegrityError reaches it, and it
+            # writes the batch again (forum.lib.db.write_in_own_transaction).
+            created = await _store(session, to_store)
+        else:
             try:
-                return [_repeat(existing, draft.table_id)]
-            except ForumError as exc:
-                return [exc]
+                async with race_savepoint(session):
+                    created = await _store(session, to_store)
+            except IntegrityError as race:
+                return await _after_a_race(session, drafts, writers, accepted, race)
         for i, posted in zip(accepted, created, strict=True):
             results[i] = posted
     for i, first in repeats.items():
         first_result = results[first]
         results[i] = Posted(first_result.message, False) if isinstance(first_result, Posted) else first_result
     return _all_answered(results)
+
+
+async def _after_a_race(
+    session: AsyncSession,
+    drafts: list[MessageDraft],
+    writers: dict[int, User],
+    accepted: list[int],
+    race: IntegrityError,
+) -> list[Posted | ForumError]:
+    """The answers when a client_id raced in from another transaction after the read of
+    earlier sends: the savepoint has undone this batch's writes."""
+    if len(drafts) > 1:
+        # Alone, each draft finds what is stored now.
+        return [(await post_messages(session, [draft]))[0] for draft in drafts]
+    (i,) = accepted
+    draft = drafts[i]
+    existing = await _existing_message(session, writers[i].id, draft.client_id) if draft.client_id else None
+    if existing is None:
+        raise race
+    try:
+        return [_repeat(existing, draft.table_id)]
+    except ForumError as exc:
+        return [exc]
 
 
 def _all_answered(results: list[Posted | ForumError | None]) -> list[Posted | ForumError]:

@@ -15,7 +15,7 @@ from forum.accounts.viewer import Viewer
 from forum.cafes import messages
 from forum.cafes.messages import MessageDraft, Posted
 from forum.lib.batching import Batcher
-from forum.lib.db import transaction
+from forum.lib.db import write_in_own_transaction
 from forum.lib.errors import ForumError
 
 
@@ -30,9 +30,11 @@ class TableWriter:
 
     async def _write(self, drafts: list[MessageDraft]) -> list[Posted | ForumError]:
         # A COMMIT whose answer was lost fails every message of the batch with
-        # OutcomeUnknown: each client sends its own again with its client_id.
-        async with self._sessionmaker() as session, transaction(session):
-            return await messages.post_messages(session, drafts)
+        # OutcomeUnknown: each client sends its own again with its client_id. No savepoint:
+        # a client_id raced in from another process writes the batch again.
+        return await write_in_own_transaction(
+            self._sessionmaker, lambda session: messages.post_messages(session, drafts, own_transaction=True)
+        )
 
     async def stop(self) -> None:
         await self._batcher.stop()

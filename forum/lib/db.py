@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from advanced_alchemy.base import IdentityBase
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
@@ -59,9 +59,12 @@ __all__ = [
     "sqlalchemy_config",
     "transaction",
     "utcnow",
+    "write_in_own_transaction",
 ]
 
 log = logging.getLogger("forum")
+
+T = TypeVar("T")
 
 # Integer ids from the database's own IDENTITY (PostgreSQL) or rowid (SQLite).
 Base = IdentityBase
@@ -402,6 +405,30 @@ async def race_savepoint(session: AsyncSession) -> AsyncIterator[None]:
         return
     async with session.begin_nested():
         yield
+
+
+# Writes of one batch when unique keys keep racing in from other transactions: each attempt
+# finds the winners of the one before, so a second nearly always ends it.
+RACE_ATTEMPTS = 3
+
+
+async def write_in_own_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession], write: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """`write(session)` in a transaction of its own, without `race_savepoint`: a process's
+    batch writer, which owns its transaction, saves the savepoint's two statements on every
+    batch. When a unique key (a client_id) raced in from another transaction, its
+    IntegrityError comes once the other has committed, so the batch written again in a new
+    transaction finds the other's row among the earlier sends."""
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            async with sessionmaker() as session, transaction(session):
+                return await write(session)
+        except sa_exc.IntegrityError:
+            if attempt == RACE_ATTEMPTS:
+                raise
+            log.info("a unique key raced in from another transaction: writing the batch again")
+    raise AssertionError("unreachable")
 
 
 def close_session_before_send(scope_key: str) -> Callable[[Message, Scope], Awaitable[None]]:

@@ -9,7 +9,8 @@ still gets its own answer or refusal, only after the commit (the HTTP edge's con
 
 The writer owns its transaction, so the batch needs no savepoint against a client_id that
 races in from another process: on that IntegrityError the batch is written again, in a new
-transaction that finds the other's post (two statements fewer per batch on PostgreSQL).
+transaction that finds the other's post (`write_in_own_transaction`; two statements fewer
+per batch on PostgreSQL).
 
 A batch that fails as a whole for a reason no single post explains (a fault of ours) is
 written again one post at a time, each in its own transaction, so that one post the code
@@ -22,21 +23,16 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.viewer import Viewer
 from forum.lib.batching import Batcher
-from forum.lib.db import database_unavailable, transaction, write_intent
+from forum.lib.db import database_unavailable, write_in_own_transaction, write_intent
 from forum.lib.errors import ForumError, OutcomeUnknown
 from forum.threads import posting
 from forum.threads.posting import PostDraft, PostWritten
 
 log = logging.getLogger("forum")
-
-# Writes of one batch when client_ids keep racing in from other transactions (each attempt
-# finds the winners of the one before, so a second attempt nearly always ends it).
-RACE_ATTEMPTS = 3
 
 
 class PostWriter:
@@ -76,18 +72,10 @@ class PostWriter:
         # session only reads must not make the writer's transaction a reader (forum.lib.db).
         token = write_intent.set(True)
         try:
-            for attempt in range(1, RACE_ATTEMPTS + 1):
-                try:
-                    async with self._sessionmaker() as session, transaction(session):
-                        return await posting.create_posts(session, drafts, own_transaction=True)
-                except IntegrityError:
-                    # A client_id raced in from another process's transaction (the batch
-                    # has no savepoint: see posting.create_posts). It has committed, so the
-                    # batch written again finds it among the earlier sends.
-                    if attempt == RACE_ATTEMPTS:
-                        raise
-                    log.info("a client_id raced in from another transaction: writing the batch again")
-            raise AssertionError("unreachable")
+            return await write_in_own_transaction(
+                self._sessionmaker,
+                lambda session: posting.create_posts(session, drafts, own_transaction=True),
+            )
         finally:
             write_intent.reset(token)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.cafes import messages
@@ -18,6 +19,7 @@ from forum.cafes.messages import MessageDraft, Posted
 from forum.cafes.models import TableMessage
 from forum.cafes.writer import TableWriter
 from forum.lib.errors import Conflict, Invalid, NotFound
+from forum.settings import Settings
 from tests.conftest import Cast, People
 from tests.helpers import assert_gap_free, events, fetch, join, say, setup
 from tests.integration.conftest import RecordingPublisher, viewer_of
@@ -114,3 +116,43 @@ async def test_the_writer_puts_concurrent_sends_in_shared_transactions(
     assert isinstance(results[0], Posted) and isinstance(results[2], Posted)
     assert isinstance(results[1], Invalid)
     assert [results[0].message.number, results[2].message.number] == [61, 62]
+
+
+async def test_a_client_id_that_races_in_from_another_transaction_answers_as_a_repeat(
+    client: AsyncTestClient,
+    cast: Cast,
+    people: People,
+    db: AsyncSession,
+    writer: async_sessionmaker,
+    settings: Settings,
+) -> None:
+    if settings.is_sqlite:
+        pytest.skip("SQLite's writers hold the write lock from their first statement: no race")
+    cafe, _ = await setup(client, cast, people, tables=1)
+    table = await join(client, cafe["id"], cast.observer)
+    observer = await viewer_of(writer, cast.observer)
+    tables = TableWriter(writer)
+    try:
+        # Another transaction (another process's writer) stores the client_id first...
+        async with writer() as elsewhere, elsewhere.begin():
+            (first,) = await messages.post_messages(
+                elsewhere, [MessageDraft(observer, table, "first", "raced")]
+            )
+            assert isinstance(first, Posted) and first.created
+            # ...while this writer's batch, which read no earlier send with it, waits on it.
+            racing = asyncio.create_task(tables.post(observer, table, "second", "raced"))
+            for _ in range(200):
+                if await db.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the writer never waited on the other transaction")
+            assert not racing.done()
+        result = await racing
+    finally:
+        await tables.stop()
+    assert not result.created and result.message.id == first.message.id
+    stored = await fetch(db, select(TableMessage).where(TableMessage.client_id == "raced"))
+    assert len(stored) == 1
+    table_events = await events(db, f"table:{table}")
+    assert_gap_free(table_events)
