@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -64,8 +65,15 @@ def explain_sqlite(path: str, captured: list[Captured]) -> list[tuple[Captured, 
         conn.close()
 
 
-async def explain_postgres(url: str, captured: list[Captured]) -> list[tuple[Captured, list[str]]]:
-    """EXPLAIN (ANALYZE, BUFFERS) of each statement (reads only: running them changes nothing)."""
+async def explain_postgres(
+    url: str, captured: list[Captured], *, generic: bool = False
+) -> list[tuple[Captured, list[str]]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement (reads only: running them changes nothing).
+
+    `generic`: the plan a prepared statement gets after its fifth run, which the service's
+    statements (asyncpg prepares each) run with from then on: planned without the values
+    of its parameters (PREPARE, then EXECUTE under `plan_cache_mode = force_generic_plan`).
+    """
     import asyncpg
 
     conn = await asyncpg.connect(
@@ -73,13 +81,41 @@ async def explain_postgres(url: str, captured: list[Captured]) -> list[tuple[Cap
     )
     try:
         out = []
-        for stmt in captured:
+        if generic:
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+        for n, stmt in enumerate(captured):
             params = stmt.params if isinstance(stmt.params, (tuple, list)) else ()
-            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {stmt.sql}", *params)
+            if generic:
+                await conn.execute(f"PREPARE plan_{n} AS {stmt.sql}")
+                args = ", ".join(_sql_literal(p) for p in params)
+                rows = await conn.fetch(
+                    f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE plan_{n}({args})"
+                    if args
+                    else f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE plan_{n}"
+                )
+            else:
+                rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {stmt.sql}", *params)
             out.append((stmt, [row[0] for row in rows]))
         return out
     finally:
         await conn.close()
+
+
+def _sql_literal(value: object) -> str:
+    """A parameter's value written as SQL (EXECUTE's arguments): the types the service binds."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(_sql_literal(v) for v in value) + "]"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
 _SQLITE_SCAN = re.compile(r"^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?")
