@@ -4,7 +4,8 @@ A page of fifty posts is one statement, and SQLAlchemy's execution of it (a gree
 switch each way, the cursor adapter, a `Row` per row, the type processors, the events)
 was the largest single cost of the request: a fifth of the server's samples at 16 clients
 (docs/benchmarks.md). `DriverRead` compiles its statement once per dialect and runs it on
-the driver connection that SQLAlchemy's pool hands out: asyncpg's `fetch` on PostgreSQL
+the driver connection that SQLAlchemy's pool hands out (checked out from the pool itself,
+with no `Connection` around it): asyncpg's `fetch` on PostgreSQL
 (its own prepared-statement cache); on SQLite, a read on the event loop's own thread when
 SQLite can answer at once, with no hop to the driver's (`sqlite_driver.fetch_all`). The pool
 stays SQLAlchemy's (sizes, the closed-connection check at checkout), and listeners of
@@ -27,7 +28,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from forum.lib.sqlite_driver import fetch_all
 
@@ -70,27 +72,32 @@ class DriverRead:
     async def rows(self, engine: AsyncEngine, params: Mapping[str, Any]) -> Rows:
         """Every row of the statement, each a sequence of the driver's values."""
         plan = self._compile(engine.dialect)
-        async with engine.connect() as connection:
-            if plan is None:
+        if plan is None:
+            async with engine.connect() as connection:
                 return (await connection.execute(self.statement, dict(params))).all()
-            sql, order = plan
-            args = [params[p.name] if p.required else p.value for p in order]
-            return await _run(connection, sql, args)
+        sql, order = plan
+        args = [params[p.name] if p.required else p.value for p in order]
+        return await _run(engine, sql, args)
 
 
-async def _run(connection: AsyncConnection, sql: str, args: list[Any]) -> Rows:
-    sync = connection.sync_connection
-    assert sync is not None
-    if sync.dispatch.before_cursor_execute:
-        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
-    pooled = await connection.get_raw_connection()
-    driver = pooled.driver_connection
+async def _run(engine: AsyncEngine, sql: str, args: list[Any]) -> Rows:
+    # Straight from the pool: no `Connection` is built around the driver's connection (with
+    # its events and the greenlet hops of opening, unwrapping and closing it, 14 % of a
+    # PostgreSQL page read's samples), only the checkout and the checkin, each in one hop.
+    sync_engine = engine.sync_engine
+    if sync_engine.dispatch.before_cursor_execute:
+        sync_engine.dispatch.before_cursor_execute(None, None, sql, args, None, False)
+    pooled = await greenlet_spawn(sync_engine.raw_connection)
     try:
-        if connection.dialect.name == "postgresql":
+        driver = pooled.driver_connection
+        if engine.dialect.name == "postgresql":
             return await driver.fetch(sql, *args)  # type: ignore[union-attr]
-        return await fetch_all(driver, sql, args)
+        return await fetch_all(driver, sql, args)  # type: ignore[arg-type]
     except BaseException:
         # A connection that failed mid-statement is not handed out again (SQLAlchemy's
         # execution would invalidate it too); the error itself goes on to the edge.
-        await connection.invalidate()
+        await greenlet_spawn(pooled.invalidate)
         raise
+    finally:
+        # Back to the pool (an invalidated one is discarded there).
+        await greenlet_spawn(pooled.close)
