@@ -50,6 +50,7 @@ from forum.cafes.clock import run_round_clock
 from forum.cafes.writer import TableWriter
 from forum.lib.db import database_unavailable
 from forum.lib.errors import NotFound
+from forum.lib.rate_limit import Allowances
 from forum.realtime import replay, topics
 from forum.realtime.bus import ChannelsPublisher, ForumChannels
 from forum.realtime.connection import ERROR_CODE, REVALIDATE_SECONDS, Connection, State, Subscription
@@ -108,6 +109,8 @@ class Hub:
         self.post_writer = PostWriter(sessionmaker)
         self.table_writer = TableWriter(sessionmaker)
         self.settings = settings
+        # Each user's socket sends, taken from the shared count in leases (Connection.send).
+        self.send_allowances = Allowances()
         self.connections: set[Connection] = set()
         self.closing = False
         self._subscriber: Subscriber | None = None
