@@ -7,11 +7,12 @@ Checking an answer (`assert_problem`), looking at the database (`count`, `fetch`
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.streams.models import Event
@@ -58,6 +59,16 @@ async def fetch(db: AsyncSession, stmt: Any) -> list[Any]:
 async def events(db: AsyncSession, topic: str) -> list[Event]:
     """The stored events of a topic (`thread:42`, `table:7`, `moderation`), by seq."""
     return await fetch(db, select(Event).where(Event.topic == topic).order_by(Event.seq))
+
+
+async def until_a_transaction_waits(db: AsyncSession, seconds: float = 4.0) -> None:
+    """Return once some PostgreSQL transaction waits for a lock another one holds (a row, a
+    unique key): a race made to happen, not hoped for."""
+    for _ in range(int(seconds / 0.02)):
+        if await db.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("no transaction waited on another")
 
 
 def assert_gap_free(evs: list[Event]) -> None:

@@ -16,7 +16,7 @@ import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.models import User
@@ -27,7 +27,7 @@ from forum.threads.models import Post, Thread
 from forum.threads.posting import PostDraft, PostWritten
 from forum.threads.writer import PostWriter
 from tests.conftest import Cast, People, Persona, make_space, make_thread
-from tests.helpers import assert_gap_free, events, fetch, make_post
+from tests.helpers import assert_gap_free, events, fetch, make_post, until_a_transaction_waits
 from tests.integration.conftest import RecordingPublisher, viewer_of
 from tests.queries import count_app_queries
 from tests.realtime.conftest import Live, live
@@ -273,10 +273,6 @@ async def test_a_post_refused_inside_a_batch_leaves_the_others_written(
         assert (await thread_row(db, thread_id)).post_count == len(bodies)
 
 
-async def _waiting_for_a_lock(db: AsyncSession) -> bool:
-    return bool(await db.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
-
-
 @pytest.mark.parametrize("where", ["same thread", "another thread"])
 async def test_a_client_id_that_races_in_from_another_transaction_answers_as_a_repeat(
     client: AsyncTestClient,
@@ -304,12 +300,7 @@ async def test_a_client_id_that_races_in_from_another_transaction_answers_as_a_r
             # ...while this writer's batch, which read no earlier post with it, waits on
             # that transaction (for the thread's row, or for the client_id's unique key).
             racing = asyncio.create_task(posts.post(observer, thread_id, "second", "raced"))
-            for _ in range(200):
-                if await _waiting_for_a_lock(db):
-                    break
-                await asyncio.sleep(0.02)
-            else:
-                raise AssertionError("the writer never waited on the other transaction")
+            await until_a_transaction_waits(db)
             assert not racing.done()
         if where == "same thread":
             result = await racing

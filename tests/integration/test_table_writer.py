@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.cafes import messages
@@ -21,7 +21,7 @@ from forum.cafes.writer import TableWriter
 from forum.lib.errors import Conflict, Invalid, NotFound
 from forum.settings import Settings
 from tests.conftest import Cast, People
-from tests.helpers import assert_gap_free, events, fetch, join, say, setup
+from tests.helpers import assert_gap_free, events, fetch, join, say, setup, until_a_transaction_waits
 from tests.integration.conftest import RecordingPublisher, viewer_of
 
 
@@ -141,12 +141,7 @@ async def test_a_client_id_that_races_in_from_another_transaction_answers_as_a_r
             assert isinstance(first, Posted) and first.created
             # ...while this writer's batch, which read no earlier send with it, waits on it.
             racing = asyncio.create_task(tables.post(observer, table, "second", "raced"))
-            for _ in range(200):
-                if await db.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                    break
-                await asyncio.sleep(0.02)
-            else:
-                raise AssertionError("the writer never waited on the other transaction")
+            await until_a_transaction_waits(db)
             assert not racing.done()
         result = await racing
     finally:
