@@ -71,6 +71,9 @@ async def test_an_unreachable_database_answers_503_and_stores_nothing(
     proxy.refuse()
     assert_unavailable(await live.http.get("/api/spaces"))
     assert_unavailable(await live.http.get(f"/api/threads/{thread['id']}", headers=cast.observer.headers))
+    # A page of posts is read with the driver's own call on a connection from the pool
+    # (forum.lib.driver_reads): a connection the pool cannot open is a 503 there too.
+    assert_unavailable(await live.http.get(f"/api/threads/{thread['id']}/posts"))
     resp = await live.http.post(
         "/api/spaces/offline/threads", json={"title": "Lost?", "body": "No"}, headers=cast.observer.headers
     )
@@ -86,8 +89,11 @@ async def test_a_database_that_never_answers_is_given_up_on_with_503(
     """Connections accepted and never answered (a hung server, a network dropping packets):
     the request gives up after the connect timeout instead of hanging for a minute."""
     proxy, live = proxied
+    await make_space(live.http, cast.admin, "hung")
+    thread = await make_thread(live.http, cast.focal_point, "hung")
     proxy.mute()
     assert_unavailable(await live.http.get("/api/spaces"))
+    assert_unavailable(await live.http.get(f"/api/threads/{thread['id']}/posts"))
     proxy.restore()
     await eventually(live.http, "GET", "/api/spaces", 200)
 
