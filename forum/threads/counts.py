@@ -9,16 +9,18 @@ latest activity everyone may see: a pending or hidden post never moves it, and h
 latest post takes it back to the latest post still public.
 
 Both counters change in the transaction that changes a post's status, by a relative
-UPDATE (two moderators hiding two posts of one thread at once both count).
+UPDATE (two moderators hiding two posts of one thread at once both count), and in the one
+that stores new posts (`new_posts_statement`, for a whole batch of threads at once).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.viewer import Viewer
+from forum.lib import counters
 from forum.threads.models import Post, Thread
 from forum.threads.policy import PUBLIC_STATUS_SQL, PUBLIC_STATUSES
 
@@ -101,3 +103,39 @@ async def status_changed(session: AsyncSession, thread: Thread, post: Post, befo
     fallback = latest if latest is not None else thread.created_at
     if fallback < thread.last_post_at:
         thread.last_post_at = fallback
+
+
+# The threads' counter updates for new posts, built once per number of threads (see
+# forum.lib.counters).
+_NEW_POSTS: dict[int, Update] = {}
+
+
+def new_posts_statement(rows: int) -> Update:
+    """post_count and restricted_count up by each of `rows` threads' new posts and new
+    restricted posts (relative: every writer's posts count), last_post_at set to the value
+    given; RETURNING the counters (the new posts' numbers: forum.threads.posting)."""
+    found = _NEW_POSTS.get(rows)
+    if found is not None:
+        return found
+    t = Thread.__table__.c
+    keys = [bindparam(f"key_{i}", type_=t.id.type) for i in range(rows)]
+    added = [bindparam(f"added_{i}", type_=t.post_count.type) for i in range(rows)]
+    restricted = [bindparam(f"restricted_{i}", type_=t.restricted_count.type) for i in range(rows)]
+    last = [bindparam(f"last_{i}", type_=t.last_post_at.type) for i in range(rows)]
+    statement = (
+        update(Thread.__table__)
+        .where(t.id.in_(keys))
+        .values(
+            {
+                t.post_count: t.post_count
+                + case(*((t.id == k, v) for k, v in zip(keys, added, strict=True))),
+                t.restricted_count: t.restricted_count
+                + case(*((t.id == k, v) for k, v in zip(keys, restricted, strict=True))),
+                t.last_post_at: case(*((t.id == k, v) for k, v in zip(keys, last, strict=True))),
+            }
+        )
+        .returning(t.id, t.post_count, t.restricted_count)
+    )
+    if rows <= counters.KEPT_SIZES:
+        _NEW_POSTS[rows] = statement
+    return statement

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, bindparam, case, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -47,7 +47,7 @@ from forum.search.models import EntryKind
 from forum.spaces.models import Space
 from forum.spaces.policy import can_see_space
 from forum.streams.models import Event
-from forum.threads import queue
+from forum.threads import counts, queue
 from forum.threads.events import thread_topic
 from forum.threads.lookup import VisibleThread
 from forum.threads.models import Post, PostStatus, Thread
@@ -97,7 +97,6 @@ class PostDraft:
 
 
 _posts = Post.__table__
-_threads = Thread.__table__
 
 # Posts stored before under the drafts' client_ids (pairs are matched in Python): one
 # read per batch, and a Post is built only for a repeat.
@@ -132,39 +131,6 @@ _LAST_POST_AT = (
 # Every post in one statement; each id is matched to its row by (thread, number), which is
 # unique (ordered RETURNING would cost SQLite one INSERT per row: see forum.streams.log).
 _INSERT_POSTS = insert(_posts).returning(_posts.c.id, _posts.c.thread_id, _posts.c.number)
-
-# The threads' counter updates, built once per number of threads (see forum.lib.counters).
-_BUILT: dict[int, Update] = {}
-
-
-def _bump_threads_statement(rows: int) -> Update:
-    """post_count and restricted_count up by each thread's new posts and new restricted
-    posts (relative: every writer's posts count), last_post_at set to the value given."""
-    found = _BUILT.get(rows)
-    if found is not None:
-        return found
-    t = _threads.c
-    keys = [bindparam(f"key_{i}", type_=t.id.type) for i in range(rows)]
-    added = [bindparam(f"added_{i}", type_=t.post_count.type) for i in range(rows)]
-    restricted = [bindparam(f"restricted_{i}", type_=t.restricted_count.type) for i in range(rows)]
-    last = [bindparam(f"last_{i}", type_=t.last_post_at.type) for i in range(rows)]
-    statement = (
-        update(_threads)
-        .where(t.id.in_(keys))
-        .values(
-            {
-                t.post_count: t.post_count
-                + case(*((t.id == k, v) for k, v in zip(keys, added, strict=True))),
-                t.restricted_count: t.restricted_count
-                + case(*((t.id == k, v) for k, v in zip(keys, restricted, strict=True))),
-                t.last_post_at: case(*((t.id == k, v) for k, v in zip(keys, last, strict=True))),
-            }
-        )
-        .returning(t.id, t.post_count, t.restricted_count)
-    )
-    if rows <= counters.KEPT_SIZES:
-        _BUILT[rows] = statement
-    return statement
 
 
 def _repeat(existing: Post, thread_id: int) -> PostWritten:
@@ -421,7 +387,7 @@ async def _store(
     bumped = {
         thread_id: (post_count, restricted_count)
         for thread_id, post_count, restricted_count in await session.execute(
-            _bump_threads_statement(len(added)), params
+            counts.new_posts_statement(len(added)), params
         )
     }
     numbers = counters.numbers_in_order(thread_ids, {t: counts[0] for t, counts in bumped.items()})
