@@ -10,7 +10,6 @@ appends, so each goes out once however many processes run, and a restart loses n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
@@ -24,7 +23,8 @@ from forum.cafes.access import cafe_topic, lock_cafe, tables_of
 from forum.cafes.lifecycle import rotate
 from forum.cafes.models import ROUND_ENDED, ROUND_WARNED, Cafe, CafeState
 from forum.cafes.schemas import WARNING_SECONDS
-from forum.lib.db import database_unavailable, transaction, utcnow
+from forum.lib.db import transaction, utcnow
+from forum.lib.deadlines import keep_time
 
 log = logging.getLogger("forum.cafes")
 
@@ -131,19 +131,10 @@ async def run_round_clock(
     reader: async_sessionmaker[AsyncSession],
     presence_of: PresenceOf | None = None,
 ) -> None:
-    """Keep time, forever (cancelled at shutdown); while the database is away, say so once."""
-    waiting = False
-    while True:
-        wait = POLL_SECONDS
-        try:
-            wait = await tick_due(writer, reader, presence_of)
-            if waiting:
-                log.info("the café round clock runs again")
-            waiting = False
-        except Exception as exc:
-            if not database_unavailable(exc):
-                log.exception("the café round clock failed")
-            elif not waiting:
-                log.warning("the café round clock waits for the database (%s)", type(exc).__name__)
-                waiting = True
-        await asyncio.sleep(wait)
+    """Keep time, forever (cancelled at shutdown; see forum.lib.deadlines)."""
+    await keep_time(
+        lambda: tick_due(writer, reader, presence_of),
+        name="the café round clock",
+        log=log,
+        poll_seconds=POLL_SECONDS,
+    )

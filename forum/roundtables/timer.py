@@ -9,7 +9,6 @@ nothing, since what is due is read from the database, never held in memory."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -17,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.schemas import iso
-from forum.lib.db import database_unavailable, transaction, utcnow
+from forum.lib.db import transaction, utcnow
+from forum.lib.deadlines import keep_time
 from forum.roundtables import events
 from forum.roundtables.models import RoundTable, RoundTableState
 
@@ -99,20 +99,7 @@ async def remind_due(
 async def run_reminders(
     writer: async_sessionmaker[AsyncSession], reader: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Remind, forever (cancelled at shutdown). While the database is away the next look
-    tries again, and the log says so once, not every two seconds."""
-    waiting = False
-    while True:
-        wait = POLL_SECONDS
-        try:
-            wait = await remind_due(writer, reader)
-            if waiting:
-                log.info("round-table reminders run again")
-            waiting = False
-        except Exception as exc:
-            if not database_unavailable(exc):
-                log.exception("round-table reminders failed")
-            elif not waiting:
-                log.warning("round-table reminders wait for the database (%s)", type(exc).__name__)
-                waiting = True
-        await asyncio.sleep(wait)
+    """Remind, forever (cancelled at shutdown; see forum.lib.deadlines)."""
+    await keep_time(
+        lambda: remind_due(writer, reader), name="round-table reminders", log=log, poll_seconds=POLL_SECONDS
+    )
