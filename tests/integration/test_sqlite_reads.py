@@ -7,11 +7,14 @@ import asyncio
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts.models import User
 from forum.lib.db import create_engine
 from forum.lib.sqlite_driver import SQLITE_BUSY_TIMEOUT_MS, fetch_all
 from forum.settings import Settings
 from tests.conftest import Cast, make_space, make_thread
+from tests.helpers import count
 
 
 async def test_reads_do_not_wait_for_the_writer(
@@ -42,7 +45,9 @@ async def test_reads_do_not_wait_for_the_writer(
     assert written.json()["number"] == 2
 
 
-async def test_a_read_that_sqlite_makes_wait_waits_off_the_event_loop(settings: Settings) -> None:
+async def test_a_read_that_sqlite_makes_wait_waits_off_the_event_loop(
+    settings: Settings, db: AsyncSession
+) -> None:
     """`fetch_all` (forum.lib.sqlite_driver) reads on the event loop's thread with no busy
     timeout; when SQLite refuses the statement for a lock, it waits on the driver's thread
     instead, and the loop goes on meanwhile. (A statement that writes meets the lock here:
@@ -69,14 +74,5 @@ async def test_a_read_that_sqlite_makes_wait_waits_off_the_event_loop(settings: 
     finally:
         await writer.dispose()
         await reader.dispose()
-    assert len(rows) == await _count_users(settings)
+    assert len(rows) == await count(db, User)
     assert timeout == SQLITE_BUSY_TIMEOUT_MS
-
-
-async def _count_users(settings: Settings) -> int:
-    engine = create_engine(settings, autocommit=True)
-    try:
-        async with engine.connect() as conn:
-            return (await conn.execute(text("SELECT count(*) FROM users"))).scalar_one()
-    finally:
-        await engine.dispose()
