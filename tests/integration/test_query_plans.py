@@ -23,7 +23,8 @@ from litestar.testing import AsyncTestClient
 
 from forum.app import create_app
 from forum.demo.generate import generate
-from tests.bench.scale import bench_settings, plan_requests, resolve_cursors
+from forum.settings import Settings
+from tests.bench.scale import Request, bench_settings, plan_requests, resolve_cursors
 from tests.plans import (
     capture_selects,
     explain_postgres,
@@ -35,13 +36,20 @@ from tests.plans import (
 )
 
 
-async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; the scale benchmark explains PostgreSQL's plans at size")
-    # Seed 4 leaves a queue longer than a page's first items: its cursor is read too.
+async def small_forum(database_url: str) -> tuple[Settings, list[Request], dict[str, dict[str, str]]]:
+    """A small generated forum on this database, with the scale benchmark's hot reads of it
+    and its readers' headers. Seed 4 leaves a queue longer than a page's first items, so
+    the queue's cursor is read too."""
     await generate(database_url, posts=3000, threads=30, spaces=8, users=80, seed=4)
     settings = bench_settings(database_url)
     requests, readers = await plan_requests(database_url, settings)
+    return settings, requests, readers
+
+
+async def test_no_hot_read_scans_or_sorts_a_big_table(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; the scale benchmark explains PostgreSQL's plans at size")
+    settings, requests, readers = await small_forum(database_url)
     found: list[str] = []
     explained = 0
     queue_reads = 0
@@ -143,9 +151,7 @@ async def test_a_long_thread_s_first_page_reads_a_page_of_posts_on_postgresql(da
     for a page (450 ms for a thread of 56,601 posts at 1 M posts)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's planner; SQLite's plan is guarded above")
-    await generate(database_url, posts=3000, threads=30, spaces=8, users=80, seed=4)
-    settings = bench_settings(database_url)
-    requests, readers = await plan_requests(database_url, settings)
+    settings, requests, readers = await small_forum(database_url)
     first_pages = [req for req in requests if req.name == "long thread, first page"]
     assert first_pages
     found: list[str] = []
@@ -210,9 +216,7 @@ async def test_a_signed_in_thread_list_counts_unread_posts_past_the_reader_on_th
     (`policy.status_literal`), it reads only the posts past the reader's position."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's generic plans")
-    await generate(database_url, posts=3000, threads=30, spaces=8, users=80, seed=4)
-    settings = bench_settings(database_url)
-    requests, readers = await plan_requests(database_url, settings)
+    settings, requests, readers = await small_forum(database_url)
     lists = [req for req in requests if req.name == "thread list, first page"]
     long_page = next(req for req in requests if req.name == "long thread, last page")
     assert lists
