@@ -397,7 +397,7 @@ async def list_messages(
         .where(TableMessage.table_id == table_id, TableMessage.number > after)
     )
     if not viewer.moderates(found.space.id):
-        visible = TableMessage.status.in_(policy.VISIBLE_MESSAGE_STATUSES)
+        visible = policy.VISIBLE_MESSAGE_SQL
         query = query.where(or_(visible, TableMessage.author_id == viewer.id) if viewer.id else visible)
     rows = (await session.execute(query.order_by(TableMessage.number).limit(limit + 1))).tuples().all()
     items = [message_out(m, author) for m, author in rows[:limit]]

@@ -1,12 +1,20 @@
-"""Who may do what in a world café (pure predicates; the space's own visibility is checked first)."""
+"""Who may do what in a world café (pure predicates, and the visible messages in SQL; the
+space's own visibility is checked first)."""
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement
+
 from forum.accounts.viewer import Viewer
 from forum.cafes.models import TableMessage
+from forum.lib.db import sql_constant
 
 VISIBLE_MESSAGE_STATUSES = frozenset({"published"})
 MESSAGE_STATUSES = frozenset({"published", "hidden"})
+# The same in SQL, with the statuses written into it (as a post's: `sql_constant` says why).
+VISIBLE_MESSAGE_SQL: ColumnElement[bool] = TableMessage.status.in_(
+    [sql_constant(status) for status in sorted(VISIBLE_MESSAGE_STATUSES)]
+)
 
 
 def can_run_cafe(viewer: Viewer, space_id: int) -> bool:

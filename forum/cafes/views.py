@@ -41,7 +41,7 @@ async def _own_hidden(
         .where(
             TableMessage.table_id.in_(asked),
             TableMessage.author_id == viewer.id,
-            TableMessage.status.not_in(policy.VISIBLE_MESSAGE_STATUSES),
+            ~policy.VISIBLE_MESSAGE_SQL,
         )
         .group_by(TableMessage.table_id)
     )

@@ -38,7 +38,7 @@ from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, g
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event, literal_column
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -56,6 +56,7 @@ __all__ = [
     "make_sessionmaker",
     "provide_transaction",
     "race_savepoint",
+    "sql_constant",
     "sqlalchemy_config",
     "transaction",
     "utcnow",
@@ -78,6 +79,21 @@ PG_STATEMENT_TIMEOUT_SECONDS = 30
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def sql_constant(value: str) -> ColumnElement[str]:
+    """A constant of the code (a status) written into the SQL, not bound.
+
+    For a bound value, PostgreSQL's generic plan (a prepared statement's, after five runs)
+    guesses that any value of the column is rare: it counted a thread's unread posts by
+    walking `ix_posts_thread_author` over every post of the thread with the bound status
+    (75 ms for a thread of 56,601 posts at 1 M posts), where with the status in view it
+    reads only the posts past the reader's position (1.5 ms). Only our own constants come
+    here, never a client's text.
+    """
+    if not value.isidentifier():
+        raise ValueError(f"not a constant of the code: {value!r}")
+    return literal_column(f"'{value}'")
 
 
 def create_engine(

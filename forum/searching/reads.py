@@ -41,7 +41,7 @@ from forum.accounts.parties import is_party_code
 from forum.accounts.schemas import AuthorOut, iso
 from forum.accounts.viewer import Viewer
 from forum.cafes.models import Cafe, CafeTable, CafeVisit, TableMessage
-from forum.cafes.policy import VISIBLE_MESSAGE_STATUSES
+from forum.cafes.policy import VISIBLE_MESSAGE_SQL
 from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_ID, Id
@@ -349,7 +349,7 @@ class _Rule:
             sat_there = exists().where(CafeVisit.table_id == CafeTable.id, CafeVisit.user_id == me)
             table_ok = or_(CafeTable.host_id == me, Cafe.space_id.in_(moderated), sat_there)
         message_ok = or_(
-            TableMessage.status.in_(sorted(VISIBLE_MESSAGE_STATUSES)),
+            VISIBLE_MESSAGE_SQL,
             mine_message,
             Cafe.space_id.in_(moderated),
         )
