@@ -42,6 +42,7 @@ from forum.accounts.schemas import AuthorOut, iso
 from forum.accounts.viewer import Viewer
 from forum.cafes.models import Cafe, CafeTable, CafeVisit, TableMessage
 from forum.cafes.policy import VISIBLE_MESSAGE_SQL
+from forum.lib.db import sql_constant
 from forum.lib.errors import BadRequest
 from forum.lib.pagination import Page, check_limit, decode_cursor, encode_cursor
 from forum.lib.raw_input import MAX_ID, Id
@@ -172,8 +173,16 @@ FIRST_SLICE = 50_000
 
 def _inline(value: int) -> Any:
     # Written into the statement, so the planner sees it (a bound value lets PostgreSQL
-    # settle on one generic plan for all values after five runs).
+    # settle on one generic plan for all values after five runs). The filters are written
+    # in too (an author, a space, a party; a kind and a role as `sql_constant`): the same
+    # filtered search, repeated while no entry is added, is the same statement each time.
+    # Only the dates stay bound.
     return bindparam(None, value, type_=BigInteger, literal_execute=True)
+
+
+def _inline_code(value: str) -> Any:
+    # A party code, checked against the list before it comes here.
+    return bindparam(None, value, type_=String, literal_execute=True)
 
 
 async def _newest_matches(session: AsyncSession, base: Any, top: int, window: int | None) -> list[Any]:
@@ -241,24 +250,24 @@ async def search(
         base = select(e.id, literal_column("0.0", Float).label("score")).where(matched)
         newest_first = e.id.desc()
     if kind is not None:
-        base = base.where(e.kind == _KINDS[kind].value)
+        base = base.where(e.kind == sql_constant(_KINDS[kind].value))
     if filters.author is not None:
-        base = base.where(e.author_id == filters.author)
+        base = base.where(e.author_id == _inline(filters.author))
     if filters.party is not None or role is not None:
         authors = select(User.id)
         if filters.party is not None:
-            authors = authors.where(User.party == filters.party)
+            authors = authors.where(User.party == _inline_code(filters.party))
         if role is not None:
-            authors = authors.where(User.role == role.value)
+            authors = authors.where(User.role == sql_constant(role.value))
         base = base.where(e.author_id.in_(authors))
     if filters.space is not None:
         base = base.where(
             or_(
-                e.thread_id.in_(select(Thread.id).where(Thread.space_id == visible_ids[0])),
+                e.thread_id.in_(select(Thread.id).where(Thread.space_id == _inline(visible_ids[0]))),
                 e.table_id.in_(
                     select(CafeTable.id)
                     .join(Cafe, Cafe.id == CafeTable.cafe_id)
-                    .where(Cafe.space_id == visible_ids[0])
+                    .where(Cafe.space_id == _inline(visible_ids[0]))
                 ),
             )
         )
@@ -334,7 +343,9 @@ class _Rule:
         mine_thread = Thread.author_id == me if me is not None else false()
         mine_post = Post.author_id == me if me is not None else false()
         mine_message = TableMessage.author_id == me if me is not None else false()
-        thread_ok = or_(Thread.status == "published", mine_thread, Thread.space_id.in_(moderated))
+        thread_ok = or_(
+            Thread.status == sql_constant("published"), mine_thread, Thread.space_id.in_(moderated)
+        )
         post_ok = and_(
             Post.status != status_literal(PostStatus.deleted.value),
             or_(
@@ -360,10 +371,15 @@ class _Rule:
         self.where = and_(
             self.space_id.in_(bindparam("spaces", space_ids, expanding=True)),
             or_(
-                and_(kind == EntryKind.thread.value, Thread.id.is_not(None), thread_ok),
-                and_(kind == EntryKind.post.value, Post.id.is_not(None), thread_ok, post_ok),
-                and_(kind == EntryKind.message.value, TableMessage.id.is_not(None), table_ok, message_ok),
-                and_(kind == EntryKind.harvest.value, CafeTable.id.is_not(None)),
+                and_(kind == sql_constant(EntryKind.thread.value), Thread.id.is_not(None), thread_ok),
+                and_(kind == sql_constant(EntryKind.post.value), Post.id.is_not(None), thread_ok, post_ok),
+                and_(
+                    kind == sql_constant(EntryKind.message.value),
+                    TableMessage.id.is_not(None),
+                    table_ok,
+                    message_ok,
+                ),
+                and_(kind == sql_constant(EntryKind.harvest.value), CafeTable.id.is_not(None)),
             ),
         )
 
@@ -374,10 +390,13 @@ class _Rule:
             .select_from(e)
             .join(User, User.id == e.author_id)
             .outerjoin(Thread, Thread.id == e.thread_id)
-            .outerjoin(Post, and_(e.kind == EntryKind.post.value, Post.id == e.ref_id))
+            .outerjoin(Post, and_(e.kind == sql_constant(EntryKind.post.value), Post.id == e.ref_id))
             .outerjoin(CafeTable, CafeTable.id == e.table_id)
             .outerjoin(Cafe, Cafe.id == CafeTable.cafe_id)
-            .outerjoin(TableMessage, and_(e.kind == EntryKind.message.value, TableMessage.id == e.ref_id))
+            .outerjoin(
+                TableMessage,
+                and_(e.kind == sql_constant(EntryKind.message.value), TableMessage.id == e.ref_id),
+            )
             .where(_id_in(e.id, ids, self.pg), self.where)
         )
 

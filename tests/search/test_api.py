@@ -12,6 +12,7 @@ import pytest
 from forum.searching import reads
 from tests.conftest import Cast, People, make_space, make_thread
 from tests.helpers import assert_problem, create_cafe, join, make_post, say
+from tests.plans import capture_selects
 
 
 async def hits(client: httpx.AsyncClient, q: str, who=None, **params: str) -> list[dict]:
@@ -154,6 +155,38 @@ async def test_filters(client: httpx.AsyncClient, cast: Cast, thread: dict) -> N
     naive_past = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None).isoformat()
     assert {h["id"] for h in await hits(client, "forest", since=naive_past)} == both
     assert await hits(client, "forest", until=naive_past) == []
+
+
+async def test_a_filtered_search_writes_its_filters_into_the_statement(
+    client: httpx.AsyncClient, cast: Cast, thread: dict
+) -> None:
+    """The same filtered search, repeated while nothing is written, is the same statement:
+    a filter bound as a parameter would let PostgreSQL settle on one generic plan for every
+    author, kind, role, party and space after five runs (forum.searching.reads `_inline`)."""
+    await make_post(client, cast.lcipp, thread["id"], "Forest finance for communities")
+    mine = await make_post(client, cast.focal_point, thread["id"], "Forest finance in Japan")
+    author = cast.focal_point.id
+    filters = {
+        "author": str(author),
+        "party": "JPN",
+        "role": "focal_point",
+        "space": "general",
+        "kind": "posts",
+    }
+    with capture_selects() as captured:
+        found = await hits(client, "forest", **filters)
+    assert [h["id"] for h in found] == [mine["id"]]
+    searches = [c for c in captured if "search_entries" in c.sql]
+    assert searches
+    values = {author, "JPN", "focal_point", "post", "posts", "published", "message", "thread"}
+    for statement in searches:
+        bound = statement.params.values() if isinstance(statement.params, dict) else statement.params
+        # Lists are the entries' ids and the readable spaces, bound on purpose.
+        scalars = {value for value in bound if not isinstance(value, list | tuple)}
+        assert not values & scalars, (statement.sql, statement.params)
+    # Filters that name what does not match still answer nothing.
+    assert await hits(client, "forest", **{**filters, "party": "BOL"}) == []
+    assert await hits(client, "forest", **{**filters, "role": "observer"}) == []
 
 
 @pytest.mark.parametrize("order", ["relevance", "newest"])
