@@ -82,7 +82,7 @@ def utcnow() -> datetime:
 
 
 def sql_constant(value: str) -> ColumnElement[str]:
-    """A constant of the code (a status) written into the SQL, not bound.
+    """A constant of the code (a status, a kind, a role) written into the SQL, not bound.
 
     For a bound value, PostgreSQL's generic plan (a prepared statement's, after five runs)
     guesses that any value of the column is rare: it counted a thread's unread posts by
