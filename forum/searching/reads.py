@@ -171,18 +171,15 @@ def _matches(session: AsyncSession, query: Query) -> tuple[Any, Any]:
 FIRST_SLICE = 50_000
 
 
-def _inline(value: int) -> Any:
+def _inline(value: int | str) -> Any:
     # Written into the statement, so the planner sees it (a bound value lets PostgreSQL
     # settle on one generic plan for all values after five runs). The filters are written
-    # in too (an author, a space, a party; a kind and a role as `sql_constant`): the same
-    # filtered search, repeated while no entry is added, is the same statement each time.
-    # Only the dates stay bound.
-    return bindparam(None, value, type_=BigInteger, literal_execute=True)
-
-
-def _inline_code(value: str) -> Any:
-    # A party code, checked against the list before it comes here.
-    return bindparam(None, value, type_=String, literal_execute=True)
+    # in too (an author, a space, a party code checked against the list; a kind and a role
+    # as `sql_constant`): the same filtered search, repeated while no entry is added, is
+    # the same statement each time. Only the dates stay bound.
+    return bindparam(
+        None, value, type_=BigInteger if isinstance(value, int) else String, literal_execute=True
+    )
 
 
 async def _newest_matches(session: AsyncSession, base: Any, top: int, window: int | None) -> list[Any]:
@@ -256,7 +253,7 @@ async def search(
     if filters.party is not None or role is not None:
         authors = select(User.id)
         if filters.party is not None:
-            authors = authors.where(User.party == _inline_code(filters.party))
+            authors = authors.where(User.party == _inline(filters.party))
         if role is not None:
             authors = authors.where(User.role == sql_constant(role.value))
         base = base.where(e.author_id.in_(authors))

@@ -390,7 +390,7 @@ async def _store(
             counts.new_posts_statement(len(added)), params
         )
     }
-    numbers = counters.numbers_in_order(thread_ids, {t: counts[0] for t, counts in bumped.items()})
+    numbers = counters.numbers_in_order(thread_ids, {t: figures[0] for t, figures in bumped.items()})
     # The threads this session holds keep their figures as stored.
     for thread_id, (post_count, restricted_count) in bumped.items():
         thread = by_id[thread_id].thread
