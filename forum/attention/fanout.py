@@ -50,6 +50,7 @@ from forum.attention.models import Notification
 from forum.cafes.models import Cafe
 from forum.lib import markdown
 from forum.lib.db import utcnow
+from forum.lib.shapes import padded_size
 from forum.roundtables.models import RoundTable
 from forum.spaces.models import Space, SpaceModerator, Visibility
 from forum.threads import reading
@@ -165,8 +166,9 @@ _COLUMNS = [
     "roundtable_id",
     "created_at",
 ]
-# SQLite allows 500 terms in a compound SELECT: a batch's notices go in chunks well below.
-_COMPOUND_TERMS = 200
+# SQLite allows 500 terms in a compound SELECT: a batch's notices go in chunks below (a
+# power of two: forum.lib.shapes).
+_COMPOUND_TERMS = 256
 
 
 async def _notify(
@@ -281,8 +283,8 @@ def _watchers_rows(i: int, kind: str, public: bool, published: bool) -> Select:
 
 
 @lru_cache(maxsize=256)
-def _watchers_insert(shapes: tuple[tuple[str, bool, bool], ...]) -> Insert:
-    parts = [_watchers_rows(i, *shape) for i, shape in enumerate(shapes)]
+def _watchers_insert(shape: tuple[str, bool, bool], terms: int) -> Insert:
+    parts = [_watchers_rows(i, *shape) for i in range(terms)]
     # On the table, not the entity: given parameters, an ORM insert would take them for rows.
     table = Notification.__table__
     return (
@@ -292,19 +294,32 @@ def _watchers_insert(shapes: tuple[tuple[str, bool, bool], ...]) -> Insert:
     )
 
 
+# A padding term's values: a thread, space and post that do not exist have no watchers.
+_NOBODY = {"actor": 0, "space": 0, "thread": 0, "post": 0, "author": 0, "roles": []}
+
+
 async def _notify_watchers(session: AsyncSession, notices: list[_Watchers]) -> list[tuple[int, int, str]]:
-    """Several posts' watchers notices: one cached INSERT ... SELECT per _COMPOUND_TERMS."""
+    """Several posts' watchers notices: one cached INSERT ... SELECT per shape (nearly
+    always one per batch) and _COMPOUND_TERMS, its terms padded (forum.lib.shapes) so that
+    a batch of any size and mix runs a statement compiled before."""
+    by_shape: dict[tuple[str, bool, bool], list[_Watchers]] = {}
+    for notice in notices:
+        assert notice.kind in KINDS, notice.kind
+        by_shape.setdefault((notice.kind, notice.public, notice.published), []).append(notice)
     made: list[tuple[int, int, str]] = []
-    for at in range(0, len(notices), _COMPOUND_TERMS):
-        chunk = notices[at : at + _COMPOUND_TERMS]
-        params: dict[str, Any] = {"now": utcnow()}
-        for i, notice in enumerate(chunk):
-            assert notice.kind in KINDS, notice.kind
-            params.update({f"{name}_{i}": value for name, value in notice.values.items()})
-        stmt = _watchers_insert(tuple((n.kind, n.public, n.published) for n in chunk))
-        made += [
-            (int(nid), int(uid), str(kind)) for nid, uid, kind in (await session.execute(stmt, params)).all()
-        ]
+    now = utcnow()
+    for shape, group in by_shape.items():
+        for at in range(0, len(group), _COMPOUND_TERMS):
+            chunk = [notice.values for notice in group[at : at + _COMPOUND_TERMS]]
+            terms = padded_size(len(chunk))
+            params: dict[str, Any] = {"now": now}
+            for i, values in enumerate(chunk + [_NOBODY] * (terms - len(chunk))):
+                params.update({f"{name}_{i}": value for name, value in values.items()})
+            stmt = _watchers_insert(shape, terms)
+            made += [
+                (int(nid), int(uid), str(kind))
+                for nid, uid, kind in (await session.execute(stmt, params)).all()
+            ]
     return await _announce(session, made)
 
 

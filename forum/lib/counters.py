@@ -3,9 +3,9 @@ transaction, for any number of rows in one statement.
 
 The UPDATE's row locks order the writers of one counter; the new values it returns are
 the last numbers handed out. Each statement is built once per counter column and number
-of rows, with bound parameters for the keys and amounts: SQLAlchemy then finds its
-compiled form without recomputing a cache key, and a busy café's batches leave no
-expression objects behind. Those form reference cycles, and at a few hundred batches a
+of rows, rounded up (forum.lib.shapes), with bound parameters for the keys and amounts:
+SQLAlchemy then finds its compiled form without recomputing a cache key or compiling a new
+size, and a busy café's batches leave no expression objects behind. Those form reference cycles, and at a few hundred batches a
 second they kept the garbage collector busy enough to pause the event loop.
 """
 
@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Update, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Statements for up to this many rows are kept; a larger bump builds its own.
-KEPT_SIZES = 64
+from forum.lib.shapes import padded_size
+
+# Statements for up to this many rows (padded) are kept; a larger bump builds its own.
+KEPT_SIZES = 1024
 
 K = TypeVar("K", bound=Hashable)
 
@@ -57,10 +59,14 @@ async def bump(
     if not counts:
         return {}
     params: dict[str, Any] = {}
-    for i, (k, by) in enumerate(sorted(counts.items())):
+    ordered = sorted(counts.items())
+    rows = padded_size(len(ordered))
+    # The padding names the last key again, by 0: its first WHEN has already matched.
+    ordered += [(ordered[-1][0], 0)] * (rows - len(ordered))
+    for i, (k, by) in enumerate(ordered):
         params[f"key_{i}"] = k
         params[f"by_{i}"] = by
-    result = await session.execute(_statement(key, count, len(counts)), params)
+    result = await session.execute(_statement(key, count, rows), params)
     return {k: value for k, value in result.all()}
 
 

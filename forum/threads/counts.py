@@ -10,10 +10,13 @@ latest post takes it back to the latest post still public.
 
 Both counters change in the transaction that changes a post's status, by a relative
 UPDATE (two moderators hiding two posts of one thread at once both count), and in the one
-that stores new posts (`new_posts_statement`, for a whole batch of threads at once).
+that stores new posts (`new_posts_update`, for a whole batch of threads at once).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Update, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.viewer import Viewer
 from forum.lib import counters
+from forum.lib.shapes import padded_size
 from forum.threads.models import Post, Thread
 from forum.threads.policy import PUBLIC_STATUS_SQL, PUBLIC_STATUSES
 
@@ -105,15 +109,32 @@ async def status_changed(session: AsyncSession, thread: Thread, post: Post, befo
         thread.last_post_at = fallback
 
 
-# The threads' counter updates for new posts, built once per number of threads (see
-# forum.lib.counters).
+# The threads' counter updates for new posts, built once per padded number of threads (see
+# forum.lib.counters and forum.lib.shapes).
 _NEW_POSTS: dict[int, Update] = {}
 
 
-def new_posts_statement(rows: int) -> Update:
-    """post_count and restricted_count up by each of `rows` threads' new posts and new
-    restricted posts (relative: every writer's posts count), last_post_at set to the value
-    given; RETURNING the counters (the new posts' numbers: forum.threads.posting)."""
+def new_posts_update(
+    threads: list[tuple[int, int, int, datetime | None]],
+) -> tuple[Update, dict[str, Any]]:
+    """The update for new posts in `threads`, each (id, new posts, new restricted posts,
+    latest activity), with its parameters: post_count and restricted_count up by the new
+    posts (relative: every writer's posts count), last_post_at set to the value given;
+    RETURNING the counters (the new posts' numbers: forum.threads.posting)."""
+    rows = padded_size(len(threads))
+    # The padding names the last thread again, adding nothing: its first WHEN has matched.
+    last_id, _, _, last_at = threads[-1]
+    padded = threads + [(last_id, 0, 0, last_at)] * (rows - len(threads))
+    params: dict[str, Any] = {}
+    for n, (thread_id, added, restricted, latest) in enumerate(padded):
+        params[f"key_{n}"] = thread_id
+        params[f"added_{n}"] = added
+        params[f"restricted_{n}"] = restricted
+        params[f"last_{n}"] = latest
+    return _new_posts_statement(rows), params
+
+
+def _new_posts_statement(rows: int) -> Update:
     found = _NEW_POSTS.get(rows)
     if found is not None:
         return found

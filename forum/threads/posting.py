@@ -376,19 +376,17 @@ async def _store(
     )
     published = {t for t, status in zip(thread_ids, statuses, strict=True) if status in PUBLIC_STATUSES}
     by_id = {found.thread.id: found for _, _, found in accepted}
-    params: dict[str, Any] = {}
-    for n, thread_id in enumerate(sorted(added)):
-        params[f"key_{n}"] = thread_id
-        params[f"added_{n}"] = added[thread_id]
-        params[f"restricted_{n}"] = restricted[thread_id]
-        # A pending post never moves the thread's latest activity (forum.threads.counts);
-        # the row is locked (or the database is, on SQLite), so the value read is current.
-        params[f"last_{n}"] = now if thread_id in published else by_id[thread_id].thread.last_post_at
+    statement, params = counts.new_posts_update(
+        [
+            # A pending post never moves the thread's latest activity (forum.threads.counts);
+            # the row is locked (or the database is, on SQLite), so the value read is current.
+            (t, added[t], restricted[t], now if t in published else by_id[t].thread.last_post_at)
+            for t in sorted(added)
+        ]
+    )
     bumped = {
         thread_id: (post_count, restricted_count)
-        for thread_id, post_count, restricted_count in await session.execute(
-            counts.new_posts_statement(len(added)), params
-        )
+        for thread_id, post_count, restricted_count in await session.execute(statement, params)
     }
     numbers = counters.numbers_in_order(thread_ids, {t: figures[0] for t, figures in bumped.items()})
     # The threads this session holds keep their figures as stored.

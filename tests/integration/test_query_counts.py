@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from forum.cafes import messages
@@ -355,6 +357,47 @@ async def test_a_batch_of_socket_posts_reads_and_stores_once_for_one_post_or_ten
             results = await posting.create_posts(session, drafts)
     assert all(isinstance(r, PostWritten) and not r.created for r in results), results
     assert queries.labels() == ["begin", "select posts", "commit"], str(queries)
+
+
+async def test_a_batch_of_a_new_size_runs_only_statements_compiled_before(
+    client: AsyncTestClient, cast: Cast, people: People, writer: async_sessionmaker
+) -> None:
+    """The writer's statements are built for padded sizes (forum.lib.shapes): once batches
+    of 1, 2, 4 and 8 posts have run, batches of 3, 5, 6 and 7 compile nothing. Built for
+    each size, every new size compiled its statements anew, a hundred-term INSERT ...
+    SELECT for the watchers included, on the event loop's thread."""
+    await make_space(client, cast.admin, "agora")
+    threads = [(await make_thread(client, cast.focal_point, "agora"))["id"] for _ in range(8)]
+    authors = [await people.make("observer") for _ in range(8)]
+    viewers = [await viewer_of(writer, who) for who in authors]
+    sent = 0
+
+    async def batch(size: int) -> None:
+        nonlocal sent
+        drafts = []
+        for i in range(size):  # each in a thread of its own: every statement sees `size` threads
+            sent += 1
+            drafts.append(PostDraft(viewers[i], threads[i], f"Post {sent}", f"sized-{sent}"))
+        async with writer() as session, session.begin():
+            results = await posting.create_posts(session, drafts, own_transaction=True)
+        assert all(isinstance(r, PostWritten) and r.created for r in results), results
+
+    for size in (1, 2, 4, 8):
+        await batch(size)
+    compiled: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        if context is not None and context.cache_hit == CacheStats.CACHE_MISS:
+            compiled.append(statement)
+
+    sync_engine = engine_of(writer).sync_engine
+    event.listen(sync_engine, "after_cursor_execute", note)
+    try:
+        for size in (3, 5, 6, 7):
+            await batch(size)
+    finally:
+        event.remove(sync_engine, "after_cursor_execute", note)
+    assert compiled == [], "\n\n".join(compiled)
 
 
 # --- table messages written together ---------------------------------------------------
