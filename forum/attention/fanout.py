@@ -166,9 +166,8 @@ _COLUMNS = [
     "roundtable_id",
     "created_at",
 ]
-# SQLite allows 500 terms in a compound SELECT: a batch's notices go in chunks below (a
-# power of two: forum.lib.shapes).
-_COMPOUND_TERMS = 256
+# SQLite allows 500 terms in a compound SELECT: a batch's notices go in chunks well below.
+_COMPOUND_TERMS = 200
 
 
 async def _notify(
@@ -229,10 +228,10 @@ async def _announce(session: AsyncSession, made: list[tuple[int, int, str]]) -> 
 # --- a post's watchers: the statement built once per shape -------------------------------
 #
 # Every published post tells its thread's watchers, so this notice is built the most: as one
-# statement per batch shape (each post's kind, whether its space is public, whether its
-# thread is published), its values bound as parameters, it is built and compiled once and
-# then only executed. Built per post from the values, as the other notices are, it cost
-# about as much Python as the rest of the post's write.
+# statement per post shape (the post's kind, whether its space is public, whether its
+# thread is published) and padded size, its values bound as parameters, it is built and
+# compiled once and then only executed. Built per post from the values, as the other
+# notices are, it cost about as much Python as the rest of the post's write.
 
 
 @dataclass(frozen=True)
@@ -296,12 +295,18 @@ def _watchers_insert(shape: tuple[str, bool, bool], terms: int) -> Insert:
 
 # A padding term's values: a thread, space and post that do not exist have no watchers.
 _NOBODY = {"actor": 0, "space": 0, "thread": 0, "post": 0, "author": 0, "roles": []}
+# The most posts' watchers in one statement (a power of two: forum.lib.shapes). A statement
+# is compiled on the event loop's thread the first time its size comes, typically in a burst
+# of posts, and each term costs about 1.4 ms to compile on a slow machine: 128 terms stalled
+# live delivery for 180 ms and more. Sixteen bound that to about 25 ms, once; a batch of
+# 256 posts then runs sixteen statements.
+_WATCHERS_TERMS = 16
 
 
 async def _notify_watchers(session: AsyncSession, notices: list[_Watchers]) -> list[tuple[int, int, str]]:
     """Several posts' watchers notices: one cached INSERT ... SELECT per shape (nearly
-    always one per batch) and _COMPOUND_TERMS, its terms padded (forum.lib.shapes) so that
-    a batch of any size and mix runs a statement compiled before."""
+    always one per batch) and _WATCHERS_TERMS posts, its terms padded (forum.lib.shapes)
+    so that a batch of any size and mix runs statements compiled before."""
     by_shape: dict[tuple[str, bool, bool], list[_Watchers]] = {}
     for notice in notices:
         assert notice.kind in KINDS, notice.kind
@@ -309,8 +314,8 @@ async def _notify_watchers(session: AsyncSession, notices: list[_Watchers]) -> l
     made: list[tuple[int, int, str]] = []
     now = utcnow()
     for shape, group in by_shape.items():
-        for at in range(0, len(group), _COMPOUND_TERMS):
-            chunk = [notice.values for notice in group[at : at + _COMPOUND_TERMS]]
+        for at in range(0, len(group), _WATCHERS_TERMS):
+            chunk = [notice.values for notice in group[at : at + _WATCHERS_TERMS]]
             terms = padded_size(len(chunk))
             params: dict[str, Any] = {"now": now}
             for i, values in enumerate(chunk + [_NOBODY] * (terms - len(chunk))):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.models import User
 from forum.attention.models import Notification
 from forum.streams.models import Event
+from forum.threads import posting
+from forum.threads.posting import PostDraft, PostWritten
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import WORKSHOP, assert_problem, count, make_post
+from tests.integration.conftest import viewer_of
 
 
 async def handle_of(db: AsyncSession, who: Persona) -> str:
@@ -481,3 +484,43 @@ async def test_watchers_of_a_restricted_space_are_told_only_while_they_may_read_
     assert await written(cast.focal_point) == ["watched_thread"]  # may no longer read it
     assert await written(cast.moderator) == ["watched_thread", "watched_post"]
     assert await written(cast.observer) == []
+
+
+async def test_a_large_batch_of_mixed_posts_tells_each_watcher_once_per_post_they_may_read(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, writer: async_sessionmaker
+) -> None:
+    """A batch's watchers notices go in statements of a few padded sizes, one per post
+    shape (forum.attention.fanout): 37 posts in a public and a restricted space, more than
+    two statements' worth, tell each watcher of each exactly once, and nobody else."""
+    await make_space(client, cast.admin, "agora")
+    await make_space(client, cast.admin, "circle", visibility="restricted", allowed_roles=["lcipp"])
+    for who in (cast.observer, cast.lcipp):
+        await watch_space(client, who, "agora")
+    await watch_space(client, cast.lcipp, "circle")
+    open_thread = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    closed_thread = (await make_thread(client, cast.lcipp, "circle"))["id"]
+    writers = {
+        open_thread: await viewer_of(writer, cast.focal_point),
+        closed_thread: await viewer_of(writer, cast.moderator),
+    }
+    threads = [open_thread if i % 3 else closed_thread for i in range(37)]
+    drafts = [PostDraft(writers[t], t, f"Point {i}", f"mixed-{i}") for i, t in enumerate(threads)]
+    async with writer() as session, session.begin():
+        results = await posting.create_posts(session, drafts, own_transaction=True)
+    written = [r for r in results if isinstance(r, PostWritten) and r.created]
+    assert len(written) == len(drafts), results
+    ids = {t: [r.post.id for r in written if r.post.thread_id == t] for t in writers}
+
+    async def told(who: Persona) -> list[int]:
+        rows = await db.scalars(
+            select(Notification.post_id)
+            .where(Notification.user_id == who.id, Notification.kind == "watched_post")
+            .order_by(Notification.post_id)
+        )
+        return list(rows)
+
+    assert len(ids[open_thread]) == 24 and len(ids[closed_thread]) == 13
+    assert await told(cast.observer) == ids[open_thread]  # the restricted space's posts: none
+    assert await told(cast.lcipp) == sorted(ids[open_thread] + ids[closed_thread])
+    assert await told(cast.focal_point) == []  # the author of every post in the open thread
+    assert await told(cast.other_observer) == []  # watches nothing
