@@ -208,19 +208,12 @@ async def _notify_all(session: AsyncSession, notices: list[_Notice]) -> list[tup
 
 
 async def _announce(session: AsyncSession, made: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """One event per notification made, (id, user_id, kind), on its recipient's inbox."""
+    """One event per notification made, (id, user_id, kind), on its recipient's inbox: two
+    statements whatever their number (a batch may tell one inbox of several posts)."""
     # Each inbox hears of its notifications in the order they were made.
     made.sort(key=lambda row: (row[1], row[0]))
-    if len({uid for _, uid, _ in made}) == len(made):
-        # One event per inbox (nearly always): two statements whatever their number.
-        await streams.append_to_each(
-            session, CREATED, [(inbox_topic(uid), {"id": nid, "kind": kind}) for nid, uid, kind in made]
-        )
-        return made
-    # A batch told someone of several posts: their inbox gets several events, in order.
-    await streams.append_many(
-        session,
-        [streams.EventDraft(inbox_topic(uid), CREATED, {"id": nid, "kind": kind}) for nid, uid, kind in made],
+    await streams.append_to_each(
+        session, CREATED, [(inbox_topic(uid), {"id": nid, "kind": kind}) for nid, uid, kind in made]
     )
     return made
 

@@ -181,18 +181,20 @@ async def append_many(session: AsyncSession, drafts: list[EventDraft]) -> list[E
     return events
 
 
-# One event on each of many topics (a notification's fan-out): every counter is bumped by
-# one, or made at 1, in a single upsert whose topics travel as one parameter (a JSON array
-# on SQLite, an array on PostgreSQL), so the statement is compiled once whatever their
-# number. The topics come sorted, so two fan-outs lock shared counters in the same order.
+# Events on many topics (a notification's fan-out): every counter is bumped by its topic's
+# count of events, or made at that count, in a single upsert whose topics and counts travel
+# as parameters (a JSON object on SQLite, two arrays on PostgreSQL), so the statement is
+# compiled once whatever their number. The topics come sorted, so two fan-outs lock shared
+# counters in the same order; each topic comes once (an upsert may touch a row only once).
 _BUMP_EACH = {
     "sqlite": text(
-        "INSERT INTO topic_counters (topic, seq) SELECT value, 1 FROM json_each(:topics) WHERE true "
-        "ON CONFLICT (topic) DO UPDATE SET seq = topic_counters.seq + 1 RETURNING topic, seq"
+        "INSERT INTO topic_counters (topic, seq) SELECT key, value FROM json_each(:counts) WHERE true "
+        "ON CONFLICT (topic) DO UPDATE SET seq = topic_counters.seq + excluded.seq RETURNING topic, seq"
     ),
     "postgresql": text(
-        "INSERT INTO topic_counters (topic, seq) SELECT t, 1 FROM unnest(CAST(:topics AS VARCHAR[])) AS t "
-        "ON CONFLICT (topic) DO UPDATE SET seq = topic_counters.seq + 1 RETURNING topic, seq"
+        "INSERT INTO topic_counters (topic, seq) "
+        "SELECT t, n FROM unnest(CAST(:topics AS VARCHAR[]), CAST(:counts AS INTEGER[])) AS u(t, n) "
+        "ON CONFLICT (topic) DO UPDATE SET seq = topic_counters.seq + excluded.seq RETURNING topic, seq"
     ),
 }
 # The events themselves, built by the database from one JSON parameter (`[{"topic", "seq",
@@ -212,30 +214,37 @@ _INSERT_EACH = {
 
 
 async def append_to_each(session: AsyncSession, type_: str, items: list[tuple[str, dict[str, Any]]]) -> int:
-    """One unrestricted event of `type_` on each topic of `items` (`(topic, data)`, each topic
-    once; `data` JSON-serializable), as `append` would write them, in two statements whatever
-    their number, each with one parameter for all the rows; they are published after
-    commit. Returns how many were written.
+    """An unrestricted event of `type_` for each of `items` (`(topic, data)`; `data`
+    JSON-serializable), numbered in the items' order on each topic, as `append` would
+    write them, in two statements whatever their number, each with one parameter for all
+    the rows; they are published after commit. Returns how many were written.
 
     What a notification's fan-out needs: `append_many` numbers events of any topics with a
     counter bump built per call (a CASE of one branch per topic) and returns the stored
-    rows as objects, which at a thousand recipients cost more than the database's work."""
+    rows as objects, which at a thousand recipients, or a batch of posts that tells each
+    of a space's watchers of thirty of them, cost more than the database's work."""
     if not items:
         return 0
-    by_topic = dict(items)
-    if len(by_topic) != len(items):
-        raise ValueError("append_to_each: each topic once")
-    topics = sorted(by_topic)
+    per_topic = Counter(topic for topic, _ in items)
+    topics = sorted(per_topic)
     assert session.bind is not None
     dialect = session.bind.dialect.name
-    param: Any = json.dumps(topics) if dialect == "sqlite" else topics
-    seqs = dict((await session.execute(_BUMP_EACH[dialect], {"topics": param})).tuples().all())
-    rows = json.dumps([{"topic": t, "seq": seqs[t], "data": by_topic[t]} for t in topics])
+    params: dict[str, Any] = (
+        {"counts": json.dumps({t: per_topic[t] for t in topics})}
+        if dialect == "sqlite"
+        else {"topics": topics, "counts": [per_topic[t] for t in topics]}
+    )
+    last = dict((await session.execute(_BUMP_EACH[dialect], params)).tuples().all())
+    seqs = counters.numbers_in_order([topic for topic, _ in items], last)
+    rows = json.dumps(
+        [{"topic": t, "seq": seq, "data": data} for (t, data), seq in zip(items, seqs, strict=True)]
+    )
     await session.execute(_INSERT_EACH[dialect], {"rows": rows, "type": type_, "created_at": utcnow()})
     session.info.setdefault(OUTBOX_KEY, []).extend(
-        StreamEvent(topic=topic, seq=seqs[topic], type=type_, data=by_topic[topic]) for topic in topics
+        StreamEvent(topic=topic, seq=seq, type=type_, data=data)
+        for (topic, data), seq in zip(items, seqs, strict=True)
     )
-    return len(topics)
+    return len(items)
 
 
 def signal(

@@ -9,14 +9,18 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.accounts.models import User
 from forum.attention.models import Notification
 from forum.settings import Settings
+from forum.streams.models import Event
+from forum.threads import posting
+from forum.threads.posting import PostDraft, PostWritten
 from tests.conftest import Cast, People, Persona, make_space, make_thread
 from tests.helpers import count, make_post
-from tests.queries import QueryLog, count_app_queries
+from tests.integration.conftest import viewer_of
+from tests.queries import QueryLog, count_app_queries, count_queries, engine_of
 
 
 @pytest.fixture
@@ -85,3 +89,43 @@ async def test_the_inbox_and_the_unread_figures_cost_the_same_for_2_or_40_notifi
         assert resp.status_code == 200
         costs.append((inbox.count(), unread.count()))
     assert costs[0] == costs[1], costs
+
+
+async def test_a_batch_telling_each_watcher_of_1_post_or_10_costs_the_same_statements(
+    client: AsyncTestClient, db: AsyncSession, cast: Cast, people: People, writer: async_sessionmaker
+) -> None:
+    """A batch of posts (forum.threads.writer) tells each watcher of every post: ten
+    events on one inbox are numbered by the same one counter upsert and written by the
+    same one insert as one event (streams.append_to_each), where they cost a bump built
+    for the batch's inboxes and an ORM object per event."""
+    await make_space(client, cast.admin, "agora")
+    thread = (await make_thread(client, cast.focal_point, "agora"))["id"]
+    crowd = [await people.make("observer") for _ in range(5)]
+    for who in crowd:
+        resp = await client.put("/api/spaces/agora/watch", json={"level": "watching"}, headers=who.headers)
+        assert resp.status_code == 200, resp.text
+    author = await viewer_of(writer, cast.lcipp)
+
+    async def batch(size: int, tag: str) -> QueryLog:
+        drafts = [PostDraft(author, thread, f"{tag} {i}", f"{tag}-{i}") for i in range(size)]
+        with count_queries(engine_of(writer)) as queries:
+            async with writer() as session, session.begin():
+                results = await posting.create_posts(session, drafts, own_transaction=True)
+        assert all(isinstance(r, PostWritten) and r.created for r in results), results
+        return queries
+
+    one = await batch(1, "one")
+    ten = await batch(10, "ten")
+    assert ten.labels() == one.labels(), f"one post:\n{one}\n\nten posts:\n{ten}"
+    # Each watcher's inbox: eleven events, numbered 1 to 11 in the order of its notifications.
+    for who in crowd:
+        rows = (
+            await db.execute(
+                select(Event.seq, Event.data).where(Event.topic == f"inbox:{who.id}").order_by(Event.seq)
+            )
+        ).all()
+        assert [seq for seq, _ in rows] == list(range(1, 12))
+        told = [data["id"] for _, data in rows]
+        assert told == sorted(told)
+        kinds = (await db.scalars(select(Notification.kind).where(Notification.id.in_(told)))).all()
+        assert kinds == ["watched_post"] * 11
