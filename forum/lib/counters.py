@@ -4,9 +4,10 @@ transaction, for any number of rows in one statement.
 The UPDATE's row locks order the writers of one counter; the new values it returns are
 the last numbers handed out. Each statement is built once per counter column and number
 of rows, rounded up (forum.lib.shapes), with bound parameters for the keys and amounts:
-SQLAlchemy then finds its compiled form without recomputing a cache key or compiling a new
-size, and a busy café's batches leave no expression objects behind. Those form reference cycles, and at a few hundred batches a
-second they kept the garbage collector busy enough to pause the event loop.
+SQLAlchemy then finds its compiled form without recomputing a cache key or compiling a
+new size, and a busy café's batches leave no expression objects behind. Those form
+reference cycles, and at a few hundred batches a second they kept the garbage collector
+busy enough to pause the event loop.
 """
 
 from __future__ import annotations
