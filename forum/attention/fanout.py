@@ -50,7 +50,7 @@ from forum.attention.models import Notification
 from forum.cafes.models import Cafe
 from forum.lib import markdown
 from forum.lib.db import utcnow
-from forum.lib.shapes import padded_size
+from forum.lib.shapes import padded
 from forum.roundtables.models import RoundTable
 from forum.spaces.models import Space, SpaceModerator, Visibility
 from forum.threads import reading
@@ -308,12 +308,11 @@ async def _notify_watchers(session: AsyncSession, notices: list[_Watchers]) -> l
     now = utcnow()
     for shape, group in by_shape.items():
         for at in range(0, len(group), _WATCHERS_TERMS):
-            chunk = [notice.values for notice in group[at : at + _WATCHERS_TERMS]]
-            terms = padded_size(len(chunk))
+            terms = padded([notice.values for notice in group[at : at + _WATCHERS_TERMS]], _NOBODY)
             params: dict[str, Any] = {"now": now}
-            for i, values in enumerate(chunk + [_NOBODY] * (terms - len(chunk))):
+            for i, values in enumerate(terms):
                 params.update({f"{name}_{i}": value for name, value in values.items()})
-            stmt = _watchers_insert(shape, terms)
+            stmt = _watchers_insert(shape, len(terms))
             made += [
                 (int(nid), int(uid), str(kind))
                 for nid, uid, kind in (await session.execute(stmt, params)).all()

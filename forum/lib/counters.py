@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Update, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.lib.shapes import padded_size
+from forum.lib.shapes import padded
 
 # Statements for up to this many rows (padded) are kept; a larger bump builds its own.
 KEPT_SIZES = 1024
@@ -61,13 +61,12 @@ async def bump(
         return {}
     params: dict[str, Any] = {}
     ordered = sorted(counts.items())
-    rows = padded_size(len(ordered))
     # The padding names the last key again, by 0: its first WHEN has already matched.
-    ordered += [(ordered[-1][0], 0)] * (rows - len(ordered))
-    for i, (k, by) in enumerate(ordered):
+    rows = padded(ordered, (ordered[-1][0], 0))
+    for i, (k, by) in enumerate(rows):
         params[f"key_{i}"] = k
         params[f"by_{i}"] = by
-    result = await session.execute(_statement(key, count, rows), params)
+    result = await session.execute(_statement(key, count, len(rows)), params)
     return {k: value for k, value in result.all()}
 
 

@@ -11,9 +11,20 @@ shapes serve every size up to 1,024; the padding matches no row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 def padded_size(n: int) -> int:
     """The size to build a statement for, for `n` rows or terms: the power of two >= n."""
     if n < 1:
         raise ValueError(f"a statement for {n} rows")
     return 1 << (n - 1).bit_length()
+
+
+def padded(items: Sequence[T], filler: T) -> list[T]:
+    """`items`, then `filler` up to `padded_size(len(items))`: a filler must match no row,
+    or change nothing where it matches (a counter's last key again, by 0)."""
+    return [*items, *[filler] * (padded_size(len(items)) - len(items))]

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.viewer import Viewer
 from forum.lib import counters
-from forum.lib.shapes import padded_size
+from forum.lib.shapes import padded
 from forum.threads.models import Post, Thread
 from forum.threads.policy import PUBLIC_STATUS_SQL, PUBLIC_STATUSES
 
@@ -121,17 +121,16 @@ def new_posts_update(
     latest activity), with its parameters: post_count and restricted_count up by the new
     posts (relative: every writer's posts count), last_post_at set to the value given;
     RETURNING the counters (the new posts' numbers: forum.threads.posting)."""
-    rows = padded_size(len(threads))
     # The padding names the last thread again, adding nothing: its first WHEN has matched.
     last_id, _, _, last_at = threads[-1]
-    padded = threads + [(last_id, 0, 0, last_at)] * (rows - len(threads))
+    rows = padded(threads, (last_id, 0, 0, last_at))
     params: dict[str, Any] = {}
-    for n, (thread_id, added, restricted, latest) in enumerate(padded):
+    for n, (thread_id, added, restricted, latest) in enumerate(rows):
         params[f"key_{n}"] = thread_id
         params[f"added_{n}"] = added
         params[f"restricted_{n}"] = restricted
         params[f"last_{n}"] = latest
-    return _new_posts_statement(rows), params
+    return _new_posts_statement(len(rows)), params
 
 
 def _new_posts_statement(rows: int) -> Update:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.lib.shapes import padded_size
+from forum.lib.shapes import padded, padded_size
 
 
 def test_a_size_rounds_up_to_the_next_power_of_two() -> None:
@@ -23,3 +23,9 @@ def test_every_size_up_to_1024_takes_one_of_eleven_shapes() -> None:
 def test_a_statement_for_no_rows_is_refused(n: int) -> None:
     with pytest.raises(ValueError, match="rows"):
         padded_size(n)
+
+
+def test_padded_fills_up_to_the_padded_size() -> None:
+    assert padded([1, 2, 3], 0) == [1, 2, 3, 0]
+    assert padded([1, 2], 0) == [1, 2]
+    assert padded(list(range(5)), -1) == [0, 1, 2, 3, 4, -1, -1, -1]
