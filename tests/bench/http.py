@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.bench import seed
 from tests.bench.run import (
@@ -54,6 +55,7 @@ MARK_START = "<!-- bench-http:results:start -->"
 MARK_END = "<!-- bench-http:results:end -->"
 PAGE_POSTS = 50
 AUTHORS = 10
+CPU_USERS = ("server", "database", "clients")
 
 
 @dataclass
@@ -66,6 +68,14 @@ class Scenario:
     rates: list[float] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    # CPU seconds spent during the measured runs, by whom (see `CpuMeter`), and requests done.
+    cpu: dict[str, float] = field(default_factory=dict)
+    requests: int = 0
+
+    def cpu_per_request_us(self, who: str) -> float | None:
+        if not self.requests or who not in self.cpu:
+            return None
+        return self.cpu[who] / self.requests * 1e6
 
     @property
     def rate(self) -> float:
@@ -76,6 +86,31 @@ class Scenario:
             return None
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class CpuMeter:
+    """CPU time of the server, of PostgreSQL (every `postgres` process) and of the clients
+    (this process), read from the kernel's accounting before and after a run: where the
+    machine's two cores went, per request. SQLite's work is the server's own."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = psutil.Process(server_pid)
+        self.me = psutil.Process()
+
+    @staticmethod
+    def _seconds(process: psutil.Process) -> float:
+        try:
+            t = process.cpu_times()
+        except psutil.Error:  # a PostgreSQL backend that ended meanwhile
+            return 0.0
+        return t.user + t.system
+
+    def read(self) -> dict[str, float]:
+        database = 0.0
+        for process in psutil.process_iter(["name"]):
+            if process.info["name"] == "postgres":
+                database += self._seconds(process)
+        return {"server": self._seconds(self.server), "database": database, "clients": self._seconds(self.me)}
 
 
 def request_bytes(method: str, path: str, port: int, token: str | None, body: bytes | None) -> bytes:
@@ -112,7 +147,12 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def closed_loop(
-    port: int, make_request, clients: int, seconds: float, scenario: Scenario | None
+    port: int,
+    make_request,
+    clients: int,
+    seconds: float,
+    scenario: Scenario | None,
+    meter: CpuMeter | None = None,
 ) -> None:
     """CLIENTS connections sending one request after another for SECONDS; record if asked."""
     deadline = time.monotonic() + seconds
@@ -137,22 +177,31 @@ async def closed_loop(
         finally:
             writer.close()
 
+    before = meter.read() if meter else {}
     began = time.monotonic()
     await asyncio.gather(*(one_client() for _ in range(clients)))
     elapsed = time.monotonic() - began
     if scenario is not None:
+        if meter:
+            # Connections still open past the deadline finish their last request inside
+            # this window, so `done` counts what the CPU was spent on.
+            for who, seconds_used in meter.read().items():
+                scenario.cpu[who] = scenario.cpu.get(who, 0.0) + seconds_used - before[who]
+            scenario.requests += done
         scenario.rates.append(done / elapsed)
         scenario.latencies_ms.extend(latencies)
         scenario.errors += errors
 
 
-async def measure(port: int, scenario: Scenario, make_request, opts) -> Scenario:
+async def measure(port: int, scenario: Scenario, make_request, opts, meter: CpuMeter) -> Scenario:
     await closed_loop(port, make_request, opts.clients, opts.warmup, None)
     for _ in range(opts.repeats):
-        await closed_loop(port, make_request, opts.clients, opts.duration, scenario)
+        await closed_loop(port, make_request, opts.clients, opts.duration, scenario, meter)
+    cpu = "  ".join(f"{who} {scenario.cpu_per_request_us(who):,.0f}" for who in CPU_USERS)
     print(
         f"  {scenario.server:9} {scenario.name:5}: {scenario.rate:7.0f}/s  p50 "
-        f"{scenario.percentile(0.5):6.1f} ms  p99 {scenario.percentile(0.99):6.1f} ms  errors {scenario.errors}",
+        f"{scenario.percentile(0.5):6.1f} ms  p99 {scenario.percentile(0.99):6.1f} ms  errors {scenario.errors}"
+        f"  CPU µs per request: {cpu}",
         flush=True,
     )
     return scenario
@@ -179,6 +228,7 @@ async def run_baseline(backend: str, database_url: str, logdir: Path, opts) -> l
     server = Server("baseline", argv, dict(os.environ), port, logdir / f"baseline-{backend}.log")
     try:
         await wait_health(server)
+        meter = CpuMeter(server.proc.pid)
         async with httpx.AsyncClient(base_url=server.http_url) as http:
             for i in range(PAGE_POSTS):
                 (await http.post("/threads/2/posts", content=post_body(i, False))).raise_for_status()
@@ -187,12 +237,14 @@ async def run_baseline(backend: str, database_url: str, logdir: Path, opts) -> l
             Scenario("baseline", backend, "page"),
             lambda _i: request_bytes("GET", "/threads/2/posts", port, None, None),
             opts,
+            meter,
         )
         posts = await measure(
             port,
             Scenario("baseline", backend, "post"),
             lambda i: request_bytes("POST", "/threads/1/posts", port, None, post_body(i, False)),
             opts,
+            meter,
         )
     finally:
         server.stop()
@@ -265,6 +317,7 @@ async def run_forum(backend: str, database_url: str, logdir: Path, opts) -> list
         await wait_health(server)
         token, post_thread, page_thread = await seed_forum(server.http_url, database_url)
         port = server.port
+        meter = CpuMeter(server.proc.pid)
         if stats:
             await asyncio.to_thread(stats.with_suffix(".start").touch)  # the prelude starts measuring
             await asyncio.sleep(0.5)
@@ -277,6 +330,7 @@ async def run_forum(backend: str, database_url: str, logdir: Path, opts) -> list
                         "GET", f"/api/threads/{page_thread}/posts?after=0", port, token, None
                     ),
                     opts,
+                    meter,
                 )
             )
         if "post" in opts.scenarios:
@@ -288,6 +342,7 @@ async def run_forum(backend: str, database_url: str, logdir: Path, opts) -> list
                         "POST", f"/api/threads/{post_thread}/posts", port, token, post_body(i, True)
                     ),
                     opts,
+                    meter,
                 )
             )
     finally:
@@ -363,6 +418,16 @@ def report(results: list[Scenario], opts, started: dt.datetime, elapsed: float) 
                 f"{fmt(base.percentile(0.99))} | {forum.rate:,.0f} | {fmt(forum.percentile(0.5))} / "
                 f"{fmt(forum.percentile(0.99))} | **{ratio:.2f}** | {forum.errors + base.errors} |"
             )
+    cpu_rows = []
+    for backend in opts.backends:
+        for name, what in (("post", "a post"), ("page", "a page of 50 posts")):
+            cells = []
+            for server in ("baseline", "forum"):
+                scenario = by.get((server, backend, name))
+                figures = [scenario.cpu_per_request_us(who) if scenario else None for who in CPU_USERS]
+                cells.append(" / ".join("–" if f is None else f"{f:,.0f}" for f in figures))
+            if any(cell.strip("– /") for cell in cells):
+                cpu_rows.append(f"| {backend} | {what} | {cells[0]} | {cells[1]} |")
     mach = machine()
     return (
         f"Measured {started:%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} minutes with\n"
@@ -374,7 +439,10 @@ def report(results: list[Scenario], opts, started: dt.datetime, elapsed: float) 
         "| database | request | baseline req/s | baseline p50 / p99 | forum req/s | forum p50 / p99 "
         "| forum / baseline | errors |\n| --- | --- | ---: | --- | ---: | --- | ---: | ---: |\n"
         + "\n".join(rows)
-        + "\n"
+        + "\n\nCPU per request over the measured runs, in µs, of the server, of PostgreSQL (every `postgres`"
+        " process; SQLite works inside the server) and of the benchmark's clients:\n\n"
+        "| database | request | baseline: server / database / clients | forum: server / database / clients |\n"
+        "| --- | --- | --- | --- |\n" + "\n".join(cpu_rows) + "\n"
     )
 
 
