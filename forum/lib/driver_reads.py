@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select
+from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
@@ -45,7 +45,7 @@ class _Param(NamedTuple):
 class DriverRead:
     """A SELECT compiled once per dialect, run with the driver's own call."""
 
-    def __init__(self, statement: Select) -> None:
+    def __init__(self, statement: Select | CompoundSelect) -> None:
         self.statement = statement
         # dialect name -> (SQL, its bound parameters in their order), or None for a
         # statement with an expanding parameter (SQLAlchemy runs it).

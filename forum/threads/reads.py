@@ -11,17 +11,19 @@ import msgspec
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Integer,
-    Select,
     Subquery,
     Text,
     and_,
     bindparam,
     cast,
     literal,
+    null,
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -98,30 +100,50 @@ def _page(visible: ColumnElement[bool], *, of_moderator: bool) -> Subquery:
 
 # The columns the thread's rules read, and the reader's read position, before the post's.
 _RULE_COLUMNS = 6
+_POST_COLUMNS = 17
 _NUMBER = itemgetter(2)  # of a post's columns
 
-# The whole read in one statement: the thread's and its space's rule columns
-# (`can_see_space_of`, `can_see_thread_of`), the reader's read position, and the page,
-# left-joined, so a thread with no post past `after` still gives one row (of NULL post
-# columns). The posts' columns come in the order `posts_out` reads them, plain values:
+# The whole read in one statement: one row of the thread's and its space's rule columns
+# (`can_see_space_of`, `can_see_thread_of`) and the reader's read position, then a row per
+# post of the page, each branch's other columns NULL (a UNION ALL). No row at all means no
+# such thread. The posts' columns come in the order `posts_out` reads them, plain values:
 # building ORM objects (or bundles) for fifty posts and their authors cost more than the
-# query. Built once, its viewer bound. One statement needs no transaction around it: it
-# runs on the autocommit engine (no BEGIN, no ROLLBACK, one round trip in all), with the
-# driver's own call (forum.lib.driver_reads): every column is plain text, numbers or booleans.
+# query. The rule columns are not joined to every post, as they were: PostgreSQL then wrote
+# them out fifty times and the driver decoded them fifty times, a quarter of the
+# database's CPU per page (docs/benchmarks.md, ninth pass). Built once, its viewer bound.
+# One statement needs no transaction around it: it runs on the autocommit engine (no
+# BEGIN, no ROLLBACK, one round trip in all), with the driver's own call
+# (forum.lib.driver_reads): every column is plain text, numbers or booleans.
 
 
-def _rules_and_page(visible: ColumnElement[bool], *, of_moderator: bool) -> Select:
-    page = _page(visible, of_moderator=of_moderator)
-    return (
+def _rules_and_page(visible: ColumnElement[bool], *, of_moderator: bool) -> CompoundSelect:
+    rules = (
         select(
             Thread.status,
             Thread.author_id,
             Thread.space_id,
             Space.visibility,
             # As text, decoded once: neither the JSON type's processing nor asyncpg's jsonb
-            # codec, which would each run on every row of the page.
+            # codec.
             cast(Space.allowed_roles, Text),
             ThreadUser.last_read_number,
+            *(null() for _ in range(_POST_COLUMNS)),
+        )
+        .select_from(Thread)
+        .join(Space, Space.id == Thread.space_id)
+        .outerjoin(
+            ThreadUser,
+            and_(
+                ThreadUser.thread_id == Thread.id,
+                ThreadUser.user_id == bindparam("viewer_id", type_=BigInteger),
+            ),
+        )
+        .where(Thread.id == bindparam("thread_id", type_=BigInteger))
+    )
+    page = _page(visible, of_moderator=of_moderator)
+    posts = (
+        select(
+            *(null() for _ in range(_RULE_COLUMNS)),
             page.c.id,
             page.c.thread_id,
             page.c.number,
@@ -140,21 +162,12 @@ def _rules_and_page(visible: ColumnElement[bool], *, of_moderator: bool) -> Sele
             page.c.archive,
             page.c.rejected,
         )
-        .select_from(Thread)
-        .join(Space, Space.id == Thread.space_id)
-        .outerjoin(
-            ThreadUser,
-            and_(
-                ThreadUser.thread_id == Thread.id,
-                ThreadUser.user_id == bindparam("viewer_id", type_=BigInteger),
-            ),
-        )
-        .outerjoin(page, page.c.thread_id == Thread.id)
+        .select_from(page)
         .outerjoin(User, User.id == page.c.author_id)
-        .where(Thread.id == bindparam("thread_id", type_=BigInteger))
         # No ORDER BY here: the page's rows are put in order in Python (`list_posts`), where
         # one would make the database sort them again (a temporary B-tree on SQLite).
     )
+    return union_all(rules, posts)
 
 
 # By `visible_thread_posts`: for a moderator of some spaces (True; its `IN` of their
@@ -180,16 +193,22 @@ async def list_posts(
     limit = check_limit(limit)
     of_moderator, params = visible_thread_posts(viewer)
     params |= {"thread_id": thread_id, "after": after, "rows": limit + 1}
-    rows = await _RULES_AND_PAGE[of_moderator].rows(reader, params)
-    if not rows:
+    rules = None
+    posts = []
+    for row in await _RULES_AND_PAGE[of_moderator].rows(reader, params):
+        if row[_RULE_COLUMNS] is None:  # the rules' row: it has no post id
+            rules = row
+        else:
+            posts.append(row[_RULE_COLUMNS:])
+    if rules is None:
         raise NotFound(f"no thread with id {thread_id}")
-    status, author_id, space_id, visibility, roles_json, read_up_to = rows[0][:_RULE_COLUMNS]
+    status, author_id, space_id, visibility, roles_json, read_up_to = rules[:_RULE_COLUMNS]
     allowed_roles = json.loads(roles_json) if roles_json else []
     if not can_see_space_of(viewer, space_id, visibility, allowed_roles) or not can_see_thread_of(
         viewer, status, author_id, space_id
     ):
         raise NotFound(f"no thread with id {thread_id}")
-    posts = sorted((row[_RULE_COLUMNS:] for row in rows if row[_RULE_COLUMNS] is not None), key=_NUMBER)
+    posts.sort(key=_NUMBER)
     items = posts_out(posts[:limit])
     more = len(posts) > limit
     return Page(items=items, next=str(items[-1].number) if more and items else None), read_up_to
