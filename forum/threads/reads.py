@@ -109,8 +109,8 @@ _NUMBER = itemgetter(2)  # of a post's columns
 # such thread. The posts' columns come in the order `posts_out` reads them, plain values:
 # building ORM objects (or bundles) for fifty posts and their authors cost more than the
 # query. The rule columns are not joined to every post, as they were: PostgreSQL then wrote
-# them out fifty times and the driver decoded them fifty times, a quarter of the
-# database's CPU per page (docs/benchmarks.md, ninth pass). Built once, its viewer bound.
+# them out fifty times and the driver decoded them fifty times, a tenth of the statement's
+# CPU on both sides (docs/benchmarks.md, ninth pass). Built once, its viewer bound.
 # One statement needs no transaction around it: it runs on the autocommit engine (no
 # BEGIN, no ROLLBACK, one round trip in all), with the driver's own call
 # (forum.lib.driver_reads): every column is plain text, numbers or booleans.

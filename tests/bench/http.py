@@ -197,7 +197,8 @@ async def measure(port: int, scenario: Scenario, make_request, opts, meter: CpuM
     await closed_loop(port, make_request, opts.clients, opts.warmup, None)
     for _ in range(opts.repeats):
         await closed_loop(port, make_request, opts.clients, opts.duration, scenario, meter)
-    cpu = "  ".join(f"{who} {scenario.cpu_per_request_us(who):,.0f}" for who in CPU_USERS)
+    per_request = {who: scenario.cpu_per_request_us(who) for who in CPU_USERS}
+    cpu = "  ".join(f"{who} {'–' if us is None else f'{us:,.0f}'}" for who, us in per_request.items())
     print(
         f"  {scenario.server:9} {scenario.name:5}: {scenario.rate:7.0f}/s  p50 "
         f"{scenario.percentile(0.5):6.1f} ms  p99 {scenario.percentile(0.99):6.1f} ms  errors {scenario.errors}"
