@@ -100,7 +100,6 @@ def _page(visible: ColumnElement[bool], *, of_moderator: bool) -> Subquery:
 
 # The columns the thread's rules read, and the reader's read position, before the post's.
 _RULE_COLUMNS = 6
-_POST_COLUMNS = 17
 _NUMBER = itemgetter(2)  # of a post's columns
 
 # The whole read in one statement: one row of the thread's and its space's rule columns
@@ -117,18 +116,38 @@ _NUMBER = itemgetter(2)  # of a post's columns
 
 
 def _rules_and_page(visible: ColumnElement[bool], *, of_moderator: bool) -> CompoundSelect:
+    rule_columns = (
+        Thread.status,
+        Thread.author_id,
+        Thread.space_id,
+        Space.visibility,
+        # As text, decoded once: neither the JSON type's processing nor asyncpg's jsonb codec.
+        cast(Space.allowed_roles, Text),
+        ThreadUser.last_read_number,
+    )
+    assert len(rule_columns) == _RULE_COLUMNS
+    page = _page(visible, of_moderator=of_moderator)
+    post_columns = (
+        page.c.id,
+        page.c.thread_id,
+        page.c.number,
+        page.c.status,
+        page.c.body,
+        page.c.html,
+        page.c.reply_to,
+        page.c.client_id,
+        page.c.created_at,
+        page.c.edited_at,
+        page.c.moderation_reason,
+        User.id,
+        User.display_name,
+        User.role,
+        User.party,
+        page.c.archive,
+        page.c.rejected,
+    )
     rules = (
-        select(
-            Thread.status,
-            Thread.author_id,
-            Thread.space_id,
-            Space.visibility,
-            # As text, decoded once: neither the JSON type's processing nor asyncpg's jsonb
-            # codec.
-            cast(Space.allowed_roles, Text),
-            ThreadUser.last_read_number,
-            *(null() for _ in range(_POST_COLUMNS)),
-        )
+        select(*rule_columns, *(null() for _ in post_columns))
         .select_from(Thread)
         .join(Space, Space.id == Thread.space_id)
         .outerjoin(
@@ -140,28 +159,8 @@ def _rules_and_page(visible: ColumnElement[bool], *, of_moderator: bool) -> Comp
         )
         .where(Thread.id == bindparam("thread_id", type_=BigInteger))
     )
-    page = _page(visible, of_moderator=of_moderator)
     posts = (
-        select(
-            *(null() for _ in range(_RULE_COLUMNS)),
-            page.c.id,
-            page.c.thread_id,
-            page.c.number,
-            page.c.status,
-            page.c.body,
-            page.c.html,
-            page.c.reply_to,
-            page.c.client_id,
-            page.c.created_at,
-            page.c.edited_at,
-            page.c.moderation_reason,
-            User.id,
-            User.display_name,
-            User.role,
-            User.party,
-            page.c.archive,
-            page.c.rejected,
-        )
+        select(*(null() for _ in rule_columns), *post_columns)
         .select_from(page)
         .outerjoin(User, User.id == page.c.author_id)
         # No ORDER BY here: the page's rows are put in order in Python (`list_posts`), where

@@ -93,8 +93,8 @@ class CpuMeter:
     (this process), read from the kernel's accounting before and after a run: where the
     machine's two cores went, per request. SQLite's work is the server's own."""
 
-    def __init__(self, server_pid: int) -> None:
-        self.server = psutil.Process(server_pid)
+    def __init__(self, server: Server) -> None:
+        self.server = server
         self.me = psutil.Process()
 
     @staticmethod
@@ -106,11 +106,12 @@ class CpuMeter:
         return t.user + t.system
 
     def read(self) -> dict[str, float]:
-        database = 0.0
-        for process in psutil.process_iter(["name"]):
-            if process.info["name"] == "postgres":
-                database += self._seconds(process)
-        return {"server": self._seconds(self.server), "database": database, "clients": self._seconds(self.me)}
+        database = sum(
+            self._seconds(process)
+            for process in psutil.process_iter(["name"])
+            if process.info["name"] == "postgres"
+        )
+        return {"server": self.server.cpu(), "database": database, "clients": self._seconds(self.me)}
 
 
 def request_bytes(method: str, path: str, port: int, token: str | None, body: bytes | None) -> bytes:
@@ -229,7 +230,7 @@ async def run_baseline(backend: str, database_url: str, logdir: Path, opts) -> l
     server = Server("baseline", argv, dict(os.environ), port, logdir / f"baseline-{backend}.log")
     try:
         await wait_health(server)
-        meter = CpuMeter(server.proc.pid)
+        meter = CpuMeter(server)
         async with httpx.AsyncClient(base_url=server.http_url) as http:
             for i in range(PAGE_POSTS):
                 (await http.post("/threads/2/posts", content=post_body(i, False))).raise_for_status()
@@ -318,7 +319,7 @@ async def run_forum(backend: str, database_url: str, logdir: Path, opts) -> list
         await wait_health(server)
         token, post_thread, page_thread = await seed_forum(server.http_url, database_url)
         port = server.port
-        meter = CpuMeter(server.proc.pid)
+        meter = CpuMeter(server)
         if stats:
             await asyncio.to_thread(stats.with_suffix(".start").touch)  # the prelude starts measuring
             await asyncio.sleep(0.5)
